@@ -1,0 +1,273 @@
+"""The cassette file format: versioned JSON, one SSE event per line, deterministic output.
+
+Why JSON and not YAML: the standard library loads it about ten times faster than PyYAML with
+libyaml, it has no implicit typing (``no`` stays a string, ``1.10`` stays ``1.10``), and a model
+stream written one event per line reads and diffs well in a pull request.
+
+Layout (version 1)::
+
+    {
+      "harness_cassette": 1,
+      "interactions": [
+        {
+          "kind": "http",
+          "request": {"method": "POST", "url": "...", "headers": {...}, "body": {"json": {...}}},
+          "response": {
+            "status": 200, "headers": {...},
+            "body": {"sse": [
+              {"event": "message_start", "data": {...}},
+              ...
+            ]},
+            "chunks": [[bytes, ms], ...]
+          },
+          "elapsed_ms": 12.5
+        }
+      ]
+    }
+
+Other interaction kinds (MCP messages, tool calls) register a reader and a writer here by name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from harness.cassette.model import Body, Cassette, HttpInteraction, Request, Response
+from harness.errors import CassetteFormatError
+
+VERSION = 1
+FORMAT_KEY = "harness_cassette"
+_BODY_KINDS = ("json", "sse", "text", "base64")
+# Lists whose items are written one per line, compactly: long streams stay reviewable.
+_ONE_PER_LINE = frozenset({"sse", "messages_log"})
+# Values written on a single line.
+_ONE_LINE = frozenset({"chunks"})
+
+Reader = Callable[[dict[str, Any], str], Any]
+Writer = Callable[[Any], dict[str, Any]]
+_readers: dict[str, Reader] = {}
+_writers: dict[str, Writer] = {}
+
+
+def register_kind(kind: str, reader: Reader, writer: Writer) -> None:
+    """Teach the format a new interaction kind (``reader(data, where)``, ``writer(obj)``)."""
+    if kind in _readers:
+        raise ValueError(f"interaction kind {kind!r} is already registered")
+    _readers[kind] = reader
+    _writers[kind] = writer
+
+
+class _Bad(Exception):
+    def __init__(self, where: str, problem: str) -> None:
+        self.where, self.problem = where, problem
+
+
+def _get(d: Any, key: str, types: type | tuple[type, ...], where: str, default: Any = ...) -> Any:
+    if not isinstance(d, dict):
+        raise _Bad(where, f"expected an object, got {type(d).__name__}")
+    if key not in d:
+        if default is ...:
+            raise _Bad(f"{where}.{key}", "missing")
+        return default
+    value = d[key]
+    if not isinstance(value, types) or (types is int and isinstance(value, bool)):
+        names = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+        raise _Bad(f"{where}.{key}", f"expected {names}, got {type(value).__name__} {value!r:.60}")
+    return value
+
+
+def _headers(d: Any, where: str) -> dict[str, str]:
+    headers = _get(d, "headers", dict, where, {})
+    for k, v in headers.items():
+        if not isinstance(v, str):
+            raise _Bad(f"{where}.headers.{k}", f"expected a string, got {type(v).__name__}")
+    return headers
+
+
+def _body(d: Any, where: str) -> Body:
+    raw = _get(d, "body", dict, where, {})
+    kinds = [k for k in _BODY_KINDS if k in raw]
+    if not kinds:
+        if raw:
+            raise _Bad(f"{where}.body", f"expected one of {', '.join(_BODY_KINDS)}, got {sorted(raw)}")
+        return Body("empty")
+    if len(kinds) > 1:
+        raise _Bad(f"{where}.body", f"has both {kinds[0]!r} and {kinds[1]!r}")
+    kind = kinds[0]
+    if kind == "sse":
+        events = _get(raw, "sse", list, f"{where}.body")
+        for i, event in enumerate(events):
+            if not isinstance(event, dict):
+                raise _Bad(f"{where}.body.sse[{i}]", f"expected an event object, got {type(event).__name__}")
+            if "raw" in event and not isinstance(event["raw"], str):
+                raise _Bad(f"{where}.body.sse[{i}].raw", "expected a string")
+        eol = _get(raw, "eol", str, f"{where}.body", "\n")
+        if eol not in ("\n", "\r\n", "\r"):
+            raise _Bad(f"{where}.body.eol", f"expected a line ending, got {eol!r}")
+        return Body("sse", events, eol)
+    if kind in ("text", "base64"):
+        value = _get(raw, kind, str, f"{where}.body")
+        if kind == "base64":
+            import base64
+            import binascii
+
+            try:
+                base64.b64decode(value, validate=True)
+            except binascii.Error as exc:
+                raise _Bad(f"{where}.body.base64", f"not valid base64 ({exc})") from None
+        return Body(kind, value)
+    return Body("json", raw["json"])
+
+
+def _read_http(d: dict[str, Any], where: str) -> HttpInteraction:
+    req = _get(d, "request", dict, where)
+    request = Request(
+        method=_get(req, "method", str, f"{where}.request"),
+        url=_get(req, "url", str, f"{where}.request"),
+        headers=_headers(req, f"{where}.request"),
+        body=_body(req, f"{where}.request"),
+    )
+    response = None
+    resp = _get(d, "response", (dict, type(None)), where, None)
+    if resp is not None:
+        w = f"{where}.response"
+        chunks = _get(resp, "chunks", list, w, None)
+        if chunks is not None:
+            for i, c in enumerate(chunks):
+                if not (isinstance(c, list) and c and all(isinstance(x, (int, float)) for x in c)):
+                    raise _Bad(f"{w}.chunks[{i}]", f"expected [bytes, ms], got {c!r:.40}")
+        response = Response(
+            status=_get(resp, "status", int, w),
+            headers=_headers(resp, w),
+            body=_body(resp, w),
+            chunks=chunks,
+            error=_get(resp, "error", dict, w, None),
+        )
+        if chunks is not None and sum(int(c[0]) for c in chunks) != len(response.body.bytes()):
+            raise _Bad(f"{w}.chunks", "chunk sizes do not add up to the body's length (was the body edited?)")
+    error = _get(d, "error", dict, where, None)
+    if response is None and error is None:
+        raise _Bad(where, "has neither a response nor an error")
+    return HttpInteraction(request, response, error, _get(d, "elapsed_ms", (int, float), where, None))
+
+
+def _write_http(i: HttpInteraction) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": "http"}
+    r = i.request
+    out["request"] = {"method": r.method, "url": r.url, "headers": r.headers, "body": r.body.to_json()}
+    if i.response is not None:
+        s = i.response
+        resp: dict[str, Any] = {"status": s.status, "headers": s.headers, "body": s.body.to_json()}
+        if s.chunks is not None:
+            resp["chunks"] = s.chunks
+        if s.error is not None:
+            resp["error"] = s.error
+        out["response"] = resp
+    if i.error is not None:
+        out["error"] = i.error
+    if i.elapsed_ms is not None:
+        out["elapsed_ms"] = i.elapsed_ms
+    return out
+
+
+register_kind("http", _read_http, _write_http)  # type: ignore[arg-type]
+
+
+def loads(text: str | bytes, path: Path | str) -> list[Any]:
+    """Parse a cassette file's content into interactions; errors name the file and the place."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CassetteFormatError(path, f"not UTF-8 text (byte {exc.start}: {text[exc.start:exc.start + 4]!r})") from None
+    if not text.strip():
+        raise CassetteFormatError(path, "the file is empty", hint="Delete it and record again (--record-mode=once).")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        problem = f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        if exc.pos >= len(text.rstrip()) - 1:
+            problem += " (the file looks truncated)"
+        raise CassetteFormatError(path, problem) from None
+    if not isinstance(doc, dict) or FORMAT_KEY not in doc:
+        hint = ""
+        if isinstance(doc, dict) and "interactions" in doc and "version" in doc:
+            hint = "It looks like a vcrpy cassette: convert it with `harness import-vcr`."
+        raise CassetteFormatError(path, f"not a harness cassette (no {FORMAT_KEY!r} key)", hint=hint)
+    version = doc[FORMAT_KEY]
+    if version != VERSION:
+        if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
+            hint = "It was written by a newer harness: upgrade harness (pip install -U harness)."
+        else:
+            hint = "Re-record it with this harness (--record-mode=all)."
+        raise CassetteFormatError(path, f"format version {version!r} is not supported (this harness reads {VERSION})", hint=hint)
+    try:
+        items = _get(doc, "interactions", list, "$")
+        out = []
+        for n, item in enumerate(items):
+            where = f"interactions[{n}]"
+            kind = _get(item, "kind", str, where)
+            reader = _readers.get(kind)
+            if reader is None:
+                raise _Bad(f"{where}.kind", f"unknown interaction kind {kind!r} (known: {', '.join(sorted(_readers))})")
+            out.append(reader(item, where))
+        return out
+    except _Bad as bad:
+        raise CassetteFormatError(path, bad.problem, where=bad.where) from None
+
+
+def load(path: Path) -> list[Any]:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CassetteFormatError(path, f"cannot be read: {exc.strerror}") from None
+    return loads(data, path)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _pretty(value: Any, indent: str, key: str | None, out: list[str]) -> None:
+    if key in _ONE_LINE:
+        out.append(_compact(value))
+    elif isinstance(value, dict) and value:
+        inner = indent + "  "
+        out.append("{\n")
+        last = len(value) - 1
+        for n, (k, v) in enumerate(value.items()):
+            out.append(f"{inner}{json.dumps(k, ensure_ascii=False)}: ")
+            _pretty(v, inner, k, out)
+            out.append(",\n" if n < last else "\n")
+        out.append(indent + "}")
+    elif isinstance(value, list) and value:
+        inner = indent + "  "
+        if key in _ONE_PER_LINE:
+            out.append("[\n" + ",\n".join(inner + _compact(v) for v in value) + "\n" + indent + "]")
+            return
+        out.append("[\n")
+        last = len(value) - 1
+        for n, v in enumerate(value):
+            out.append(inner)
+            _pretty(v, inner, None, out)
+            out.append(",\n" if n < last else "\n")
+        out.append(indent + "]")
+    else:
+        out.append(json.dumps(value, ensure_ascii=False))
+
+
+def dumps(interactions: list[Any]) -> str:
+    """The file's text: the same interactions always give the same text."""
+    doc = {FORMAT_KEY: VERSION, "interactions": [_writers[i.kind](i) for i in interactions]}
+    out: list[str] = []
+    _pretty(doc, "", None, out)
+    out.append("\n")
+    return "".join(out)
+
+
+def read_cassette(path: Path, mode: str) -> Cassette:
+    exists = path.exists()
+    return Cassette(path=path, interactions=load(path) if exists else [], mode=mode, existed=exists)

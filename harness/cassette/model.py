@@ -1,0 +1,154 @@
+"""Pure data: a cassette is an ordered timeline of interactions. No I/O here."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from harness import sse
+
+Headers = dict[str, str]
+_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+class Body:
+    """A request or response body, stored in the most readable form that gives the bytes back.
+
+    ``kind`` is one of ``json`` (parsed JSON), ``sse`` (a list of events, see :mod:`harness.sse`),
+    ``text`` (UTF-8 text), ``base64`` (anything else) or ``empty``.
+    """
+
+    __slots__ = ("kind", "value", "eol", "_bytes")
+
+    def __init__(self, kind: str, value: Any = None, eol: str = "\n") -> None:
+        self.kind = kind
+        self.value = value
+        self.eol = eol
+        self._bytes: bytes | None = None
+
+    @classmethod
+    def from_bytes(cls, data: bytes, content_type: str = "") -> Body:
+        if not data:
+            return cls("empty")
+        ctype = content_type.split(";", 1)[0].strip().lower()
+        if ctype == "text/event-stream":
+            try:
+                events, eol = sse.parse(data)
+            except UnicodeDecodeError:
+                pass
+            else:
+                body = cls("sse", events, eol)
+                body._bytes = data
+                return body
+        if ctype == "application/json" or ctype.endswith("+json") or (not ctype and data[:1] in (b"{", b"[")):
+            try:
+                return cls("json", json.loads(data))
+            except ValueError:
+                pass
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return cls("base64", base64.b64encode(data).decode("ascii"))
+        return cls("text", text)
+
+    def bytes(self) -> bytes:
+        """The body's bytes, rendered once and cached (replay asks for them on every play)."""
+        if self._bytes is None:
+            if self.kind == "json":
+                self._bytes = _encode_json(self.value).encode("utf-8")
+            elif self.kind == "sse":
+                self._bytes = sse.render(self.value, self.eol)
+            elif self.kind == "text":
+                self._bytes = str(self.value).encode("utf-8")
+            elif self.kind == "base64":
+                self._bytes = base64.b64decode(self.value)
+            else:
+                self._bytes = b""
+        return self._bytes
+
+    def to_json(self) -> dict[str, Any]:
+        if self.kind == "empty":
+            return {}
+        if self.kind == "sse" and self.eol != "\n":
+            return {"sse": self.value, "eol": self.eol}
+        return {self.kind: self.value}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Body) and self.to_json() == other.to_json()
+
+    def __repr__(self) -> str:
+        return f"Body({self.kind})"
+
+
+@dataclass(eq=True)
+class Request:
+    method: str
+    url: str
+    headers: Headers = field(default_factory=dict)
+    body: Body = field(default_factory=lambda: Body("empty"))
+
+    @property
+    def path(self) -> str:
+        """The path and query, without scheme, host and port (loopback ports vary)."""
+        rest = self.url.split("://", 1)[-1]
+        slash = rest.find("/")
+        return rest[slash:] if slash >= 0 else "/"
+
+
+@dataclass(eq=True)
+class Response:
+    status: int
+    headers: Headers = field(default_factory=dict)
+    body: Body = field(default_factory=lambda: Body("empty"))
+    # [[bytes, ms since the headers arrived], ...] — how the body came off the network.
+    chunks: list[list[float]] | None = None
+    # An error raised by the transport part-way through the body: {"type", "message"}.
+    error: dict[str, str] | None = None
+
+
+@dataclass(eq=True)
+class HttpInteraction:
+    """One HTTP exchange. ``error`` is set (and ``response`` is None) when no response came back."""
+
+    kind: ClassVar[str] = "http"
+    request: Request
+    response: Response | None = None
+    error: dict[str, str] | None = None
+    # ms from sending the request to the response headers.
+    elapsed_ms: float | None = None
+
+    def timeless(self) -> HttpInteraction:
+        """A copy without timings, to tell whether a re-recording changed anything."""
+        resp = self.response
+        if resp is not None and resp.chunks is not None:
+            resp = Response(resp.status, resp.headers, resp.body, [[c[0]] for c in resp.chunks], resp.error)
+        return HttpInteraction(self.request, resp, self.error, None)
+
+
+@dataclass
+class Cassette:
+    """The timeline of one test, as loaded from (or to be written to) ``path``."""
+
+    path: Path
+    interactions: list[Any] = field(default_factory=list)
+    mode: str = "none"
+    #: True when the file existed when the test started.
+    existed: bool = False
+    #: indices of interactions replayed so far, in play order.
+    played: list[int] = field(default_factory=list)
+    #: indices of interactions recorded by this test.
+    recorded: list[int] = field(default_factory=list)
+
+    @property
+    def unplayed(self) -> list[int]:
+        done = set(self.played) | set(self.recorded)
+        return [i for i in range(len(self.interactions)) if i not in done]
+
+    def __repr__(self) -> str:
+        return (
+            f"<Cassette {self.path} mode={self.mode} interactions={len(self.interactions)} "
+            f"played={len(self.played)} recorded={len(self.recorded)}>"
+        )

@@ -1,0 +1,189 @@
+"""Which recorded interaction answers a request: O(1) keys, canonical JSON, ignore paths, diffs.
+
+A request's key is its method, path, query and canonical body (JSON with sorted keys, minus the
+ignored paths). Host, port and headers are not part of it: loopback ports vary and SDK headers
+carry versions and retry counts. Identical requests queue up and replay in recorded order.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from harness.errors import ConfigError
+
+_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_PATH_TOKEN = re.compile(r"\.\.(\w+|\*)|\.(\w+|\*)|\[(\d+|\*)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
+
+
+def parse_path(path: str) -> list[tuple[str, Any]]:
+    """A small JSONPath subset: ``$.a.b``, ``$.a[0]``, ``$.a[*].b``, ``$..key``, ``$['a.b']``."""
+    if not path.startswith("$"):
+        raise ConfigError(f"harness: ignore path {path!r} must start with '$' (like '$.metadata.user_id')")
+    steps: list[tuple[str, Any]] = []
+    pos = 1
+    while pos < len(path):
+        m = _PATH_TOKEN.match(path, pos)
+        if m is None:
+            raise ConfigError(f"harness: cannot read ignore path {path!r} at {path[pos:]!r}")
+        deep, key, index, q1, q2 = m.groups()
+        if deep is not None:
+            steps.append(("deep", deep))
+        elif key is not None:
+            steps.append(("key", key))
+        elif index is not None:
+            steps.append(("index", index if index == "*" else int(index)))
+        else:
+            steps.append(("key", q1 if q1 is not None else q2))
+        pos = m.end()
+    if not steps:
+        raise ConfigError(f"harness: ignore path {path!r} names the whole body; ignore 'body' in match_on instead")
+    return steps
+
+
+def _remove(value: Any, steps: list[tuple[str, Any]]) -> None:
+    kind, arg = steps[0]
+    last = len(steps) == 1
+    if kind == "deep":
+        for child in _children(value):
+            _remove(child, steps)
+        _remove(value, [("key", arg), *steps[1:]])
+        return
+    if kind == "key" and isinstance(value, dict):
+        targets = list(value) if arg == "*" else [arg] if arg in value else []
+        for k in targets:
+            if last:
+                del value[k]
+            else:
+                _remove(value[k], steps[1:])
+    elif kind == "index" and isinstance(value, list):
+        indices = range(len(value)) if arg == "*" else [arg] if -len(value) <= arg < len(value) else []
+        for i in sorted(indices, reverse=True):
+            if last:
+                del value[i]
+            else:
+                _remove(value[i], steps[1:])
+
+
+def _children(value: Any) -> Iterator[Any]:
+    if isinstance(value, dict):
+        yield from value.values()
+    elif isinstance(value, list):
+        yield from value
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+class Matcher:
+    """Turns requests into keys. ``match_on`` picks the parts: method, host, path, query, body, headers."""
+
+    PARTS = ("method", "host", "path", "query", "body", "headers")
+
+    def __init__(self, match_on: Iterable[str] = ("method", "path", "query", "body"), ignore_paths: Iterable[str] = ()) -> None:
+        self.match_on = tuple(match_on)
+        unknown = [p for p in self.match_on if p not in self.PARTS]
+        if unknown:
+            raise ConfigError(f"harness: unknown match_on part(s) {unknown}; valid: {', '.join(self.PARTS)}")
+        self.ignore = [parse_path(p) for p in ignore_paths]
+
+    def body_view(self, body: Any) -> Any:
+        """The JSON body as matching sees it: ignored paths removed (on a copy)."""
+        if not self.ignore or not isinstance(body, (dict, list)):
+            return body
+        body = _copy(body)
+        for steps in self.ignore:
+            _remove(body, steps)
+        return body
+
+    def key(self, method: str, url: str, headers: dict[str, str], body_kind: str, body: Any) -> tuple[Any, ...]:
+        scheme_host, _, rest = url.partition("://")[2].partition("/")
+        path, _, query = ("/" + rest).partition("?")
+        parts: list[Any] = []
+        for part in self.match_on:
+            if part == "method":
+                parts.append(method.upper())
+            elif part == "host":
+                parts.append(scheme_host.rsplit(":", 1)[0])
+            elif part == "path":
+                parts.append(path)
+            elif part == "query":
+                parts.append(urlencode(sorted(parse_qsl(query, keep_blank_values=True))))
+            elif part == "body":
+                if body_kind == "json":
+                    parts.append(_canonical_json(self.body_view(body)))
+                else:
+                    parts.append((body_kind, body))
+            elif part == "headers":
+                parts.append(tuple(sorted(headers.items())))
+        return tuple(parts)
+
+
+class Index:
+    """Recorded interactions by key; each key's queue in recorded order. Lookup is O(1)."""
+
+    def __init__(self) -> None:
+        self._queues: dict[tuple[Any, ...], deque[int]] = {}
+
+    def add(self, key: tuple[Any, ...], index: int) -> None:
+        self._queues.setdefault(key, deque()).append(index)
+
+    def take(self, key: tuple[Any, ...]) -> int | None:
+        queue = self._queues.get(key)
+        return queue.popleft() if queue else None
+
+
+def diff(recorded: Any, requested: Any, path: str = "$", limit: int = 12) -> list[str]:
+    """Path-level differences, ``$.messages[0].content: 'SF' != 'NY'`` (recorded != requested)."""
+    out: list[str] = []
+    _diff(recorded, requested, path, out, limit)
+    return out
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _diff(a: Any, b: Any, path: str, out: list[str], limit: int) -> None:
+    if len(out) >= limit or a == b:
+        return
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in a:
+            sub = f"{path}.{k}" if re.fullmatch(r"\w+", str(k)) else f"{path}[{json.dumps(k)}]"
+            if k not in b:
+                out.append(f"{sub}: {_short(a[k])} != (missing)")
+            else:
+                _diff(a[k], b[k], sub, out, limit)
+            if len(out) >= limit:
+                return
+        for k in b:
+            if k not in a and len(out) < limit:
+                sub = f"{path}.{k}" if re.fullmatch(r"\w+", str(k)) else f"{path}[{json.dumps(k)}]"
+                out.append(f"{sub}: (missing) != {_short(b[k])}")
+    elif isinstance(a, list) and isinstance(b, list):
+        for i in range(max(len(a), len(b))):
+            if i >= len(a):
+                out.append(f"{path}[{i}]: (missing) != {_short(b[i])}")
+            elif i >= len(b):
+                out.append(f"{path}[{i}]: {_short(a[i])} != (missing)")
+            else:
+                _diff(a[i], b[i], f"{path}[{i}]", out, limit)
+            if len(out) >= limit:
+                return
+    else:
+        out.append(f"{path}: {_short(a)} != {_short(b)}")
+
+
+def distance(recorded: Any, requested: Any) -> int:
+    """How different two bodies are: the number of differing paths (capped), for ranking."""
+    return len(diff(recorded, requested, limit=50))

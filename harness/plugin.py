@@ -1,0 +1,168 @@
+"""pytest entry point: options, the ``cassette`` marker and fixture, the end-of-session line.
+
+Cheap to load: this module imports nothing but pytest and the standard library, creates nothing
+on disk, and leaves the engine (``harness.session``) and the HTTP libraries to the first test
+that uses a cassette.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_INI: dict[str, tuple[str, str, Any]] = {
+    "record_mode": ("string", "default record mode: none (replay only), once, new_episodes, all", None),
+    "cassette_dir": ("string", "folder of the cassettes, relative to the rootdir (default: cassettes)", None),
+    "ignore_paths": ("linelist", "JSON paths in request bodies that matching ignores", []),
+    "match_on": ("args", "request parts matched: method host path query body headers", []),
+    "allow_unplayed": ("bool", "do not fail a test that leaves recorded interactions unplayed", None),
+    "replay_speed": ("string", "0 replays instantly; 1.0 paces streams as recorded", None),
+    "redact_headers": ("args", "more header names never written to cassettes", []),
+    "redact_patterns": ("linelist", "more regular expressions scrubbed from everything written", []),
+}
+
+_summary_key = pytest.StashKey[dict[str, int]]()
+_call_excinfo_key = pytest.StashKey[Any]()
+_session_key = pytest.StashKey[Any]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("harness", "harness: record and replay agent traffic")
+    group.addoption("--cassette-dir", dest="harness_cassette_dir", default=None, help="where cassettes live (default: <rootdir>/cassettes)")
+    group.addoption("--replay-speed", dest="harness_replay_speed", default=None, help="pace replayed streams: 0 instant (default), 1.0 as recorded")
+    group.addoption("--allow-unplayed", dest="harness_allow_unplayed", action="store_true", default=None, help="do not fail tests that leave recorded interactions unplayed")
+    group.addoption("--real-tools", dest="harness_real_tools", action="store_true", default=None, help="run local tools for real on replay instead of returning recorded results")
+    for name, (kind, help_text, default) in _INI.items():
+        parser.addini(f"harness_{name}", help_text, type=kind, default=default)  # type: ignore[arg-type]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    # ``--record-mode`` is shared with pytest-recording, cassetter and other cassette plugins. They
+    # add it unconditionally from their own pytest_addoption; this hook runs after every installed
+    # plugin's, so harness adds the option only if nobody did, and both plugins load side by side.
+    from harness.config import RECORD_MODES
+
+    if any("--record-mode" in opt.names() for group in parser._groups for opt in group.options) or any(
+        "--record-mode" in opt.names() for opt in parser._anonymous.options
+    ):
+        return
+    try:
+        parser.getgroup("harness").addoption(
+            "--record-mode", action="store", default=None, choices=RECORD_MODES,
+            help="none: replay only (default); once: record missing cassettes; new_episodes: record "
+            "requests not in the cassette; all (or rewrite): record everything anew",
+        )
+    except ValueError:  # added meanwhile by a plugin that does not check first
+        pass
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "cassette(path=None, *, record_mode=None, match_on=None, ignore_paths=None, allow_unplayed=None, "
+        "replay_speed=None, redact_headers=None, redact_patterns=None, real_tools=None): record this test's "
+        "model and MCP traffic into a cassette, and replay it with no network. See the harness README.",
+    )
+    config.stash[_summary_key] = {"replayed": 0, "recorded": 0, "unplayed": 0}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("cassette") is not None:
+            names = getattr(item, "fixturenames", None)
+            if names is not None and "cassette" not in names:
+                names.append("cassette")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if call.when == "call" and call.excinfo is not None:
+        item.stash[_call_excinfo_key] = call.excinfo
+    return report
+
+
+@pytest.fixture
+def harness_config() -> dict[str, Any]:
+    """Override to give every test in a folder or module the same settings (see harness.config)."""
+    return {}
+
+
+def _cli_options(config: pytest.Config) -> dict[str, Any]:
+    return {
+        "record_mode": config.getoption("--record-mode", None),
+        "cassette_dir": config.getoption("harness_cassette_dir"),
+        "replay_speed": config.getoption("harness_replay_speed"),
+        "allow_unplayed": config.getoption("harness_allow_unplayed"),
+        "real_tools": config.getoption("harness_real_tools"),
+    }
+
+
+def _ini_options(config: pytest.Config) -> dict[str, Any]:
+    return {name: config.getini(f"harness_{name}") for name in _INI}
+
+
+def _test_name(nodeid: str) -> tuple[str, str]:
+    module, _, rest = nodeid.partition("::")
+    return module, rest.replace("::", ".")
+
+
+@pytest.fixture
+def cassette(request: pytest.FixtureRequest, harness_config: dict[str, Any]) -> Iterator[Any]:
+    """The test's cassette, loaded and bound to the HTTP (and MCP) seams for the test's duration.
+
+    ``cassette.path``, ``cassette.mode``, ``cassette.interactions``, ``cassette.played``,
+    ``cassette.recorded``. Used by ``@pytest.mark.cassette`` tests automatically.
+    """
+    from harness.cassette.store import default_path
+    from harness.config import marker_options, resolve
+    from harness.errors import CassetteMiss, ConfigError
+    from harness.session import Session
+
+    config = request.config
+    marker = request.node.get_closest_marker("cassette")
+    try:
+        marker_kwargs = marker_options(*marker.args, **marker.kwargs) if marker else {}
+    except TypeError as exc:
+        raise ConfigError(f"harness: bad @pytest.mark.cassette(...) arguments: {exc}") from None
+    settings = resolve(_cli_options(config), marker_kwargs, harness_config, _ini_options(config))
+    folder = Path(settings.cassette_dir)
+    if not folder.is_absolute():
+        folder = config.rootpath / folder
+    module, name = _test_name(request.node.nodeid)
+    if settings.path:
+        path = folder / settings.path
+        path = path if path.suffix else path.with_suffix(".json")
+    else:
+        path = default_path(folder, module, name)
+
+    session = Session(settings, path, request.node.nodeid)
+    request.node.stash[_session_key] = session
+    session.start()
+    try:
+        yield session.cassette
+    finally:
+        session.stop()
+        summary = config.stash[_summary_key]
+        summary["recorded" if session.cassette.recorded else "replayed"] += 1
+        summary["unplayed"] += len(session.cassette.unplayed) if session.replaying else 0
+    excinfo = request.node.stash.get(_call_excinfo_key, None)
+    if excinfo is None:
+        session.check()
+    elif session.misses and not isinstance(excinfo.value, CassetteMiss):
+        # The code under test swallowed the miss and then failed on something else: say why.
+        raise session.misses[0]
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    summary = config.stash.get(_summary_key, None)
+    if not summary or not (summary["replayed"] or summary["recorded"]):
+        return
+    parts = [f"{summary['replayed']} cassette(s) replayed", f"{summary['recorded']} recorded"]
+    if summary["unplayed"]:
+        parts.append(f"{summary['unplayed']} interaction(s) unplayed")
+    terminalreporter.write_line("harness: " + ", ".join(parts) + ".")

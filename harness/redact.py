@@ -1,0 +1,99 @@
+"""Secrets out before anything is written.
+
+Three layers, cheapest first: headers that carry credentials (or only vary between machines) are
+dropped; key-shaped strings are scrubbed from bodies and URLs; and the final text of every file
+is scrubbed once more, so a secret in a place nobody thought of still never reaches the disk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+REDACTED = "<REDACTED>"
+
+#: Headers that carry credentials or account identifiers: never stored.
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "api-key",
+        "x-goog-api-key",
+        "cookie",
+        "set-cookie",
+        "openai-organization",
+        "openai-project",
+        "anthropic-organization-id",
+        "x-organization-id",
+    }
+)
+#: Headers that change from machine to machine or run to run and mean nothing to a reviewer.
+VOLATILE_HEADERS = frozenset(
+    {
+        "host",
+        "user-agent",
+        "content-length",
+        "content-encoding",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "accept-encoding",
+        "date",
+        "server",
+        "alt-svc",
+        "cf-ray",
+        "traceparent",
+        "tracestate",
+        "idempotency-key",
+        "x-envoy-upstream-service-time",
+    }
+)
+_VOLATILE_PREFIXES = ("x-stainless-",)
+
+#: Strings shaped like credentials, anywhere in a body, a URL or a file.
+DEFAULT_PATTERNS = (
+    r"sk-ant-[A-Za-z0-9_\-]{8,}",
+    r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}",
+    r"(?<=[Bb]earer )[A-Za-z0-9._\-]{16,}",
+    r"AKIA[0-9A-Z]{16}",
+    r"ghp_[A-Za-z0-9]{30,}",
+    r"xox[bpas]-[A-Za-z0-9\-]{10,}",
+)
+_SECRET_PARAMS = re.compile(r"(?i)([?&](?:api[_-]?key|key|token|access_token|secret)=)[^&#]*")
+
+
+class Redactor:
+    def __init__(self, headers: Iterable[str] = (), patterns: Iterable[str] = ()) -> None:
+        self.drop = SECRET_HEADERS | {h.lower() for h in headers}
+        self.pattern = re.compile("|".join(f"(?:{p})" for p in (*DEFAULT_PATTERNS, *patterns)))
+
+    def headers(self, headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name, value in headers:
+            key = name.lower()
+            if key in self.drop or key in VOLATILE_HEADERS or key.startswith(_VOLATILE_PREFIXES):
+                continue
+            value = self.text(value)
+            out[key] = f"{out[key]}, {value}" if key in out else value
+        return dict(sorted(out.items()))
+
+    def text(self, value: str) -> str:
+        return self.pattern.sub(REDACTED, value)
+
+    def url(self, url: str) -> str:
+        return self.text(_SECRET_PARAMS.sub(lambda m: m.group(1) + REDACTED, url))
+
+    def value(self, value: Any) -> Any:
+        """Scrub every string in a JSON value (keys included)."""
+        if isinstance(value, str):
+            return self.pattern.sub(REDACTED, value) if self.pattern.search(value) else value
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        if isinstance(value, Mapping):
+            return {self.value(k): self.value(v) for k, v in value.items()}
+        return value
+
+    def contains_secret(self, text: str) -> bool:
+        return self.pattern.search(text) is not None

@@ -1,0 +1,272 @@
+"""The engine one test uses: binds a cassette to the seams, for record or replay.
+
+The plugin builds one :class:`Session` per test that uses a cassette, starts it before the test
+and stops it after; everything else (the seams, the fixtures) talks to the session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.cassette import format as cassette_format
+from harness.cassette.model import Body, Cassette, HttpInteraction, Request, Response
+from harness.cassette.store import atomic_write
+from harness.config import Settings
+from harness.errors import CassetteFormatError, NoCassetteError, UnplayedInteractions, cassette_miss
+from harness.matching import Index, Matcher, distance, diff
+from harness.redact import Redactor
+
+
+@dataclass(slots=True)
+class Plan:
+    """What to do with one request: answer it from ``replay``, or send it and record into ``slot``."""
+
+    replay: HttpInteraction | None = None
+    slot: int = -1
+
+
+def _rel(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+class Session:
+    def __init__(self, settings: Settings, path: Path, nodeid: str = "", *, old_text: str | None = None) -> None:
+        self.settings = settings
+        self.nodeid = nodeid
+        mode = settings.record_mode
+        existed = path.exists()
+        self._old: list[Any] = []
+        self._old_text: str | None = None
+        if existed:
+            try:
+                self._old_text = path.read_text(encoding="utf-8") if old_text is None else old_text
+            except UnicodeDecodeError:
+                raise CassetteFormatError(path, "not UTF-8 text") from None
+            self._old = cassette_format.loads(self._old_text, path)
+        self.replaying = mode in ("none", "new_episodes") or (mode == "once" and existed)
+        self.recording = mode in ("all", "new_episodes") or (mode == "once" and not existed)
+        keep = self._old if self.replaying else []
+        self.cassette = Cassette(path=path, interactions=list(keep), mode=mode, existed=existed)
+        self.matcher = Matcher(settings.match_on, settings.ignore_paths)
+        self.redactor = Redactor(settings.redact_headers, settings.redact_patterns)
+        self.misses: list[BaseException] = []
+        self.pending: dict[int, Any] = {}
+        self._index: Index | None = None
+        self._lock = threading.Lock()
+        self._seams: list[Any] = []
+        self._t_headers: dict[int, float] = {}
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    def rerecord_command(self) -> str:
+        target = shlex.quote(self.nodeid) if self.nodeid else "<test id>"
+        return f"pytest {target} --record-mode=all"
+
+    def start(self) -> None:
+        if self.settings.record_mode == "none" and not self.cassette.existed:
+            raise NoCassetteError(_rel(self.cassette.path), "none", self.rerecord_command())
+        from harness.transports.http import HttpSeam
+
+        self.add_seam(HttpSeam(self))
+
+    def add_seam(self, seam: Any) -> None:
+        seam.install()
+        self._seams.append(seam)
+
+    def stop(self) -> None:
+        """Undo every patch, then write what was recorded. Always call it (``finally``)."""
+        try:
+            while self._seams:
+                self._seams.pop().uninstall()
+        finally:
+            for sink in list(self.pending.values()):
+                sink.done()
+            if self.recording:
+                self.save()
+
+    def check(self) -> None:
+        """Raise what the test must fail on even if its code swallowed it: misses, then unplayed."""
+        if self.misses:
+            raise self.misses[0]
+        if self.replaying and not self.settings.allow_unplayed:
+            unplayed = self.cassette.unplayed
+            if unplayed:
+                raise UnplayedInteractions(self._unplayed_report(unplayed))
+
+    # -- HTTP -------------------------------------------------------------------------------
+
+    def _stored_request(self, method: str, url: str, raw_headers: Any, body: bytes) -> Request:
+        red = self.redactor
+        headers = red.headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers)
+        stored = Body.from_bytes(body, headers.get("content-type", ""))
+        if stored.kind in ("json", "text") and red.contains_secret(body.decode("utf-8", "replace")):
+            stored = Body(stored.kind, red.value(stored.value))
+        return Request(method.upper(), red.url(_stable_url(url)), headers, stored)
+
+    def _key(self, request: Request) -> tuple[Any, ...]:
+        return self.matcher.key(request.method, request.url, request.headers, request.body.kind, request.body.value)
+
+    def _build_index(self) -> Index:
+        index = Index()
+        for n, item in enumerate(self.cassette.interactions):
+            if isinstance(item, HttpInteraction):
+                index.add(self._key(item.request), n)
+        return index
+
+    def plan_http(self, method: str, url: str, raw_headers: Any, body: bytes) -> Plan:
+        """Decide how to answer one request (called by the HTTP seam, on the hot path)."""
+        request = self._stored_request(method, url, raw_headers, body)
+        with self._lock:
+            if self.replaying:
+                if self._index is None:
+                    self._index = self._build_index()
+                found = self._index.take(self._key(request))
+                if found is not None:
+                    self.cassette.played.append(found)
+                    return Plan(replay=self.cassette.interactions[found])
+            if self.recording:
+                slot = len(self.cassette.interactions)
+                self.cassette.interactions.append(HttpInteraction(request))
+                self.cassette.recorded.append(slot)
+                return Plan(slot=slot)
+        miss = cassette_miss(self._miss_report(request))
+        self.misses.append(miss)
+        raise miss
+
+    def headers_arrived(self, slot: int, t0: float) -> None:
+        self._t_headers[slot] = time.perf_counter()
+        self.cassette.interactions[slot].elapsed_ms = round((self._t_headers[slot] - t0) * 1000, 1)
+
+    def fail_http(self, slot: int, exc: BaseException, t0: float) -> None:
+        item = self.cassette.interactions[slot]
+        item.error = {"type": type(exc).__name__, "message": str(exc)}
+        item.elapsed_ms = round((time.perf_counter() - t0) * 1000, 1)
+
+    def finish_http(self, slot: int, status: int, raw_headers: list[tuple[str, str]], body: bytes, chunks: list[list[float]], error: dict[str, str] | None) -> None:
+        headers = self.redactor.headers(raw_headers)
+        stored = Body.from_bytes(body, headers.get("content-type", ""))
+        if stored.kind in ("json", "text", "sse") and self.redactor.contains_secret(body.decode("utf-8", "replace")):
+            stored = Body(stored.kind, self.redactor.value(stored.value), stored.eol)
+        # One chunk holding the whole body is the ordinary case: no need to store it.
+        keep_chunks: list[list[float]] | None = chunks if (len(chunks) > 1 or error) else None
+        if keep_chunks is not None and sum(int(c[0]) for c in keep_chunks) != len(stored.bytes()):
+            keep_chunks = [[len(stored.bytes()), keep_chunks[-1][1] if keep_chunks else 0.0]]
+        self.cassette.interactions[slot].response = Response(status, headers, stored, keep_chunks, error)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def save(self) -> None:
+        interactions = list(self.cassette.interactions)
+        hook = self.settings.before_record
+        if hook is not None:
+            kept = []
+            for n, item in enumerate(interactions):
+                if n in self.cassette.recorded:
+                    item = hook(item)
+                if item is not None:
+                    kept.append(item)
+            interactions = kept
+        # Keep the old timings where nothing else changed, so re-recording an unchanged exchange
+        # leaves the file unchanged.
+        for n, item in enumerate(interactions):
+            if n < len(self._old) and hasattr(item, "timeless") and type(item) is type(self._old[n]):
+                if item.timeless() == self._old[n].timeless():
+                    interactions[n] = self._old[n]
+        text = self.redactor.text(cassette_format.dumps(interactions))
+        if text != self._old_text:
+            atomic_write(self.cassette.path, text)
+
+    # -- reports ----------------------------------------------------------------------------
+
+    def _context_line(self) -> str:
+        c = self.cassette
+        return f"cassette: {_rel(c.path)} (mode: {c.mode}, {len(self._old)} recorded, {len(c.played)} played)"
+
+    def _miss_report(self, request: Request) -> str:
+        lines = [
+            "harness: no recorded response matches this request" + ("" if self.replaying else " (recording is off)"),
+            f"  {request.method} {request.path}",
+            f"  {self._context_line()}",
+        ]
+        closest = self._closest(request)
+        if closest is not None:
+            n, item, diffs = closest
+            played = " (already played)" if n in self.cassette.played else ""
+            lines.append(f"  closest recorded request: #{n} {item.request.method} {item.request.path}{played}; recorded != requested:")
+            lines.extend(f"    {d}" for d in diffs or ["(the same request: it was already played; the test now sends it more often than recorded)"])
+        elif self.cassette.interactions:
+            lines.append("  no recorded request has this method and path")
+        lines += [
+            "  How to fix:",
+            "    1. If the change is intended, re-record this test:",
+            f"       {self.rerecord_command()}",
+            "    2. If a field differs on every run, ignore it: @pytest.mark.cassette(ignore_paths=['$.path.to.field'])",
+        ]
+        return "\n".join(lines)
+
+    def _closest(self, request: Request) -> tuple[int, HttpInteraction, list[str]] | None:
+        want = _view(self.matcher, request)
+        best: tuple[tuple[int, int, int], int, HttpInteraction, Any] | None = None
+        for n, item in enumerate(self.cassette.interactions):
+            if not isinstance(item, HttpInteraction) or item.request.method != request.method:
+                continue
+            same_path = item.request.path.split("?")[0] == request.path.split("?")[0]
+            if not same_path:
+                continue
+            have = _view(self.matcher, item.request)
+            rank = (n in self.cassette.played, distance(have, want), n)
+            if best is None or rank < best[0]:
+                best = (rank, n, item, have)
+        if best is None:
+            return None
+        _, n, item, have = best
+        return n, item, diff(have, want)
+
+    def _unplayed_report(self, unplayed: list[int]) -> str:
+        lines = [
+            f"harness: {len(unplayed)} recorded interaction(s) were never played",
+            f"  {self._context_line()}",
+        ]
+        for n in unplayed[:8]:
+            lines.append(f"    #{n} {_describe(self.cassette.interactions[n])}")
+        if len(unplayed) > 8:
+            lines.append(f"    ... and {len(unplayed) - 8} more")
+        lines += [
+            "  The code under test now does less than when it was recorded.",
+            "  How to fix:",
+            f"    1. If that is intended, re-record this test: {self.rerecord_command()}",
+            "    2. Or allow it: @pytest.mark.cassette(allow_unplayed=True)",
+        ]
+        return "\n".join(lines)
+
+
+_LOOPBACK = re.compile(r"^(\w+://(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])):\d+(?=/|$)")
+
+
+def _stable_url(url: str) -> str:
+    """Loopback ports change on every run: drop them, so re-recording gives the same file."""
+    return _LOOPBACK.sub(r"\1", url) if "://127." in url or "://localhost" in url or "://[::1]" in url else url
+
+
+def _view(matcher: Matcher, request: Request) -> Any:
+    body = request.body
+    view = matcher.body_view(body.value) if body.kind == "json" else body.value
+    return {"query": request.path.partition("?")[2], "body": view} if "?" in request.path else view
+
+
+def _describe(item: Any) -> str:
+    if isinstance(item, HttpInteraction):
+        return f"{item.request.method} {item.request.path}"
+    describe = getattr(item, "describe", None)
+    return describe() if describe else json.dumps(getattr(item, "kind", "?"))

@@ -1,0 +1,124 @@
+"""Server-sent events, byte for byte.
+
+A recorded SSE body is stored one event per entry, readable in review: the event name, the data
+parsed as JSON where it is JSON, comments, id and retry. :func:`parse` keeps an entry's exact
+original text under ``raw`` only when :func:`render` would not give the bytes back (an unusual
+spacing, a JSON document not in compact form, a stream cut mid-event), so the stored stream always
+re-renders to the original bytes and the common case costs nothing extra on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+Event = dict[str, Any]
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+_FIELD_ORDER = ("comments", "event", "id", "retry", "data", "text")
+_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_decode_json = json.JSONDecoder().decode
+
+
+def _split_blocks(text: str) -> list[tuple[list[str], str]]:
+    """Split into event blocks: (lines without their endings, exact block text)."""
+    blocks: list[tuple[list[str], str]] = []
+    lines: list[str] = []
+    start = 0
+    pos = 0
+    for m in _LINE.finditer(text):
+        line = m.group()
+        pos = m.end()
+        stripped = line.rstrip("\r\n")
+        if stripped == "" and line != "":
+            if lines:
+                blocks.append((lines, text[start:pos]))
+            else:
+                # A blank line with no event before it: keep it with the next block.
+                continue
+            lines = []
+            start = pos
+        else:
+            lines.append(stripped)
+    if start < len(text):
+        blocks.append((lines, text[start:]))
+    return blocks
+
+
+def _entry(lines: list[str]) -> Event:
+    entry: Event = {}
+    data: list[str] = []
+    comments: list[str] = []
+    for line in lines:
+        if line.startswith(":"):
+            comments.append(line[1:].removeprefix(" "))
+            continue
+        name, colon, value = line.partition(":")
+        value = value.removeprefix(" ") if colon else ""
+        if name == "data":
+            data.append(value)
+        elif name in ("event", "id", "retry"):
+            entry[name] = value
+        else:
+            entry.setdefault("fields", []).append([name, value])
+    if comments:
+        entry["comments"] = comments
+    if data:
+        joined = "\n".join(data)
+        try:
+            entry["data"] = _decode_json(joined)
+        except ValueError:
+            entry["text"] = joined
+    return entry
+
+
+def parse(body: bytes) -> tuple[list[Event], str]:
+    """Parse an SSE body into entries and the line ending most of it uses.
+
+    Raises ``UnicodeDecodeError`` when the body is not UTF-8 (then it is not SSE).
+    """
+    text = body.decode("utf-8")
+    eol = "\r\n" if "\r\n" in text[:4096] else "\n"
+    entries: list[Event] = []
+    for lines, exact in _split_blocks(text):
+        entry = _entry(lines)
+        # Keep the field order the server used for readability, and the exact text where needed.
+        ordered = {k: entry[k] for k in _FIELD_ORDER if k in entry}
+        ordered.update((k, v) for k, v in entry.items() if k not in ordered)
+        if render_entry(ordered, eol) != exact:
+            ordered["raw"] = exact
+        entries.append(ordered)
+    return entries, eol
+
+
+def render_entry(entry: Event, eol: str = "\n") -> str:
+    """The exact text of one stored entry."""
+    raw = entry.get("raw")
+    if raw is not None:
+        return str(raw)
+    out = [f": {c}{eol}" if c else f":{eol}" for c in entry.get("comments", ())]
+    if "event" in entry:
+        out.append(f"event: {entry['event']}{eol}")
+    if "id" in entry:
+        out.append(f"id: {entry['id']}{eol}")
+    if "retry" in entry:
+        out.append(f"retry: {entry['retry']}{eol}")
+    for name, value in entry.get("fields", ()):
+        out.append(f"{name}: {value}{eol}")
+    if "data" in entry:
+        out.append(f"data: {_encode_json(entry['data'])}{eol}")
+    elif "text" in entry:
+        out.extend(f"data: {line}{eol}" for line in str(entry["text"]).split("\n"))
+    out.append(eol)
+    return "".join(out)
+
+
+def render(entries: list[Event], eol: str = "\n") -> bytes:
+    """The exact bytes of a stored stream."""
+    return "".join([render_entry(e, eol) for e in entries]).encode("utf-8")
+
+
+def entry_sizes(entries: list[Event], eol: str = "\n") -> list[int]:
+    """Byte length of each entry, for mapping chunk boundaries onto events."""
+    return [len(render_entry(e, eol).encode("utf-8")) for e in entries]

@@ -1,0 +1,1 @@
+"""The seams where harness meets the outside world: HTTP transports, MCP streams, local tools."""

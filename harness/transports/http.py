@@ -1,0 +1,290 @@
+"""The HTTP seam: ``handle_request`` / ``handle_async_request`` of the httpx2 and httpx transports.
+
+One seam covers anthropic, openai (including legacy ``httpx`` clients) and anything else built on
+either library, sync and async, whatever client object the code under test creates: the methods
+are patched on the transport classes for the duration of one test and restored in ``finally``.
+
+Recording tees the response body: each chunk is handed to the SDK the moment it arrives, and a
+copy (with its arrival time) is kept. vcrpy's httpx stubs read the whole body before returning,
+which delays the first event until the stream ends and deadlocks MCP tools that elicit mid-call;
+that is why this part is written here rather than borrowed.
+
+Replay answers from the cassette with the recorded chunk boundaries, instantly or paced.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import importlib
+import importlib.util
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.session import Session
+
+#: Set by a higher seam (MCP over streamable HTTP) whose traffic is recorded at its own level.
+passthrough: contextvars.ContextVar[bool] = contextvars.ContextVar("harness_http_passthrough", default=False)
+
+LIBRARIES = ("httpx2", "httpx")
+
+
+def available_libraries() -> list[ModuleType]:
+    """The HTTP libraries installed; importing them here (not at plugin load) keeps start-up cheap."""
+    libs = []
+    for name in LIBRARIES:
+        if importlib.util.find_spec(name) is not None:
+            libs.append(importlib.import_module(name))
+    return libs
+
+
+class _Streams:
+    """Byte-stream classes for one library (its clients check ``isinstance`` against its own bases)."""
+
+    _cache: dict[str, _Streams] = {}
+
+    def __init__(self, lib: ModuleType) -> None:
+        self.lib = lib
+        sync_base, async_base = lib.SyncByteStream, lib.AsyncByteStream
+
+        class ReplayStream(sync_base, async_base):  # type: ignore[misc,valid-type]
+            __slots__ = ("parts", "times", "speed", "error")
+
+            def __init__(self, parts: list[bytes], times: list[float] | None, speed: float, error: BaseException | None) -> None:
+                self.parts, self.times, self.speed, self.error = parts, times, speed, error
+
+            def __iter__(self) -> Iterator[bytes]:
+                if self.times is None:
+                    yield from self.parts
+                else:
+                    start = time.perf_counter()
+                    for part, at in zip(self.parts, self.times):
+                        wait = start + at - time.perf_counter()
+                        if wait > 0:
+                            time.sleep(wait)
+                        yield part
+                if self.error is not None:
+                    raise self.error
+
+            async def __aiter__(self) -> AsyncIterator[bytes]:
+                if self.times is None:
+                    for part in self.parts:
+                        yield part
+                else:
+                    import anyio
+
+                    start = time.perf_counter()
+                    for part, at in zip(self.parts, self.times):
+                        wait = start + at - time.perf_counter()
+                        if wait > 0:
+                            await anyio.sleep(wait)
+                        yield part
+                if self.error is not None:
+                    raise self.error
+
+        class RecordingStream(sync_base):  # type: ignore[misc,valid-type]
+            def __init__(self, inner: Any, sink: _Sink) -> None:
+                self.inner, self.sink = inner, sink
+
+            def __iter__(self) -> Iterator[bytes]:
+                sink = self.sink
+                try:
+                    for chunk in self.inner:
+                        sink.chunk(chunk)
+                        yield chunk
+                except BaseException as exc:
+                    sink.fail(exc)
+                    raise
+                sink.done()
+
+            def close(self) -> None:
+                try:
+                    self.inner.close()
+                finally:
+                    self.sink.done()
+
+        class AsyncRecordingStream(async_base):  # type: ignore[misc,valid-type]
+            def __init__(self, inner: Any, sink: _Sink) -> None:
+                self.inner, self.sink = inner, sink
+
+            async def __aiter__(self) -> AsyncIterator[bytes]:
+                sink = self.sink
+                try:
+                    async for chunk in self.inner:
+                        sink.chunk(chunk)
+                        yield chunk
+                except BaseException as exc:
+                    sink.fail(exc)
+                    raise
+                sink.done()
+
+            async def aclose(self) -> None:
+                try:
+                    await self.inner.aclose()
+                finally:
+                    self.sink.done()
+
+        self.Replay = ReplayStream
+        self.Recording = RecordingStream
+        self.AsyncRecording = AsyncRecordingStream
+
+    @classmethod
+    def of(cls, lib: ModuleType) -> _Streams:
+        streams = cls._cache.get(lib.__name__)
+        if streams is None or streams.lib is not lib:
+            streams = cls._cache[lib.__name__] = cls(lib)
+        return streams
+
+
+class _Sink:
+    """Collects one response body as it streams through; hands it to the session when it ends."""
+
+    __slots__ = ("session", "slot", "lib", "response", "parts", "times", "t0", "error", "finished")
+
+    def __init__(self, session: Session, slot: int, lib: ModuleType, response: Any) -> None:
+        self.session, self.slot, self.lib, self.response = session, slot, lib, response
+        self.parts: list[bytes] = []
+        self.times: list[float] = []
+        self.t0 = time.perf_counter()
+        self.error: BaseException | None = None
+        self.finished = False
+        session.pending[slot] = self
+
+    def chunk(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.times.append(time.perf_counter())
+
+    def fail(self, exc: BaseException) -> None:
+        self.error = exc
+        self.done()
+
+    def done(self) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        self.session.pending.pop(self.slot, None)
+        raw_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self.response.headers.raw]
+        encoding = self.response.headers.get("content-encoding", "")
+        parts = _decode(self.lib, encoding, self.parts) if encoding else self.parts
+        error = None
+        if self.error is not None and not isinstance(self.error, GeneratorExit):
+            error = {"type": type(self.error).__name__, "message": str(self.error)}
+        chunks = [[len(p), round((t - self.t0) * 1000, 1)] for p, t in zip(parts, self.times) if p]
+        self.session.finish_http(self.slot, self.response.status_code, raw_headers, b"".join(parts), chunks, error)
+
+
+def _decode(lib: ModuleType, encoding: str, parts: list[bytes]) -> list[bytes]:
+    """Undo content-encoding chunk by chunk, so the cassette holds readable bodies."""
+    decoders = importlib.import_module(f"{lib.__name__}._decoders")
+    codings = [c.strip().lower() for c in encoding.split(",") if c.strip().lower() != "identity"]
+    if not codings:
+        return parts
+    decoder = decoders.MultiDecoder(codings) if len(codings) > 1 else decoders.SUPPORTED_DECODERS[codings[0]]()
+    out = [decoder.decode(p) for p in parts]
+    tail = decoder.flush()
+    if tail:
+        out[-1] += tail
+    return out
+
+
+class HttpSeam:
+    """Patches the transports of every installed HTTP library for one test."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._undo: list[Callable[[], None]] = []
+
+    def install(self) -> None:
+        for lib in available_libraries():
+            self._patch(lib)
+
+    def uninstall(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+    def _patch(self, lib: ModuleType) -> None:
+        session = self.session
+        streams = _Streams.of(lib)
+        sync_cls, async_cls = lib.HTTPTransport, lib.AsyncHTTPTransport
+        real_sync = sync_cls.__dict__["handle_request"]
+        real_async = async_cls.__dict__["handle_async_request"]
+
+        def handle_request(transport: Any, request: Any) -> Any:
+            if passthrough.get():
+                return real_sync(transport, request)
+            body = request.read()
+            plan = session.plan_http(request.method, str(request.url), request.headers.raw, body)
+            if plan.replay is not None:
+                return _replay_response(lib, streams, plan.replay, session.settings.replay_speed)
+            t0 = time.perf_counter()
+            try:
+                response = real_sync(transport, request)
+            except Exception as exc:
+                session.fail_http(plan.slot, exc, t0)
+                raise
+            session.headers_arrived(plan.slot, t0)
+            response.stream = streams.Recording(response.stream, _Sink(session, plan.slot, lib, response))
+            return response
+
+        async def handle_async_request(transport: Any, request: Any) -> Any:
+            if passthrough.get():
+                return await real_async(transport, request)
+            body = await request.aread()
+            plan = session.plan_http(request.method, str(request.url), request.headers.raw, body)
+            if plan.replay is not None:
+                return _replay_response(lib, streams, plan.replay, session.settings.replay_speed)
+            t0 = time.perf_counter()
+            try:
+                response = await real_async(transport, request)
+            except Exception as exc:
+                session.fail_http(plan.slot, exc, t0)
+                raise
+            session.headers_arrived(plan.slot, t0)
+            response.stream = streams.AsyncRecording(response.stream, _Sink(session, plan.slot, lib, response))
+            return response
+
+        sync_cls.handle_request = handle_request
+        async_cls.handle_async_request = handle_async_request
+
+        def undo() -> None:
+            sync_cls.handle_request = real_sync
+            async_cls.handle_async_request = real_async
+
+        self._undo.append(undo)
+
+
+def _replay_response(lib: ModuleType, streams: _Streams, interaction: Any, speed: float) -> Any:
+    if interaction.response is None:
+        raise _error(lib, interaction.error)
+    resp = interaction.response
+    plan = getattr(resp, "_plan", None)
+    if plan is None:
+        # Worked out once per recorded response: the header list and the body cut at its chunks.
+        data = resp.body.bytes()
+        headers = list(resp.headers.items())
+        if resp.chunks is None:
+            headers.append(("content-length", str(len(data))))
+            parts, times = [data], [0.0]
+        else:
+            parts, times, pos = [], [], 0
+            for chunk in resp.chunks:
+                size = int(chunk[0])
+                parts.append(data[pos : pos + size])
+                times.append(float(chunk[1]) / 1000 if len(chunk) > 1 else 0.0)
+                pos += size
+        plan = resp._plan = (headers, parts, times)
+    headers, parts, times = plan
+    paced = [t / speed for t in times] if speed > 0 else None
+    error = _error(lib, resp.error) if resp.error is not None else None
+    return lib.Response(resp.status, headers=headers, stream=streams.Replay(parts, paced, speed, error))
+
+
+def _error(lib: ModuleType, error: dict[str, str] | None) -> BaseException:
+    """The recorded transport error, as the same class of the same library when there is one."""
+    error = error or {}
+    cls = getattr(lib, error.get("type", ""), None)
+    if not (isinstance(cls, type) and issubclass(cls, lib.TransportError)):
+        cls = lib.RemoteProtocolError if "Protocol" in error.get("type", "") else lib.TransportError
+    return cls(f"{error.get('message', '')} (replayed from the cassette)")

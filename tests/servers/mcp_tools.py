@@ -1,0 +1,231 @@
+"""A real MCP server (``mcp.server.mcpserver.MCPServer``) exercising every message shape the recorder must handle.
+
+Tools:
+
+``echo(text)``          plain text content (no structured output)
+``add(a, b)``           structured content (``{"result": a + b}``) plus its text rendering
+``forecast(city)``      structured output from a pydantic model (output schema advertised)
+``image()``             an image content block (a 1x1 PNG built in code)
+``fail()``              raises ``ToolError``: the call answers ``isError: true``
+``fail_protocol()``     raises ``MCPError``: the call answers a JSON-RPC error (-32602)
+``slow_count(n)``       ``n`` progress notifications, then the count
+``confirm(action)``     elicits a boolean from the client mid-call and returns the answer (both eras)
+``confirm_direct(a)``   the same through a bare ``ctx.elicit()`` (handshake-era connections only)
+``log(msg)``            ``notifications/message`` logging notifications, then ``"logged"``
+
+plus the resource ``config://app`` and the prompt ``review(code)``.
+
+Transports:
+
+* stdio: ``python -m tests.servers.mcp_tools`` (stdio is the default; ``--http [PORT]`` serves streamable HTTP)
+* streamable HTTP in-process: ``http_app()`` returns the ASGI app, ``McpHttpServer`` runs it on a free
+  port (``.url`` is the full endpoint, e.g. ``http://127.0.0.1:PORT/mcp``).
+
+Everything is deterministic: no clocks, no random ids in the payloads.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+import warnings
+import zlib
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult, Image, MCPServer, Resolve
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
+from mcp_types import INVALID_PARAMS
+
+from tests.servers.base import ServerThread
+
+MCP_PATH = "/mcp"
+
+
+class Forecast(BaseModel):
+    """A fixed weather forecast (structured tool output)."""
+
+    city: str
+    temperature_c: float
+    conditions: str
+    humidity: int = Field(ge=0, le=100)
+
+
+class Confirmation(BaseModel):
+    """The elicitation schema: one boolean field."""
+
+    confirm: bool = Field(description="Proceed with the action?")
+
+
+def ask_confirmation(action: str) -> Elicit[Confirmation]:
+    """Resolver for ``confirm``: the question to elicit (module level so its annotation resolves)."""
+    return Elicit(f"Confirm action: {action}?", Confirmation)
+
+
+def tiny_png(rgb: tuple[int, int, int] = (255, 0, 0)) -> bytes:
+    """A valid 1x1 RGB PNG, built byte by byte (deterministic)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1x1, 8-bit, truecolour
+    raw = b"\x00" + bytes(rgb)  # filter byte + one pixel
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+
+
+_FORECASTS: dict[str, tuple[float, str, int]] = {
+    "paris": (18.5, "cloudy", 70),
+    "london": (14.0, "rain", 85),
+    "tokyo": (24.0, "sunny", 55),
+}
+
+
+def build_server() -> MCPServer:
+    """A fresh server instance (no state shared between instances)."""
+    mcp = MCPServer(
+        "harness-test-tools",
+        version="1.0.0",
+        instructions="Test server for the harness recorder.",
+        log_level="WARNING",  # MCPServer calls logging.basicConfig(); keep the host process quiet
+    )
+
+    @mcp.tool(structured_output=False)
+    def echo(text: str) -> str:
+        """Echo the text back."""
+        return text
+
+    @mcp.tool()
+    def add(a: int, b: int) -> int:
+        """Add two integers (structured result)."""
+        return a + b
+
+    @mcp.tool()
+    def forecast(city: str) -> Forecast:
+        """A fixed forecast for a city."""
+        temperature, conditions, humidity = _FORECASTS.get(city.lower(), (20.0, "clear", 50))
+        return Forecast(city=city, temperature_c=temperature, conditions=conditions, humidity=humidity)
+
+    @mcp.tool()
+    def image() -> Image:
+        """A 1x1 red PNG."""
+        return Image(data=tiny_png(), format="png")
+
+    @mcp.tool()
+    def fail() -> str:
+        """Always fails: the call answers a result with ``isError: true`` (not a JSON-RPC error)."""
+        raise ToolError("this tool always fails")
+
+    @mcp.tool()
+    def fail_protocol() -> str:
+        """Always fails at the protocol level: the call answers a JSON-RPC error response."""
+        raise MCPError(code=INVALID_PARAMS, message="fail_protocol always rejects the call", data={"hint": "none"})
+
+    @mcp.tool()
+    async def slow_count(n: int, ctx: Context) -> str:
+        """Report progress n times, then return the count."""
+        for i in range(1, n + 1):
+            await ctx.report_progress(i, n, f"step {i}/{n}")
+        return f"counted to {n}"
+
+    @mcp.tool()
+    async def confirm(
+        action: str,
+        answer: Annotated[ElicitationResult[Confirmation], Resolve(ask_confirmation)],
+    ) -> str:
+        """Ask the user to confirm an action (elicitation) and report the answer.
+
+        The resolver makes the SDK pick the wire form for the negotiated era: on a handshake-era
+        (<= 2025-11-25) connection it runs ``ctx.elicit()``, a standalone ``elicitation/create``
+        server-to-client request sent mid-call; on 2026-07-28 the call first answers an
+        ``InputRequiredResult`` and the client retries it with ``inputResponses`` + ``requestState``.
+        """
+        if isinstance(answer, AcceptedElicitation):
+            return f"{action}: {'confirmed' if answer.data.confirm else 'rejected'}"
+        return f"{action}: {answer.action}"
+
+    @mcp.tool()
+    async def confirm_direct(action: str, ctx: Context) -> str:
+        """Like ``confirm`` but calls ``ctx.elicit()`` directly: handshake-era connections only.
+
+        On 2026-07-28 there is no back-channel for server-initiated requests, so this answers a
+        JSON-RPC error (-32600, "no back-channel").
+        """
+        answer = await ctx.elicit(f"Confirm action: {action}?", Confirmation)
+        if isinstance(answer, AcceptedElicitation):
+            return f"{action}: {'confirmed' if answer.data.confirm else 'rejected'}"
+        return f"{action}: {answer.action}"
+
+    @mcp.tool()
+    async def log(msg: str, ctx: Context) -> str:
+        """Send logging notifications (info then warning) carrying msg."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            await ctx.info(f"info: {msg}", logger_name="harness")
+            await ctx.warning(f"warning: {msg}", logger_name="harness")
+        return "logged"
+
+    @mcp.resource("config://app", name="app-config", description="Static app configuration", mime_type="application/json")
+    def app_config() -> str:
+        return '{"feature": "on", "limit": 3}'
+
+    @mcp.prompt()
+    def review(code: str) -> str:
+        """Ask for a code review."""
+        return f"Please review this code:\n\n{code}"
+
+    return mcp
+
+
+def http_app(**kwargs: Any) -> Any:
+    """The streamable-HTTP ASGI app of a fresh server (endpoint at ``/mcp``)."""
+    return build_server().streamable_http_app(streamable_http_path=MCP_PATH, **kwargs)
+
+
+class McpHttpServer:
+    """Serve :func:`http_app` on 127.0.0.1 and a free port; ``.url`` is the full MCP endpoint URL."""
+
+    def __init__(self, **app_kwargs: Any) -> None:
+        self._thread = ServerThread(http_app(**app_kwargs))
+
+    @property
+    def base_url(self) -> str:
+        return self._thread.url
+
+    @property
+    def url(self) -> str:
+        return self._thread.url + MCP_PATH
+
+    def start(self) -> McpHttpServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._thread.stop()
+
+    def __enter__(self) -> McpHttpServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main(argv: list[str]) -> None:
+    if argv and argv[0] == "--http":
+        import time
+
+        port = int(argv[1]) if len(argv) > 1 else 0
+        thread = ServerThread(http_app(), port=port).start()
+        print(f"{thread.url}{MCP_PATH}", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            thread.stop()
+        return
+    build_server().run("stdio")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -25,6 +25,7 @@ class CassetteFormatError(HarnessError, ValueError):
         self.path = str(path)
         self.problem = problem
         self.where = where
+        self.hint = hint
         lines = [f"harness: cannot read cassette {self.path}", f"  {where + ': ' if where else ''}{problem}"]
         if hint:
             lines.append(f"  {hint}")

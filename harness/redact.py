@@ -54,8 +54,8 @@ _VOLATILE_PREFIXES = ("x-stainless-",)
 
 #: Strings shaped like credentials, anywhere in a body, a URL or a file.
 DEFAULT_PATTERNS = (
-    r"sk-ant-[A-Za-z0-9_\-]{8,}",
-    r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}",
+    r"(?<![A-Za-z0-9_\-])sk-ant-[A-Za-z0-9_\-]{8,}",
+    r"(?<![A-Za-z0-9_\-])sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}",
     r"(?<=[Bb]earer )[A-Za-z0-9._\-]{16,}",
     r"AKIA[0-9A-Z]{16}",
     r"ghp_[A-Za-z0-9]{30,}",

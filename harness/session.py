@@ -33,6 +33,14 @@ class Plan:
     slot: int = -1
 
 
+_current: Session | None = None
+
+
+def current() -> Session | None:
+    """The session of the test running now, if it uses a cassette."""
+    return _current
+
+
 def _rel(path: Path) -> str:
     try:
         return os.path.relpath(path)
@@ -74,11 +82,15 @@ class Session:
         return f"pytest {target} --record-mode=all"
 
     def start(self) -> None:
+        global _current
         if self.settings.record_mode == "none" and not self.cassette.existed:
             raise NoCassetteError(_rel(self.cassette.path), "none", self.rerecord_command())
         from harness.transports.http import HttpSeam
+        from harness.transports.tools import ToolSeam
 
-        self.add_seam(HttpSeam(self))
+        _current = self
+        for seam in (HttpSeam, ToolSeam):
+            self.add_seam(seam(self))
 
     def add_seam(self, seam: Any) -> None:
         seam.install()
@@ -86,10 +98,13 @@ class Session:
 
     def stop(self) -> None:
         """Undo every patch, then write what was recorded. Always call it (``finally``)."""
+        global _current
         try:
             while self._seams:
                 self._seams.pop().uninstall()
         finally:
+            if _current is self:
+                _current = None
             for sink in list(self.pending.values()):
                 sink.done()
             if self.recording:
@@ -112,17 +127,42 @@ class Session:
         stored = Body.from_bytes(body, headers.get("content-type", ""))
         if stored.kind in ("json", "text") and red.contains_secret(body.decode("utf-8", "replace")):
             stored = Body(stored.kind, red.value(stored.value))
-        return Request(method.upper(), red.url(_stable_url(url)), headers, stored)
+        return Request(method.upper(), red.url(stable_url(url)), headers, stored)
 
     def _key(self, request: Request) -> tuple[Any, ...]:
         return self.matcher.key(request.method, request.url, request.headers, request.body.kind, request.body.value)
 
+    def _key_of(self, item: Any) -> tuple[Any, ...]:
+        return self._key(item.request) if isinstance(item, HttpInteraction) else item.key()
+
     def _build_index(self) -> Index:
         index = Index()
         for n, item in enumerate(self.cassette.interactions):
-            if isinstance(item, HttpInteraction):
-                index.add(self._key(item.request), n)
+            index.add(self._key_of(item), n)
         return index
+
+    def plan_item(self, item: Any, *, real: bool = False) -> tuple[str, Any]:
+        """For non-HTTP seams: ("replay", recorded item), ("record", slot) or ("real", None)."""
+        with self._lock:
+            if self.replaying:
+                if self._index is None:
+                    self._index = self._build_index()
+                found = self._index.take(self._key_of(item))
+                if found is not None:
+                    self.cassette.played.append(found)
+                    if not real:
+                        return "replay", self.cassette.interactions[found]
+                    return "real", None
+            if self.recording:
+                slot = len(self.cassette.interactions)
+                self.cassette.interactions.append(item)
+                self.cassette.recorded.append(slot)
+                return "record", slot
+            if real:
+                return "real", None
+        miss = cassette_miss(self._miss_report_item(item))
+        self.misses.append(miss)
+        raise miss
 
     def plan_http(self, method: str, url: str, raw_headers: Any, body: bytes) -> Plan:
         """Decide how to answer one request (called by the HTTP seam, on the hot path)."""
@@ -215,6 +255,20 @@ class Session:
         ]
         return "\n".join(lines)
 
+    def _miss_report_item(self, item: Any) -> str:
+        lines = [
+            f"harness: no recorded {item.kind} call matches this one" + ("" if self.replaying else " (recording is off)"),
+            f"  {item.describe()}",
+            f"  {self._context_line()}",
+        ]
+        same = [(n, other) for n, other in enumerate(self.cassette.interactions) if type(other) is type(item) and getattr(other, "name", None) == getattr(item, "name", None)]
+        if same:
+            n, other = min(same, key=lambda p: (p[0] in self.cassette.played, distance(p[1].input, item.input), p[0]))
+            lines.append(f"  closest recorded call: #{n} {other.describe()}; recorded != requested:")
+            lines.extend(f"    {d}" for d in diff(other.input, item.input) or ["(the same call, already played: it now happens more often than recorded)"])
+        lines += ["  How to fix:", "    1. If the change is intended, re-record this test:", f"       {self.rerecord_command()}"]
+        return "\n".join(lines)
+
     def _closest(self, request: Request) -> tuple[int, HttpInteraction, list[str]] | None:
         want = _view(self.matcher, request)
         best: tuple[tuple[int, int, int], int, HttpInteraction, Any] | None = None
@@ -254,7 +308,7 @@ class Session:
 _LOOPBACK = re.compile(r"^(\w+://(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])):\d+(?=/|$)")
 
 
-def _stable_url(url: str) -> str:
+def stable_url(url: str) -> str:
     """Loopback ports change on every run: drop them, so re-recording gives the same file."""
     return _LOOPBACK.sub(r"\1", url) if "://127." in url or "://localhost" in url or "://[::1]" in url else url
 

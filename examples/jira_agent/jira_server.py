@@ -28,13 +28,13 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel
-
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel
 
 MCP_PATH = "/mcp"
 DEFAULT_PORT = 20000
@@ -238,7 +238,7 @@ class IssueStore:
 
 # --- a small JQL subset ----------------------------------------------------------------------------------------------
 
-_FIELDS = {
+_FIELDS: dict[str, Callable[[Issue], list[str]]] = {
     "key": lambda i: [i.key],
     "issuekey": lambda i: [i.key],
     "project": lambda i: [i.project],
@@ -254,7 +254,18 @@ _FIELDS = {
     "comment": lambda i: [c.body for c in i.comments],
     "text": lambda i: [i.summary, i.description, *(c.body for c in i.comments)],
 }
-_ORDERABLE = {"key", "issuekey", "project", "status", "priority", "assignee", "reporter", "type", "issuetype", "summary"}
+_ORDERABLE = {
+    "key",
+    "issuekey",
+    "project",
+    "status",
+    "priority",
+    "assignee",
+    "reporter",
+    "type",
+    "issuetype",
+    "summary",
+}
 _PRIORITY_RANK = {"Lowest": 0, "Low": 1, "Medium": 2, "High": 3, "Highest": 4}  # Jira: DESC = most urgent first
 _TOKEN = re.compile(
     r"""\s*(?:(?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(?P<op>!=|!~|=|~|\(|\)|,)|(?P<word>[^\s=!~(),"']+))"""

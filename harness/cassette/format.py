@@ -46,6 +46,10 @@ _ONE_PER_LINE = frozenset({"sse", "messages_log"})
 # Values written on a single line.
 _ONE_LINE = frozenset({"chunks"})
 
+#: Modules that register more interaction kinds; imported on the first read or write.
+_KIND_MODULES = ("harness.transports.tools", "harness.transports.mcp")
+_kinds_loaded = False
+
 Reader = Callable[[dict[str, Any], str], Any]
 Writer = Callable[[Any], dict[str, Any]]
 _readers: dict[str, Reader] = {}
@@ -58,6 +62,18 @@ def register_kind(kind: str, reader: Reader, writer: Writer) -> None:
         raise ValueError(f"interaction kind {kind!r} is already registered")
     _readers[kind] = reader
     _writers[kind] = writer
+
+
+def _load_kinds() -> None:
+    global _kinds_loaded
+    if not _kinds_loaded:
+        import importlib
+        import importlib.util
+
+        _kinds_loaded = True
+        for name in _KIND_MODULES:
+            if importlib.util.find_spec(name) is not None:
+                importlib.import_module(name)
 
 
 class _Bad(Exception):
@@ -178,6 +194,7 @@ register_kind("http", _read_http, _write_http)  # type: ignore[arg-type]
 
 def loads(text: str | bytes, path: Path | str) -> list[Any]:
     """Parse a cassette file's content into interactions; errors name the file and the place."""
+    _load_kinds()
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -261,6 +278,7 @@ def _pretty(value: Any, indent: str, key: str | None, out: list[str]) -> None:
 
 def dumps(interactions: list[Any]) -> str:
     """The file's text: the same interactions always give the same text."""
+    _load_kinds()
     doc = {FORMAT_KEY: VERSION, "interactions": [_writers[i.kind](i) for i in interactions]}
     out: list[str] = []
     _pretty(doc, "", None, out)

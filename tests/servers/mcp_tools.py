@@ -32,12 +32,11 @@ import warnings
 import zlib
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
-
 from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult, Image, MCPServer, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp_types import INVALID_PARAMS
+from pydantic import BaseModel, Field
 
 from tests.servers.base import ServerThread
 

@@ -20,7 +20,6 @@ from typing import Any
 
 import mcp_types as types
 import pytest
-
 from mcp import Client, ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
@@ -111,7 +110,12 @@ async def check_simple_tools(session: Client | ClientSession) -> None:
     assert text_of(add) == "42"
 
     forecast = await session.call_tool("forecast", {"city": "Paris"})
-    assert forecast.structured_content == {"city": "Paris", "temperature_c": 18.5, "conditions": "cloudy", "humidity": 70}
+    assert forecast.structured_content == {
+        "city": "Paris",
+        "temperature_c": 18.5,
+        "conditions": "cloudy",
+        "humidity": 70,
+    }
 
     image = await session.call_tool("image", {})
     assert len(image.content) == 1
@@ -280,4 +284,3 @@ async def test_client_session_discover(kind: str, http_server: Any) -> None:
         assert isinstance(final, types.CallToolResult)
         assert text_of(final) == "deploy: confirmed"
         assert rec.elicitations == []  # the callback was never involved
-

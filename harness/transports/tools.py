@@ -1,0 +1,244 @@
+"""The local-tool seam: a tool function called by a runner is recorded with its input and result.
+
+On replay the recorded result is returned and the function is not run (a Jira ticket, an email:
+side effects must not happen in CI); an input other than the recorded one is a miss like any
+other. ``--real-tools`` (or ``real_tools=True``) runs the functions instead.
+
+Covered: anthropic's ``@beta_tool`` / ``@beta_async_tool`` objects (``BetaFunctionTool.call``),
+and any function wrapped with :func:`harness.recorded_tool`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import importlib
+import inspect
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from harness.cassette import format as cassette_format
+
+if TYPE_CHECKING:
+    from harness.session import Session
+
+F = TypeVar("F", bound=Callable[..., Any])
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
+
+
+@dataclass(eq=True)
+class ToolInteraction:
+    """One call of a local tool: its name, input, and result (or the error it raised)."""
+
+    kind: ClassVar[str] = "tool"
+    name: str
+    input: Any
+    result: Any = None
+    error: dict[str, str] | None = None
+
+    def key(self) -> tuple[Any, ...]:
+        return ("tool", self.name, _canonical(self.input))
+
+    def describe(self) -> str:
+        return f"tool {self.name}({_canonical(self.input)})"
+
+    def timeless(self) -> ToolInteraction:
+        return self
+
+
+def _read(d: dict[str, Any], where: str) -> ToolInteraction:
+    from harness.cassette.format import _Bad
+
+    if not isinstance(d.get("name"), str):
+        raise _Bad(f"{where}.name", "missing or not a string")
+    if "result" not in d and "error" not in d:
+        raise _Bad(where, "a tool call needs a result or an error")
+    return ToolInteraction(d["name"], d.get("input"), d.get("result"), d.get("error"))
+
+
+def _write(i: ToolInteraction) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": "tool", "name": i.name, "input": i.input}
+    if i.error is not None:
+        out["error"] = i.error
+    else:
+        out["result"] = i.result
+    return out
+
+
+cassette_format.register_kind("tool", _read, _write)  # type: ignore[arg-type]
+
+
+def to_json(value: Any) -> Any:
+    """A tool result as JSON: pydantic models dumped, other objects as their string."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return to_json(dump(mode="json", exclude_none=True))
+    return str(value)
+
+
+def _rebuild_error(error: dict[str, str]) -> BaseException:
+    """The recorded exception again: same class where it can be found, same name and message always."""
+    module, _, name = error.get("type", "Exception").rpartition(".")
+    message = error.get("message", "")
+    cls: Any = None
+    try:
+        cls = getattr(builtins, name) if module in ("", "builtins") else getattr(sys.modules.get(module) or importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        cls = None
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        try:
+            return cls(message)
+        except Exception:
+            pass
+    return type(name, (Exception,), {"__module__": module or "builtins"})(message)
+
+
+def _error_of(exc: BaseException) -> dict[str, str]:
+    cls = type(exc)
+    qual = cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    return {"type": qual, "message": str(exc)}
+
+
+class ToolCall:
+    """One tool call as the session sees it; ``run`` does the real work when needed."""
+
+    __slots__ = ("session", "name", "input")
+
+    def __init__(self, session: Session, name: str, input: Any) -> None:
+        self.session, self.name, self.input = session, name, to_json(input)
+
+    def begin(self) -> tuple[str, Any]:
+        """("replay", result) / ("raise", exc) / ("record", slot) / ("real", None)."""
+        item = ToolInteraction(self.name, self.input)
+        return self.session.plan_item(item, real=self.session.settings.real_tools)
+
+    def finish(self, slot: Any, result: Any = None, exc: BaseException | None = None) -> None:
+        if slot is None:
+            return
+        item: ToolInteraction = self.session.cassette.interactions[slot]
+        if exc is not None:
+            item.error = _error_of(exc)
+        else:
+            item.result = to_json(result)
+
+
+def _session() -> Session | None:
+    from harness.session import current
+
+    return current()
+
+
+def call_sync(name: str, input: Any, run: Callable[[], Any]) -> Any:
+    session = _session()
+    if session is None:
+        return run()
+    call = ToolCall(session, name, input)
+    action, value = call.begin()
+    if action == "replay":
+        return _replayed(value)
+    try:
+        result = run()
+    except Exception as exc:
+        call.finish(value, exc=exc)
+        raise
+    call.finish(value, result)
+    return result
+
+
+async def call_async(name: str, input: Any, run: Callable[[], Any]) -> Any:
+    session = _session()
+    if session is None:
+        return await run()
+    call = ToolCall(session, name, input)
+    action, value = call.begin()
+    if action == "replay":
+        return _replayed(value)
+    try:
+        result = await run()
+    except Exception as exc:
+        call.finish(value, exc=exc)
+        raise
+    call.finish(value, result)
+    return result
+
+
+def _replayed(item: ToolInteraction) -> Any:
+    if item.error is not None:
+        raise _rebuild_error(item.error)
+    return item.result
+
+
+def recorded_tool(fn: F | None = None, *, name: str | None = None) -> Any:
+    """Record and replay a plain tool function (sync or async) called by your own agent loop.
+
+    Outside a cassette test it is the function itself. Inputs are the call's arguments by name.
+    """
+
+    def wrap(func: F) -> F:
+        tool_name = name or func.__name__
+        signature = inspect.signature(func)
+
+        def arguments(args: Any, kwargs: Any) -> dict[str, Any]:
+            bound = signature.bind(*args, **kwargs)
+            return dict(bound.arguments)
+
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                return await call_async(tool_name, arguments(args, kwargs), lambda: func(*args, **kwargs))
+
+            return async_wrapper  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return call_sync(tool_name, arguments(args, kwargs), lambda: func(*args, **kwargs))
+
+        return wrapper  # type: ignore[return-value]
+
+    return wrap(fn) if fn is not None else wrap
+
+
+class ToolSeam:
+    """Patches the SDKs' tool objects that are already imported (an SDK not imported has no tools)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._undo: list[Callable[[], None]] = []
+
+    def install(self) -> None:
+        mod = sys.modules.get("anthropic.lib.tools._beta_functions")
+        if mod is None and "anthropic" in sys.modules:
+            mod = importlib.import_module("anthropic.lib.tools._beta_functions")
+        if mod is not None:
+            self._patch(mod.BetaFunctionTool, "call", is_async=False)
+            self._patch(mod.BetaAsyncFunctionTool, "call", is_async=True)
+
+    def _patch(self, cls: type, attr: str, *, is_async: bool) -> None:
+        real = cls.__dict__[attr]
+        if is_async:
+
+            async def acall(tool: Any, input: Any) -> Any:
+                return await call_async(tool.name, input, lambda: real(tool, input))
+
+            setattr(cls, attr, acall)
+        else:
+
+            def call(tool: Any, input: Any) -> Any:
+                return call_sync(tool.name, input, lambda: real(tool, input))
+
+            setattr(cls, attr, call)
+        self._undo.append(lambda: setattr(cls, attr, real))
+
+    def uninstall(self) -> None:
+        while self._undo:
+            self._undo.pop()()

@@ -1,0 +1,74 @@
+"""Fixtures shared by the test suite: real loopback servers, and a guard that proves replay is offline."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def model_server() -> Iterator[Any]:
+    """The fake model server (real Anthropic and OpenAI wire formats) on a free loopback port."""
+    from tests.servers.model_server import ModelServer
+
+    with ModelServer() as server:
+        yield server
+
+
+@pytest.fixture
+def closed_url() -> str:
+    """A loopback URL where nothing listens: replay must not need a server."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+class NetworkGuard:
+    """While active, counts every outgoing TCP connection attempt and refuses it."""
+
+    def __init__(self) -> None:
+        self.attempts: list[Any] = []
+        self._real = socket.socket.connect
+
+    def _refuse(self, sock: socket.socket, address: Any) -> Any:
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            self.attempts.append(address)
+            raise ConnectionRefusedError(f"no network in replay (tried {address})")
+        return self._real(sock, address)
+
+    def __enter__(self) -> NetworkGuard:
+        guard = self
+
+        def connect(sock: socket.socket, address: Any) -> Any:
+            return guard._refuse(sock, address)
+
+        def connect_ex(sock: socket.socket, address: Any) -> int:
+            try:
+                guard._refuse(sock, address)
+            except ConnectionRefusedError:
+                return 111
+            return 0
+
+        socket.socket.connect = connect  # type: ignore[method-assign]
+        socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        del socket.socket.connect  # back to the inherited C methods
+        del socket.socket.connect_ex
+
+
+@pytest.fixture
+def no_network() -> NetworkGuard:
+    """``with no_network: ...`` refuses and counts connections (replay must make none)."""
+    return NetworkGuard()
+
+
+def load_cassette(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))

@@ -8,18 +8,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __all__ = [
+    "RECORD_MODES",
+    "Call",
+    "CallbackRecorder",
     "Cassette",
     "CassetteFormatError",
     "CassetteMiss",
     "ConfigError",
     "HarnessError",
     "NoCassetteError",
-    "RECORD_MODES",
     "Settings",
     "UnplayedInteractions",
+    "record_callbacks",
+    "recorded_tool",
 ]
 
 _WHERE = {
+    "Call": "harness.callbacks",
+    "CallbackRecorder": "harness.callbacks",
+    "record_callbacks": "harness.callbacks",
+    "recorded_tool": "harness.transports.tools",
     "Cassette": "harness.cassette.model",
     "CassetteFormatError": "harness.errors",
     "CassetteMiss": "harness.errors",
@@ -32,6 +40,8 @@ _WHERE = {
 }
 
 if TYPE_CHECKING:
+    from harness.callbacks import Call, CallbackRecorder, record_callbacks
+    from harness.transports.tools import recorded_tool
     from harness.cassette.model import Cassette
     from harness.config import RECORD_MODES, Settings
     from harness.errors import (

@@ -144,8 +144,10 @@ def _summary(value: Any, depth: int) -> Any:
         return _model_summary(value, depth)
     if isinstance(value, Mapping):
         return {str(k): _summary(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
+    if isinstance(value, (list, tuple)):
         return [_summary(v, depth + 1) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((_summary(v, depth + 1) for v in value), key=repr)
     if isinstance(value, BaseException):
         return f"{type(value).__name__}: {value}"
     if isinstance(value, (bytes, bytearray)):

@@ -92,6 +92,15 @@ def harness_config() -> dict[str, Any]:
     return {}
 
 
+@pytest.fixture
+def agent_snapshot(snapshot: Any) -> Any:
+    """syrupy's ``snapshot`` with the harness extension: SDK objects and callback traces, with
+    volatile ids and timestamps replaced by stable placeholders (``<msg_1>``, ``<timestamp>``)."""
+    from harness.snapshot import agent_snapshot_fixture
+
+    return agent_snapshot_fixture(snapshot)
+
+
 def _cli_options(config: pytest.Config) -> dict[str, Any]:
     return {
         "record_mode": config.getoption("--record-mode", None),

@@ -17,7 +17,7 @@ from anthropic import beta_async_tool, beta_tool
 URL = os.environ["MODEL_URL"]
 ANTHROPIC_KEY = "sk-ant-api03-" + "Zx9" * 30
 OPENAI_KEY = "sk-proj-" + "Qw7" * 30
-MODEL = "claude-sonnet-4-5"
+MODEL = "claude-opus-4-7"
 PROMPT = os.environ.get("PROMPT", "What is the weather in Paris?")
 
 

@@ -143,11 +143,11 @@ def cassette(request: pytest.FixtureRequest, harness_config: dict[str, Any]) -> 
     if not folder.is_absolute():
         folder = config.rootpath / folder
     module, name = _test_name(request.node.nodeid)
+    path = default_path(folder, module, name)
     if settings.path:
-        path = folder / settings.path
+        # A bare name shares a cassette within the module's folder; a path is relative to the cassette dir.
+        path = path.with_name(settings.path) if "/" not in settings.path else folder / settings.path
         path = path if path.suffix else path.with_suffix(".json")
-    else:
-        path = default_path(folder, module, name)
 
     session = Session(settings, path, request.node.nodeid)
     request.node.stash[_session_key] = session

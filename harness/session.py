@@ -86,10 +86,11 @@ class Session:
         if self.settings.record_mode == "none" and not self.cassette.existed:
             raise NoCassetteError(_rel(self.cassette.path), "none", self.rerecord_command())
         from harness.transports.http import HttpSeam
+        from harness.transports.mcp import McpSeam
         from harness.transports.tools import ToolSeam
 
         _current = self
-        for seam in (HttpSeam, ToolSeam):
+        for seam in (HttpSeam, ToolSeam, McpSeam):
             self.add_seam(seam(self))
 
     def add_seam(self, seam: Any) -> None:
@@ -109,6 +110,15 @@ class Session:
                 sink.done()
             if self.recording:
                 self.save()
+
+    def replay_from_start(self) -> None:
+        """Forget what was played: the next requests replay the cassette from its first interaction.
+
+        ``harness.strategies`` calls it around each generated variant of a recorded stream.
+        """
+        with self._lock:
+            self.cassette.played.clear()
+            self._index = None
 
     def check(self) -> None:
         """Raise what the test must fail on even if its code swallowed it: misses, then unplayed."""

@@ -72,3 +72,4 @@ def no_network() -> NetworkGuard:
 
 def load_cassette(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
+

@@ -30,7 +30,10 @@ Other interaction kinds (MCP messages, tool calls) register a reader and a write
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
+import operator
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -103,6 +106,40 @@ def _headers(d: Any, where: str) -> dict[str, str]:
     return headers
 
 
+_EVENT_KEYS = ("comments", "event", "id", "retry", "data", "text", "fields", "raw")
+_EVENT_STRINGS = ("event", "id", "retry", "text", "raw")
+
+
+def _check_events(events: list[Any], where: str) -> None:
+    """Every SSE entry must render: checked at C speed first (a stream can hold tens of thousands
+    of events); the loop runs only for entries with comments or fields, or to name a bad entry."""
+    if set(map(type, events)) <= {dict}:
+        keys = set(itertools.chain.from_iterable(events))
+        if keys <= _SIMPLE_KEYS and all(
+            set(map(type, map(dict.get, events, itertools.repeat(k), itertools.repeat("")))) <= {str} for k in _EVENT_STRINGS if k in keys
+        ):
+            return
+    for i, event in enumerate(events):
+        w = f"{where}[{i}]"
+        if not isinstance(event, dict):
+            raise _Bad(w, f"expected an event object, got {type(event).__name__}")
+        for key in event:
+            if key not in _EVENT_KEYS:
+                raise _Bad(w, f"unknown field {key!r} (an event has {', '.join(_EVENT_KEYS)})")
+        for key in _EVENT_STRINGS:
+            if key in event and not isinstance(event[key], str):
+                raise _Bad(f"{w}.{key}", f"expected a string, got {type(event[key]).__name__} {event[key]!r:.40}")
+        comments = event.get("comments", [])
+        if not (isinstance(comments, list) and all(isinstance(c, str) for c in comments)):
+            raise _Bad(f"{w}.comments", f"expected a list of strings, got {comments!r:.40}")
+        fields = event.get("fields", [])
+        if not (isinstance(fields, list) and all(isinstance(f, list) and len(f) == 2 and all(isinstance(x, str) for x in f) for f in fields)):
+            raise _Bad(f"{w}.fields", f"expected a list of [name, value] strings, got {fields!r:.40}")
+
+
+_SIMPLE_KEYS = frozenset(_EVENT_KEYS) - {"comments", "fields"}
+
+
 def _body(d: Any, where: str) -> Body:
     raw = _get(d, "body", dict, where, {})
     kinds = [k for k in _BODY_KINDS if k in raw]
@@ -115,11 +152,7 @@ def _body(d: Any, where: str) -> Body:
     kind = kinds[0]
     if kind == "sse":
         events = _get(raw, "sse", list, f"{where}.body")
-        for i, event in enumerate(events):
-            if not isinstance(event, dict):
-                raise _Bad(f"{where}.body.sse[{i}]", f"expected an event object, got {type(event).__name__}")
-            if "raw" in event and not isinstance(event["raw"], str):
-                raise _Bad(f"{where}.body.sse[{i}].raw", "expected a string")
+        _check_events(events, f"{where}.body.sse")
         eol = _get(raw, "eol", str, f"{where}.body", "\n")
         if eol not in ("\n", "\r\n", "\r"):
             raise _Bad(f"{where}.body.eol", f"expected a line ending, got {eol!r}")
@@ -138,6 +171,27 @@ def _body(d: Any, where: str) -> Body:
     return Body("json", raw["json"])
 
 
+_first = operator.itemgetter(0)
+
+
+def _chunks_ok(chunks: list[Any]) -> bool:
+    """Every chunk is ``[bytes]`` or ``[bytes, ms]``: a byte count >= 0, finite numbers (C speed)."""
+    if not chunks:
+        return True
+    if not (set(map(type, chunks)) <= {list} and all(chunks) and max(map(len, chunks)) <= 2):
+        return False
+    if not set(map(type, itertools.chain.from_iterable(chunks))) <= {int, float}:
+        return False
+    sizes = list(map(_first, chunks))
+    if not (set(map(type, sizes)) <= {int} and min(sizes) >= 0):
+        return False
+    try:
+        # The sum of numbers is finite only if each one is (no NaN or Infinity from a hand edit).
+        return math.isfinite(sum(itertools.chain.from_iterable(chunks)))
+    except OverflowError:
+        return False
+
+
 def _read_http(d: dict[str, Any], where: str) -> HttpInteraction:
     req = _get(d, "request", dict, where)
     request = Request(
@@ -151,10 +205,10 @@ def _read_http(d: dict[str, Any], where: str) -> HttpInteraction:
     if resp is not None:
         w = f"{where}.response"
         chunks = _get(resp, "chunks", list, w, None)
-        if chunks is not None:
+        if chunks is not None and not _chunks_ok(chunks):
             for i, c in enumerate(chunks):
-                if not (isinstance(c, list) and c and all(isinstance(x, (int, float)) for x in c)):
-                    raise _Bad(f"{w}.chunks[{i}]", f"expected [bytes, ms], got {c!r:.40}")
+                if not _chunks_ok([c]):
+                    raise _Bad(f"{w}.chunks[{i}]", f"expected [bytes, ms] (a byte count >= 0, then ms), got {c!r:.40}")
         response = Response(
             status=_get(resp, "status", int, w),
             headers=_headers(resp, w),
@@ -162,7 +216,7 @@ def _read_http(d: dict[str, Any], where: str) -> HttpInteraction:
             chunks=chunks,
             error=_get(resp, "error", dict, w, None),
         )
-        if chunks is not None and sum(int(c[0]) for c in chunks) != len(response.body.bytes()):
+        if chunks is not None and sum(map(_first, chunks)) != len(response.body.bytes()):
             raise _Bad(f"{w}.chunks", "chunk sizes do not add up to the body's length (was the body edited?)")
     error = _get(d, "error", dict, where, None)
     if response is None and error is None:

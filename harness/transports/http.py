@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextvars
 import importlib
 import importlib.util
+import itertools
+import operator
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from types import ModuleType
@@ -182,11 +184,16 @@ def _decode(lib: ModuleType, encoding: str, parts: list[bytes]) -> list[bytes]:
     if not codings:
         return parts
     decoder = decoders.MultiDecoder(codings) if len(codings) > 1 else decoders.SUPPORTED_DECODERS[codings[0]]()
-    out = [decoder.decode(p) for p in parts]
-    tail = decoder.flush()
+    out = [_joined(decoder.decode(p)) for p in parts]
+    tail = _joined(decoder.flush())
     if tail:
         out[-1] += tail
     return out
+
+
+def _joined(data: Any) -> bytes:
+    # httpx decoders return bytes; httpx2 decoders yield them.
+    return data if isinstance(data, bytes) else b"".join(data)
 
 
 class HttpSeam:
@@ -255,6 +262,9 @@ class HttpSeam:
         self._undo.append(undo)
 
 
+_first = operator.itemgetter(0)
+
+
 def _replay_response(lib: ModuleType, streams: _Streams, interaction: Any, speed: float) -> Any:
     if interaction.response is None:
         raise _error(lib, interaction.error)
@@ -266,17 +276,17 @@ def _replay_response(lib: ModuleType, streams: _Streams, interaction: Any, speed
         headers = list(resp.headers.items())
         if resp.chunks is None:
             headers.append(("content-length", str(len(data))))
-            parts, times = [data], [0.0]
+            parts = [data]
         else:
-            parts, times, pos = [], [], 0
-            for chunk in resp.chunks:
-                size = int(chunk[0])
-                parts.append(data[pos : pos + size])
-                times.append(float(chunk[1]) / 1000 if len(chunk) > 1 else 0.0)
-                pos += size
-        plan = resp._plan = (headers, parts, times)
-    headers, parts, times = plan
-    paced = [t / speed for t in times] if speed > 0 else None
+            # Cut at C speed: a long stream has one chunk per event.
+            ends = list(itertools.accumulate(map(int, map(_first, resp.chunks))))
+            parts = list(map(data.__getitem__, map(slice, [0, *ends[:-1]], ends)))
+        plan = resp._plan = (headers, parts)
+    headers, parts = plan
+    paced = None
+    if speed > 0:
+        chunks = resp.chunks if resp.chunks is not None else [[0, 0.0]]
+        paced = [(float(c[1]) / 1000 if len(c) > 1 else 0.0) / speed for c in chunks]
     error = _error(lib, resp.error) if resp.error is not None else None
     return lib.Response(resp.status, headers=headers, stream=streams.Replay(parts, paced, speed, error))
 

@@ -1,0 +1,73 @@
+"""Timing helpers: interleaved rounds, medians, and the rows of the results table."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def interleaved(
+    cases: dict[str, Callable[..., Any]],
+    rounds: int,
+    *,
+    setup: dict[str, Callable[[], Any]] | None = None,
+    teardown: dict[str, Callable[[Any], Any]] | None = None,
+    warmup: int = 1,
+    clock: Callable[[], float] = time.process_time,
+) -> dict[str, float]:
+    """Median seconds of each case, the cases taking turns round by round (drift hits all alike).
+
+    ``setup[name]`` (untimed) runs before each timed call and its result is passed to the case;
+    ``teardown[name](that result)`` (untimed) runs after it. This is how a case gets a fresh,
+    unplayed cassette for every call without timing the preparation.
+
+    The clock is this process's CPU time by default: the machine may be shared, and CPU time is
+    what another process's load disturbs least.
+    """
+    setup = setup or {}
+    teardown = teardown or {}
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    names = list(cases)
+    for r in range(warmup + rounds):
+        order = names if r % 2 == 0 else names[::-1]
+        for name in order:
+            prepare = setup.get(name)
+            arg = prepare() if prepare is not None else None
+            gc.collect()
+            start = clock()
+            cases[name](arg) if prepare is not None else cases[name]()
+            elapsed = clock() - start
+            if name in teardown:
+                teardown[name](arg)
+            if r >= warmup:
+                times[name].append(elapsed)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.1f} ms" if seconds < 0.1 else f"{seconds * 1e3:.0f} ms"
+    return f"{seconds * 1e6:.0f} µs"
+
+
+@dataclass
+class Row:
+    section: str
+    case: str
+    baseline: str
+    base: float
+    measured: dict[str, float] = field(default_factory=dict)
+    ratios: dict[str, float] = field(default_factory=dict)
+    target: str = ""
+    ok: bool | None = None
+    note: str = ""
+
+
+def ratio(a: float, b: float) -> float:
+    return a / b if b else float("inf")

@@ -1,0 +1,161 @@
+"""Faults: what goes wrong on real networks, as variants of a recorded response.
+
+``truncate``      the stream ends cleanly after N events (no ``message_stop`` / ``[DONE]``)
+``drop``          the connection is lost at a byte, mid-event (the transport raises ``RemoteProtocolError``)
+``error_event``   the provider's error event (overloaded) after N events, then the stream ends
+``status``        an HTTP error (429, 529...) with ``retry-after`` answered first; a retry gets the recording
+``read_timeout``  the stream stalls after N events longer than any read timeout (``ReadTimeout``)
+
+The transport errors replay as the class of the client's HTTP library (``httpx2.ReadTimeout``...),
+exactly as a recorded transport error does. The stall of ``read_timeout`` is simulated: the error
+comes at once (a final empty chunk carries the stall's time, which ``--replay-speed`` > 0 honours).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import strategies as st
+
+from harness.cassette.model import Body, HttpInteraction, Response
+from harness.fuzz.resplit import Rewriter, build, rewriter_for
+from harness.fuzz.stream import Recorded, sse_body
+from harness.fuzz.variant import Variant
+
+KINDS = ("truncate", "drop", "error_event", "status", "read_timeout")
+PEER_CLOSED = "peer closed connection without sending complete message body (incomplete chunked read)"
+
+
+def _fault(rec: Recorded, response: Response, fault: str, label: str, details: list[str], before: tuple[HttpInteraction, ...] = ()) -> Variant:
+    interaction = HttpInteraction(rec.interaction.request, response, None, rec.interaction.elapsed_ms)
+    return Variant(rec.index, interaction, kind="fault", fault=fault, preserving=False, label=label, details=details, before=before, format=rec.format)
+
+
+def _last(rec: Recorded, after: int) -> str:
+    return f"event #{after - 1} {rec.event_name(after - 1)}" if after > 0 else "no event"
+
+
+def truncate(rec: Recorded, after: int) -> Variant:
+    """Only the first ``after`` events, then a clean end of stream."""
+    events = _events(rec)
+    after = max(0, min(after, len(events) - 1))
+    resp = rec.response
+    parts = rec.parts[:after]
+    body = sse_body(events[:after], rec.eol, parts)
+    chunks = [[len(p), 0.0] for p in parts] or [[0, 0.0]]
+    new = Response(resp.status, resp.headers, body, chunks, None)
+    missing = ", ".join(dict.fromkeys(rec.event_name(i) for i in range(after, len(events))))
+    label = f"truncate(#{rec.index}: clean end after {_last(rec, after)}; {after} of {len(events)} events kept; never sent: {missing})"
+    return _fault(rec, new, "truncate", label, [label])
+
+
+def drop(rec: Recorded, at: int) -> Variant:
+    """The first ``at`` bytes, then the connection is lost (``RemoteProtocolError``)."""
+    n = len(rec.data)
+    at = max(0, min(at, n - 1))
+    resp = rec.response
+    body = _cut_body(rec, at)
+    new = Response(resp.status, resp.headers, body, [[at, 0.0]], {"type": "RemoteProtocolError", "message": PEER_CLOSED})
+    label = f"drop(#{rec.index}: connection lost at {rec.describe_byte(at)})"
+    return _fault(rec, new, "drop", label, [label])
+
+
+def error_event(rec: Recorded, after: int) -> Variant:
+    """The provider's mid-stream error event (overloaded) after ``after`` events; nothing follows."""
+    rw = _rewriter(rec)
+    events = _events(rec)
+    after = max(0, min(after, len(events) - 1))
+    entry = rw.error_entry(events, after)
+    from harness import sse
+
+    parts = [*rec.parts[:after], sse.render_entry(entry, rec.eol).encode("utf-8")]
+    label = f"error_event(#{rec.index}: {json.dumps(entry.get('data'), ensure_ascii=False)[:90]} after {_last(rec, after)})"
+    variant = build(rec, [*events[:after], entry], parts, label=label, details=[label], kind="fault")
+    variant.fault, variant.preserving = "error_event", False
+    return variant
+
+
+def status(rec: Recorded, code: int = 529, retry_after: float = 0.001) -> Variant:
+    """An HTTP ``code`` error with ``retry-after`` first; a retry of the same request gets the recording."""
+    rw = rewriter_for(rec)
+    body = (rw or Rewriter()).status_body(code)
+    headers = {"content-type": "application/json", "retry-after": str(max(0, int(retry_after))), "retry-after-ms": f"{retry_after * 1000:g}"}
+    if rec.format == "anthropic":
+        headers["x-should-retry"] = "true"
+    error = Response(code, headers, Body("json", body), None, None)
+    first = HttpInteraction(rec.interaction.request, error, None, rec.interaction.elapsed_ms)
+    kind = body.get("error", {}).get("type") if isinstance(body.get("error"), dict) else None
+    label = f"status(#{rec.index}: HTTP {code} {kind or ''} with retry-after {retry_after:g} s, then the recorded response)"
+    return _fault(rec, rec.response, "status", label, [label], before=(first,))
+
+
+def read_timeout(rec: Recorded, after: int, stall: float = 600.0) -> Variant:
+    """The first ``after`` events (or bytes, for a body that is not SSE), then a stall: ``ReadTimeout``."""
+    resp = rec.response
+    if rec.events is not None:
+        after = max(0, min(after, len(rec.events) - 1))
+        parts = rec.parts[:after]
+        body = sse_body(rec.events[:after], rec.eol, parts)
+        sizes = [len(p) for p in parts]
+        where = f"after {_last(rec, after)}"
+    else:
+        after = max(0, min(after, len(rec.data) - 1))
+        body = _cut_body(rec, after)
+        sizes = [after] if after else []
+        where = f"after byte {after}"
+    chunks: list[list[float]] = [[s, 0.0] for s in sizes]
+    chunks.append([0, round(stall * 1000, 1)])  # the stall: nothing more comes
+    new = Response(resp.status, resp.headers, body, chunks, {"type": "ReadTimeout", "message": "The read operation timed out"})
+    label = f"read_timeout(#{rec.index}: stalls {stall:g} s {where}; the transport raises ReadTimeout)"
+    return _fault(rec, new, "read_timeout", label, [label])
+
+
+def _events(rec: Recorded) -> list[dict[str, Any]]:
+    if rec.events is None:
+        raise ValueError(f"interaction #{rec.index} is not an SSE stream")
+    return rec.events
+
+
+def _rewriter(rec: Recorded) -> Rewriter:
+    rw = rewriter_for(rec)
+    if rw is None:
+        raise ValueError(f"no rewriter knows the format of interaction #{rec.index}: cannot make its error event")
+    return rw
+
+
+def _cut_body(rec: Recorded, at: int) -> Body:
+    data = rec.data[:at]
+    body = Body("text" if rec.events is not None else "base64", "")
+    body._bytes = data  # replay only reads the bytes; the kind and value are never written
+    return body
+
+
+def fault_strategy(rec: Recorded, kinds: tuple[str, ...] = KINDS, statuses: tuple[int, ...] = (429, 529)) -> st.SearchStrategy[Variant]:
+    """Faults of ``rec``; shrinks towards the first kind given, then the earliest position."""
+    sse_only = {"truncate", "error_event"}
+    usable = [k for k in kinds if k not in sse_only or rec.events is not None]
+    if rec.events is not None and rewriter_for(rec) is None:
+        usable = [k for k in usable if k != "error_event"]
+    if not usable:
+        return st.nothing()
+    n_events = len(rec.events) if rec.events is not None else 0
+    n = len(rec.data)
+
+    @st.composite
+    def draw_variant(draw: Any) -> Variant:
+        kind = draw(st.sampled_from(usable))
+        if kind == "truncate":
+            return truncate(rec, draw(st.integers(0, max(0, n_events - 1))))
+        if kind == "drop":
+            cuts = rec.interesting_cuts()
+            where = st.one_of(st.sampled_from(cuts), st.integers(1, max(1, n - 1))) if cuts else st.integers(0, max(0, n - 1))
+            return drop(rec, draw(where))
+        if kind == "error_event":
+            return error_event(rec, draw(st.integers(1, max(1, n_events - 1))))
+        if kind == "status":
+            return status(rec, draw(st.sampled_from(statuses)))
+        limit = n_events - 1 if rec.events is not None else n - 1
+        return read_timeout(rec, draw(st.integers(0, max(0, limit))))
+
+    return draw_variant()

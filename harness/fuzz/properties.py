@@ -1,0 +1,345 @@
+"""The properties users want out of the box, checked over generated variants.
+
+* :func:`assert_equivalent`: for every meaning-preserving variant, the code under test gives the
+  same result as for the recording (SDK objects compared field by field, the first differences
+  printed as JSON paths); callback traces in the result are checked with :func:`callback_violations`.
+* :func:`assert_fails_cleanly`: for every fault, the failure surfaces as the SDK's documented
+  exception (``anthropic.APIError``, ``openai.APIError`` and their subclasses) and nothing hangs.
+* :func:`callback_violations` / :func:`assert_callback_order`: per content block, created, then
+  deltas, then done; no delta after done; nothing after the end (``on_end``, ``message_stop``,
+  ``response.completed``); every block opened is closed by the end.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from hypothesis import strategies as st
+
+from harness.callbacks import Call
+from harness.fuzz.runner import DEFAULT_EXAMPLES, DEFAULT_TIMEOUT, StreamHang, _session, call_with_timeout, run_examples, substitute
+from harness.fuzz.variant import Variant
+from harness.matching import diff
+
+# --------------------------------------------------------------------------------------------- equivalence
+
+
+def comparable(value: Any) -> Any:
+    """Plain data for comparing results: SDK (pydantic) objects dumped, callback traces collapsed."""
+    dump = getattr(value, "model_dump", None)
+    if callable(dump) and not isinstance(value, type):
+        try:
+            return comparable(dump(mode="json", warnings=False))
+        except TypeError:
+            return comparable(dump())
+    if isinstance(value, dict):
+        return {str(k): comparable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, Call) for v in value):
+            return collapse(value)
+        return [comparable(v) for v in value]
+    if isinstance(value, Call):
+        return [value.name, comparable(value.args)]
+    return value
+
+
+def collapse(calls: Iterable[Call]) -> list[Any]:
+    """A callback trace with each run of deltas merged per block: what a trace *means*, whatever
+    the chunking (``snapshot`` arguments, which every delta repeats, keep their last value)."""
+    from harness.callbacks import _identity, _is_delta, _merge
+
+    out: list[Call] = []
+    run_start = 0
+    for call in calls:
+        if not _is_delta(call):
+            out.append(call)
+            run_start = len(out)
+            continue
+        key = _identity(call)
+        for i in range(run_start, len(out)):
+            if _identity(out[i]) == key:
+                out[i] = _merge(out[i], call)
+                break
+        else:
+            out.append(call)
+    return [[c.name, comparable(c.args)] for c in out]
+
+
+def _traces(value: Any) -> Iterable[list[Call]]:
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, Call) for v in value):
+            yield list(value)
+        else:
+            for v in value:
+                yield from _traces(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _traces(v)
+    elif hasattr(value, "calls") and isinstance(getattr(value, "calls", None), list):
+        yield from _traces(value.calls)
+
+
+def assert_equivalent(
+    run: Callable[[], Any],
+    strategy: st.SearchStrategy[Variant] | None = None,
+    *,
+    cassette: Any = None,
+    compare: Callable[[Any], Any] = comparable,
+    max_examples: int = DEFAULT_EXAMPLES,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    **settings_kw: Any,
+) -> Any:
+    """``run()`` (sync or ``async``) gives the same result for every meaning-preserving variant as
+    for the recording itself; callback traces (lists of :class:`harness.Call`) in its result must
+    also keep their order invariants. Returns the recording's result.
+
+    Call it from a cassette test: ``hs.assert_equivalent(lambda: client.messages.stream(...)...)``.
+    """
+    from harness.strategies import equivalent
+
+    session = _session(cassette)
+    session.replay_from_start()
+    baseline = call_with_timeout(run, timeout=timeout, what=" for the recording itself")
+    expected = compare(baseline)
+    _check_traces(baseline, "the recording")
+
+    def body(variant: Variant) -> None:
+        with substitute(variant, session):
+            got = call_with_timeout(run, timeout=timeout, what=f" for {variant!r}")
+        _check_traces(got, repr(variant))
+        actual = compare(got)
+        if actual != expected:
+            lines = diff(expected, actual, "$")
+            raise AssertionError(
+                f"harness: a meaning-preserving variant changed the result\n  variant: {variant!r}\n"
+                "  recorded != with the variant:\n" + "\n".join(f"    {d}" for d in lines or [f"{expected!r:.300} != {actual!r:.300}"])
+            )
+
+    run_examples(strategy if strategy is not None else equivalent(), body, key=f"{session.nodeid}::assert_equivalent", name="assert_equivalent", max_examples=max_examples, **settings_kw)
+    return baseline
+
+
+def _check_traces(result: Any, what: str) -> None:
+    for trace in _traces(result):
+        problems = callback_violations(trace)
+        if problems:
+            raise AssertionError(f"harness: callback order broken for {what}:\n" + "\n".join(f"  {p}" for p in problems[:10]))
+
+
+# --------------------------------------------------------------------------------------------- faults
+
+
+def documented_errors(variant: Variant) -> tuple[type[BaseException], ...]:
+    """The base exception the SDK of ``variant``'s format documents for API and network failures."""
+    module = "anthropic" if variant.format == "anthropic" else "openai" if (variant.format or "").startswith("openai") else None
+    found: list[type[BaseException]] = []
+    for name in [module] if module else ["anthropic", "openai"]:
+        try:
+            found.append(importlib.import_module(name).APIError)
+        except (ImportError, AttributeError):
+            pass
+    return tuple(found)
+
+
+class Outcome:
+    """What the code under test did for one fault: returned ``value`` or raised ``error``."""
+
+    __slots__ = ("variant", "value", "error")
+
+    def __init__(self, variant: Variant, value: Any = None, error: BaseException | None = None) -> None:
+        self.variant, self.value, self.error = variant, value, error
+
+    def __repr__(self) -> str:
+        got = f"raised {type(self.error).__module__}.{type(self.error).__qualname__}: {self.error}" if self.error else f"returned {self.value!r:.200}"
+        return f"{self.variant!r}: {got}"
+
+
+def assert_fails_cleanly(
+    run: Callable[[], Any],
+    strategy: st.SearchStrategy[Variant] | None = None,
+    *,
+    cassette: Any = None,
+    expected: type[BaseException] | tuple[type[BaseException], ...] | None = None,
+    accept: Callable[[Outcome], bool] | None = None,
+    max_examples: int = DEFAULT_EXAMPLES,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    outcomes: list[Outcome] | None = None,
+    **settings_kw: Any,
+) -> None:
+    """For every fault, ``run()`` raises the SDK's documented exception (``expected``, by default
+    ``anthropic.APIError`` / ``openai.APIError`` by the stream's format) within ``timeout`` seconds.
+
+    ``accept(outcome)`` may allow other outcomes (say, a truncated message the code flags itself);
+    an HTTP error status the SDK recovers from by retrying is accepted. ``outcomes``, if given,
+    collects what happened for each example.
+    """
+    from harness.strategies import faults
+
+    session = _session(cassette)
+
+    def body(variant: Variant) -> None:
+        try:
+            with substitute(variant, session):
+                value = call_with_timeout(run, timeout=timeout, what=f" for {variant!r}")
+        except StreamHang:
+            raise
+        except Exception as exc:
+            outcome = Outcome(variant, error=exc)
+        else:
+            outcome = Outcome(variant, value=value)
+        if outcomes is not None:
+            outcomes.append(outcome)
+        if accept is not None and accept(outcome):
+            return
+        if outcome.error is None:
+            if variant.fault == "status":
+                return  # the SDK retried and got the recorded answer
+            raise AssertionError(f"harness: the fault did not surface: the code returned normally\n  {outcome!r}")
+        errors = expected if expected is not None else documented_errors(variant)
+        if errors and not isinstance(outcome.error, errors):
+            names = ", ".join(f"{e.__module__}.{e.__qualname__}" for e in (errors if isinstance(errors, tuple) else (errors,)))
+            raise AssertionError(f"harness: the fault surfaced as an undocumented exception (expected {names})\n  {outcome!r}") from outcome.error
+
+    run_examples(strategy if strategy is not None else faults(), body, key=f"{session.nodeid}::assert_fails_cleanly", name="assert_fails_cleanly", max_examples=max_examples, **settings_kw)
+
+
+# --------------------------------------------------------------------------------------------- callback order
+
+# name -> (family, phase, explicit): phase is created / delta / done / end / done+end; ``explicit``
+# families must be created before their deltas. Keys come from index-like arguments, else a stack.
+_ANTHROPIC = {
+    "message_start": ("message", "created"),
+    "message_delta": ("message", "delta"),
+    "message_stop": ("message", "done+end"),
+    "content_block_start": ("block", "created"),
+    "content_block_delta": ("block", "delta"),
+    "content_block_stop": ("block", "done"),
+    "text": ("block", "delta"),
+    "input_json": ("block", "delta"),
+    "thinking": ("block", "delta"),
+    "signature": ("block", "delta"),
+    "citation": ("block", "delta"),
+}
+_HANDLER = {
+    "on_end": ("run", "end"),
+}
+for _fam in ("text", "message", "tool_call", "run_step"):
+    _HANDLER[f"on_{_fam}_created"] = (_fam, "created")
+    _HANDLER[f"on_{_fam}_delta"] = (_fam, "delta")
+    _HANDLER[f"on_{_fam}_done"] = (_fam, "done")
+_EXPLICIT = frozenset({"message", "block", "text", "tool_call", "run_step", "item", "part", "response"})
+# Families whose blocks must all be done when the stream ends. (An Assistants run that stops at
+# ``requires_action`` legitimately leaves its tool-call step open until the outputs are submitted.)
+_MUST_CLOSE = frozenset({"block", "item", "part", "text"})
+_INDEX_KEYS = ("index", "output_index", "content_index")
+
+
+def _classify(call: Call) -> tuple[str, str, tuple[Any, ...] | None] | None:
+    name, args = call.name, call.args
+    if name in _ANTHROPIC:
+        family, phase = _ANTHROPIC[name]
+    elif name in _HANDLER:
+        family, phase = _HANDLER[name]
+    elif name in ("response.created",):
+        family, phase = "response", "created"
+    elif name in ("response.completed", "response.failed", "response.incomplete"):
+        family, phase = "response", "done+end"
+    elif name == "response.output_item.added":
+        family, phase = "item", "created"
+    elif name == "response.output_item.done":
+        family, phase = "item", "done"
+    elif name == "response.content_part.added":
+        family, phase = "part", "created"
+    elif name == "response.content_part.done":
+        family, phase = "part", "done"
+    elif name.endswith(".delta") and name not in ("content_block_delta",):
+        family, phase = name[: -len(".delta")], "delta"
+    elif name.endswith(".done"):
+        family, phase = name[: -len(".done")], "done"
+    else:
+        return None
+    if family == "message" and name.startswith("message_"):
+        key: tuple[Any, ...] | None = ()
+    elif any(k in args for k in _INDEX_KEYS) and family not in ("text", "message", "run_step"):
+        key = tuple(args.get(k) for k in _INDEX_KEYS if k in args)
+        if family == "item":
+            key = key[:1]
+    else:
+        key = None  # the innermost open block of the family
+    return family, phase, key
+
+
+def callback_violations(calls: Iterable[Call | tuple[str, dict[str, Any]]]) -> list[str]:
+    """The broken order invariants of a callback trace (``harness.record_callbacks(...).calls``):
+    per block created, then deltas, then done; no delta after done; nothing after the end; every
+    block created is done by the end. Works on Anthropic stream events, OpenAI chat / Responses
+    stream events and Assistants event-handler callbacks. An empty list means all is well."""
+    problems: list[str] = []
+    state: dict[tuple[str, tuple[Any, ...]], str] = {}
+    stacks: dict[str, list[tuple[Any, ...]]] = {}
+    counters: dict[str, int] = {}
+    ended_at: str | None = None
+    for n, raw in enumerate(calls):
+        call = raw if isinstance(raw, Call) else Call(raw[0], dict(raw[1]))
+        where = f"#{n} {call.name}"
+        if ended_at is not None and call.name not in ("on_event", "chunk", "on_exception"):
+            problems.append(f"{where} after the end ({ended_at})")
+        kind = _classify(call)
+        if kind is None:
+            continue
+        family, phase, key = kind
+        if phase == "end":
+            ended_at = where
+            continue
+        stack = stacks.setdefault(family, [])
+        if phase == "created":
+            if key is None:
+                counters[family] = counters.get(family, 0) + 1
+                key = ("#", counters[family])
+            if state.get((family, key)) is not None:
+                problems.append(f"{where}: {family} {_k(key)} created twice")
+            state[(family, key)] = "open"
+            stack.append(key)
+            continue
+        if key is None:
+            open_keys = [k for k in stack if state.get((family, k)) == "open"]
+            if not open_keys:
+                if family in _EXPLICIT:
+                    problems.append(f"{where}: {phase} of a {family} that is not open")
+                    continue
+                key = ("#implicit",)
+            else:
+                key = open_keys[-1]
+        status = state.get((family, key))
+        if status == "done":
+            problems.append(f"{where}: {phase} after {family} {_k(key)} was done")
+            continue
+        if status is None:
+            if family in _EXPLICIT:
+                problems.append(f"{where}: {phase} before {family} {_k(key)} was created")
+            state[(family, key)] = "open"
+            stack.append(key)
+        if phase in ("done", "done+end"):
+            state[(family, key)] = "done"
+            if phase == "done+end":
+                ended_at = where
+    if ended_at is not None:
+        for (family, key), status in state.items():
+            if status == "open" and family in _MUST_CLOSE:
+                problems.append(f"{family} {_k(key)} was never done before the end")
+    return problems
+
+
+def _k(key: tuple[Any, ...]) -> str:
+    if key and key[0] == "#":
+        return f"#{key[1]}"
+    return "" if not key else str(list(key))
+
+
+def assert_callback_order(calls: Iterable[Call | tuple[str, dict[str, Any]]]) -> None:
+    """Raise ``AssertionError`` listing the broken invariants (see :func:`callback_violations`)."""
+    problems = callback_violations(calls)
+    if problems:
+        raise AssertionError("harness: callback order broken:\n" + "\n".join(f"  {p}" for p in problems[:20]))

@@ -1,0 +1,104 @@
+"""Transport re-chunking: the same bytes, cut into other network chunks.
+
+Cuts land anywhere: inside a UTF-8 sequence, between ``\\r`` and ``\\n``, inside ``data:``, in the
+middle of a JSON string, on event boundaries; or the body comes one byte at a time, every k
+bytes, or all in one chunk. The body object is shared with the recording (its bytes are rendered
+once); only the chunk list is new.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from typing import Any
+
+from hypothesis import strategies as st
+
+from harness.cassette.model import HttpInteraction, Response
+from harness.fuzz.stream import Recorded
+from harness.fuzz.variant import Variant
+
+_SHOW = 3  # cuts described in the one-line label
+
+
+def rechunk(rec: Recorded, cuts: Iterable[int], *, mode: str = "cuts", kind: str = "rechunk", prefix: str = "", base_details: list[str] | None = None) -> Variant:
+    """The recorded response of ``rec``, cut at the byte offsets ``cuts``."""
+    data = rec.data
+    n = len(data)
+    points = sorted({int(c) for c in cuts if 0 < int(c) < n})
+    bounds = [0, *points, n]
+    resp = rec.response
+    chunks = _timed(bounds, resp.chunks, n) if n else [[0, 0.0]]
+    new = Response(resp.status, resp.headers, resp.body, chunks, resp.error)
+    interaction = HttpInteraction(rec.interaction.request, new, None, rec.interaction.elapsed_ms)
+    if mode == "whole":
+        what = "everything in one chunk"
+    elif mode == "bytewise":
+        what = f"one byte per chunk ({n} chunks)"
+    elif mode.startswith("grid:"):
+        what = f"{len(points)} cuts: {mode[5:]} ({len(bounds) - 1} chunks)"
+    else:
+        what = f"cuts at bytes {points}" if len(points) <= 12 else f"{len(points)} cuts at bytes {points[:12]}…"
+    details = list(base_details or [])
+    described = [rec.describe_byte(p) for p in points[:12]] if len(points) <= 12 else []
+    details += described
+    label = f"{prefix}rechunk(#{rec.index}: {what})"
+    if described and len(points) <= _SHOW:
+        label = f"{prefix}rechunk(#{rec.index}: {what}; " + "; ".join(described) + ")"
+    return Variant(rec.index, interaction, kind=kind, label=label, details=details, format=rec.format)
+
+
+def _timed(bounds: list[int], recorded: list[list[float]] | None, n: int) -> list[list[float]]:
+    """Chunk sizes with, for each, the time its last byte came in the recording."""
+    if not recorded:
+        return [[bounds[i + 1] - bounds[i], 0.0] for i in range(len(bounds) - 1)]
+    ends: list[int] = []
+    times: list[float] = []
+    pos = 0
+    for c in recorded:
+        pos += int(c[0])
+        ends.append(pos)
+        times.append(float(c[1]) if len(c) > 1 else 0.0)
+    out = []
+    for i in range(len(bounds) - 1):
+        end = bounds[i + 1]
+        k = min(bisect.bisect_left(ends, end), len(times) - 1)
+        out.append([end - bounds[i], times[k]])
+    return out
+
+
+def rechunk_strategy(rec: Recorded, *, prefix: str = "", kind: str = "rechunk", base_details: list[str] | None = None) -> st.SearchStrategy[Variant]:
+    """Variants of ``rec`` with other chunk boundaries: a few explicit cuts, plus (half of the time)
+    a dense grid of cuts, every ``k`` bytes within ``radius`` of a center (one byte per chunk,
+    fixed-size chunks). Both shrink well: the grid's radius towards 0 leaves one cut at its
+    center, so a failure ends up as the single earliest byte where the code breaks."""
+    n = len(rec.data)
+    if n < 2:
+        return st.just(rechunk(rec, [], mode="whole", prefix=prefix, kind=kind, base_details=base_details))
+    interesting = rec.interesting_cuts()
+    position: st.SearchStrategy[int] = st.integers(1, n - 1)
+    if interesting:
+        position = st.one_of(st.sampled_from(interesting), position)
+
+    @st.composite
+    def draw_variant(draw: Any) -> Variant:
+        cuts = set(draw(st.lists(position, max_size=8, unique=True)))
+        grid = ""
+        if draw(st.booleans()):
+            center = draw(position)
+            radius = draw(st.integers(0, n))
+            step = draw(st.integers(1, 64))
+            lo, hi = max(1, center - radius), min(n - 1, center + radius)
+            first = center - ((center - lo) // step) * step
+            cuts.update(range(first, hi + 1, step))
+            grid = f"every {step} byte{'s' if step > 1 else ''} from {first} to {hi}" if radius else ""
+        mode = "cuts"
+        if not cuts:
+            mode = "whole"
+        elif len(cuts) == n - 1:
+            mode = "bytewise"
+        elif grid and len(cuts) > _SHOW:
+            mode = f"grid:{grid}"
+        return rechunk(rec, cuts, mode=mode, prefix=prefix, kind=kind, base_details=base_details)
+
+    return draw_variant()

@@ -1,0 +1,220 @@
+"""Replaying variants: ``substitute()`` swaps one recorded response for a variant, ``@fuzz`` runs a
+test body once per generated variant, and a watchdog makes sure nothing hangs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import functools
+import hashlib
+import inspect
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+
+from harness.errors import HarnessError
+from harness.fuzz.variant import Variant
+
+DEFAULT_EXAMPLES = 25
+DEFAULT_TIMEOUT = 10.0
+
+
+class StreamHang(HarnessError, AssertionError):
+    """The code under test did not finish within the time limit for a variant: it hangs."""
+
+
+def _session(cassette: Any = None) -> Any:
+    from harness.session import Session, current
+
+    if isinstance(cassette, Session):
+        return cassette
+    session = current()
+    if session is None:
+        raise HarnessError(
+            "harness.strategies: no cassette is active. Use the `cassette` fixture or "
+            "@pytest.mark.cassette on the test, and record it once (--record-mode=once) before fuzzing it."
+        )
+    if cassette is not None and session.cassette is not cassette:
+        raise HarnessError("harness.strategies: that cassette is not the one of the test running now")
+    return session
+
+
+@contextlib.contextmanager
+def substitute(variant: Variant, cassette: Any = None) -> Iterator[Variant]:
+    """Replay ``variant`` in place of its recorded interaction for the duration of the block.
+
+    The cassette replays from its first interaction again (so the block can run the whole agent
+    loop), the variant's ``before`` interactions (a 529 first...) answer the same request first, and
+    at the end everything is put back. A request the cassette cannot answer during the block is
+    raised when the block ends, even if the SDK swallowed it.
+    """
+    session = _session(cassette)
+    if not session.replaying:
+        raise HarnessError("harness.strategies: the cassette is recording, not replaying: record it first, then fuzz the replay")
+    c = session.cassette
+    saved = list(c.interactions)
+    played_before = list(c.played)
+    misses_before = len(session.misses)
+    if not 0 <= variant.index < len(saved):
+        raise HarnessError(f"harness.strategies: the cassette has no interaction #{variant.index} ({len(saved)} recorded)")
+    swapped = list(saved)
+    origin = list(range(len(saved)))
+    swapped[variant.index] = variant.interaction
+    for extra in reversed(variant.before):
+        swapped.insert(variant.index, extra)
+        origin.insert(variant.index, variant.index)
+    with session._lock:
+        c.interactions[:] = swapped
+    session.replay_from_start()
+    try:
+        _note(variant)
+        yield variant
+    finally:
+        played = [origin[i] for i in c.played if i < len(origin)]
+        with session._lock:
+            c.interactions[:] = saved
+        session.replay_from_start()
+        if variant.preserving:
+            c.played.extend(dict.fromkeys([*played_before, *played]))
+        else:
+            # A fault legitimately ends the run early: what it cut short is not "unplayed".
+            c.played.extend(dict.fromkeys([*played_before, *played, *range(len(saved))]))
+        new_misses = session.misses[misses_before:]
+        del session.misses[misses_before:]
+    if new_misses:
+        raise new_misses[0]
+
+
+def _note(variant: Variant) -> None:
+    try:
+        note(variant.explain())
+    except Exception:  # not inside a hypothesis example
+        pass
+
+
+def call_with_timeout(fn: Callable[..., Any], args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, timeout: float | None = DEFAULT_TIMEOUT, what: str = "") -> Any:
+    """``fn(*args, **kwargs)``; a coroutine function runs in a fresh event loop. With ``timeout``,
+    a body still running after it raises :class:`StreamHang`: in the main thread a ``SIGALRM``
+    interrupts it (as pytest-timeout does); elsewhere the body runs in a daemon thread that is
+    abandoned if it hangs (Python cannot stop a thread)."""
+    kwargs = kwargs or {}
+    message = f"harness: the test body did not finish within {timeout} s{what}: it hangs"
+    if inspect.iscoroutinefunction(fn):
+        inner = fn
+
+        def fn(*a: Any, **kw: Any) -> Any:
+            return asyncio.run(inner(*a, **kw))
+
+    if timeout is None:
+        return fn(*args, **kwargs)
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+        def alarm(signum: int, frame: Any) -> None:
+            raise StreamHang(message)
+
+        old_handler = signal.signal(signal.SIGALRM, alarm)
+        old_timer = signal.setitimer(signal.ITIMER_REAL, timeout)
+        start = time.monotonic()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old_handler)
+            if old_timer[0]:  # someone else's alarm (pytest-timeout...): give back what is left of it
+                signal.setitimer(signal.ITIMER_REAL, max(0.001, old_timer[0] - (time.monotonic() - start)), old_timer[1])
+    box: dict[str, Any] = {}
+    ctx = contextvars.copy_context()
+
+    def target() -> None:
+        try:
+            box["result"] = ctx.run(fn, *args, **kwargs)
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="harness-fuzz-example", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise StreamHang(message)
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
+def run_examples(
+    strategy: st.SearchStrategy[Variant],
+    body: Callable[[Variant], None],
+    *,
+    key: str,
+    name: str = "fuzz",
+    max_examples: int = DEFAULT_EXAMPLES,
+    **settings_kw: Any,
+) -> None:
+    """Run ``body(variant)`` under hypothesis: shrinking, the example database (keyed by ``key``,
+    e.g. the test id, so a failure replays first on the next run), and readable variant reprs."""
+
+    def inner(variant: Variant) -> None:
+        body(variant)
+
+    inner.__name__ = inner.__qualname__ = name
+    inner._hypothesis_internal_add_digest = hashlib.sha256(key.encode()).digest()  # type: ignore[attr-defined]
+    options: dict[str, Any] = {
+        "max_examples": max_examples,
+        "deadline": None,
+        "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+        "print_blob": True,
+        "report_multiple_bugs": False,
+    }
+    options.update(settings_kw)
+    test = settings(**options)(given(variant=strategy)(inner))
+    test()
+
+
+def fuzz(
+    strategy: st.SearchStrategy[Variant] | None = None,
+    *,
+    max_examples: int = DEFAULT_EXAMPLES,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    argname: str = "variant",
+    **settings_kw: Any,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Run the decorated cassette test once per generated variant of its recorded stream(s).
+
+    The body replays the whole cassette each time, with one recorded response swapped for a
+    variant (``substitute``). It may take a ``variant`` argument (its fixtures are resolved once),
+    may be ``async def`` (each example runs in a fresh event loop), and must finish within
+    ``timeout`` seconds per example. While the cassette is being recorded, the body runs once, as is.
+    Failures shrink to the smallest variant, print it readably, and replay first on the next run.
+    """
+
+    def decorate(test: Callable[..., Any]) -> Callable[..., Any]:
+        sig = inspect.signature(test)
+        takes_variant = argname in sig.parameters
+
+        @functools.wraps(test)
+        def wrapper(*args: Any, **kwargs: Any) -> None:
+            session = _session()
+            if not session.replaying:
+                call_with_timeout(test, args, {**kwargs, argname: None} if takes_variant else kwargs, timeout)
+                return
+            from harness.strategies import equivalent
+
+            def body(variant: Variant) -> None:
+                with substitute(variant, session):
+                    call_with_timeout(test, args, {**kwargs, argname: variant} if takes_variant else kwargs, timeout, f" for {variant!r}")
+
+            run_examples(strategy if strategy is not None else equivalent(), body, key=session.nodeid or test.__qualname__, name=test.__name__, max_examples=max_examples, **settings_kw)
+
+        wrapper.__signature__ = sig.replace(parameters=[p for n, p in sig.parameters.items() if n != argname])  # type: ignore[attr-defined]
+        if inspect.iscoroutinefunction(test):
+            # pytest must see a plain function: the examples run their own event loops.
+            wrapper.__wrapped__ = None  # type: ignore[attr-defined]
+            del wrapper.__wrapped__
+        return wrapper
+
+    return decorate

@@ -1,0 +1,846 @@
+"""The MCP seam: record and replay MCP at the JSON-RPC level, whatever the transport.
+
+Every mcp 2.x client transport (``stdio_client``, ``streamable_http_client``, ``sse_client``) is an
+async context manager yielding a ``(read, write)`` pair of message streams, and both
+``ClientSession`` and ``mcp.Client`` talk through that pair. For one test the seam replaces those
+three factories everywhere their names are bound (the SDK's own modules and any module that
+imported them), and puts them back afterwards.
+
+Recording enters the real transport and taps the pair: every message is handed on the moment it
+arrives (nothing is buffered, so a tool that elicits mid-call cannot deadlock) and noted in the
+session's timeline. MCP's own HTTP requests are made with the HTTP seam's ``passthrough`` flag
+set, so streamable HTTP is recorded once, as MCP.
+
+Replay enters nothing (no subprocess, no HTTP): a stand-in pair answers each client request from
+the cassette. Requests are matched by server, method and params, without ``_meta`` and JSON-RPC
+ids (live ids are used in the answers, progress tokens are remapped), so concurrent requests can
+interleave. What the server sent during a call (progress, logging, elicitation and other
+server-to-client requests) is sent again in order, and the client's answers to server requests are
+checked against the recorded ones. A request with no recorded answer is a miss: the client gets a
+JSON-RPC error carrying the report, and the test fails at teardown even if the error is swallowed.
+
+One interaction per client request (or client notification)::
+
+    {"kind": "mcp", "server": "python -m tests.servers.mcp_tools",
+     "request": "tools/call", "params": {"name": "slow_count", "arguments": {"n": 2}},
+     "during": [{"notify": "notifications/progress", "params": {...}}, ...],
+     "result": {"content": [...], "isError": false}}
+
+``during`` holds what the server sent between the request and its response: ``{"notify": method,
+"params": ...}`` for a notification, ``{"request": method, "params": ..., "answer": {"result": ...}}``
+for a server-to-client request with the client's answer. ``after`` holds what the server sent with
+no request in flight. A request that got no response has neither ``result`` nor ``error``.
+
+Details: the 2026-era ``requestState`` (sealed with a fresh key by every server run) is stored as a
+stable stand-in, which the client echoes back on replay, so re-recording an unchanged exchange leaves
+the file unchanged. Listings (``tools/list``...) that the client sends a timing-dependent number of
+times may replay more or fewer times than recorded. anthropic's ``mcp_tool``/``async_mcp_tool`` tools
+are recorded here, as MCP, and not also by the local-tool seam.
+
+Not seen: a ``Client``/transport created before the test started (it holds the real factory), and
+``Client(<in-process server>)`` outside ``mode="legacy"`` (no streams at all; it is a test double).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import importlib
+import importlib.util
+import json
+import math
+import os
+import re
+import shlex
+import sys
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from harness.cassette import format as cassette_format
+
+if TYPE_CHECKING:
+    from harness.session import Session
+
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
+
+INTERNAL_ERROR = -32603
+CONNECTION_CLOSED = -32000
+
+
+# -- the interaction ----------------------------------------------------------------------------
+
+
+@dataclass(eq=True)
+class McpInteraction:
+    """One client request (with the server's answer) or one client notification, on one server."""
+
+    kind: ClassVar[str] = "mcp"
+    server: str
+    method: str
+    params: Any = None
+    notification: bool = False
+    result: Any = None
+    error: dict[str, Any] | None = None
+    during: list[dict[str, Any]] = field(default_factory=list)
+    after: list[dict[str, Any]] = field(default_factory=list)
+
+    # What the session's miss report compares: the closest recorded call has the same ``name``.
+    @property
+    def name(self) -> str:
+        return ("notify " if self.notification else "") + self.method
+
+    @property
+    def input(self) -> Any:
+        return {"server": self.server, "params": self.params}
+
+    def key(self) -> tuple[Any, ...]:
+        return ("mcp", self.server, self.notification, self.method, _canonical(self.params))
+
+    def describe(self) -> str:
+        p = self.params
+        if self.method == "tools/call" and isinstance(p, dict):
+            what = f"tools/call {p.get('name')}({_short(_canonical(p.get('arguments') or {}))})"
+            extra = {k: v for k, v in p.items() if k not in ("name", "arguments")}
+            if extra:
+                what += f" +{','.join(sorted(extra))}"
+        elif p:
+            what = f"{self.method} {_short(_canonical(p))}"
+        else:
+            what = self.method
+        return f"mcp {'notify ' if self.notification else ''}{what} @ {self.server}"
+
+    def timeless(self) -> McpInteraction:
+        return self
+
+
+def _rel(path: Any) -> str:
+    try:
+        return str(os.path.relpath(path))
+    except ValueError:
+        return str(path)
+
+
+def _short(text: str, limit: int = 100) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _read(d: dict[str, Any], where: str) -> McpInteraction:
+    from harness.cassette.format import _Bad
+
+    server = d.get("server")
+    if not isinstance(server, str):
+        raise _Bad(f"{where}.server", "missing or not a string")
+    if isinstance(d.get("request"), str):
+        method, notification = d["request"], False
+    elif isinstance(d.get("notify"), str):
+        method, notification = d["notify"], True
+    else:
+        raise _Bad(where, "an mcp interaction needs a 'request' or a 'notify' (the method, a string)")
+    if "error" in d and not isinstance(d["error"], dict):
+        raise _Bad(f"{where}.error", "expected an object")
+    lists = {}
+    for name in ("during", "after"):
+        entries = d.get(name, [])
+        if not isinstance(entries, list):
+            raise _Bad(f"{where}.{name}", "expected a list")
+        for n, entry in enumerate(entries):
+            if not (isinstance(entry, dict) and (isinstance(entry.get("notify"), str) or isinstance(entry.get("request"), str))):
+                raise _Bad(f"{where}.{name}[{n}]", "expected {\"notify\": method, ...} or {\"request\": method, ...}")
+        lists[name] = entries
+    return McpInteraction(server, method, d.get("params"), notification, d.get("result"), d.get("error"), lists["during"], lists["after"])
+
+
+def _write(i: McpInteraction) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": "mcp", "server": i.server, ("notify" if i.notification else "request"): i.method}
+    if i.params is not None:
+        out["params"] = i.params
+    if i.during:
+        out["during"] = i.during
+    if i.error is not None:
+        out["error"] = i.error
+    elif i.result is not None:
+        out["result"] = i.result
+    if i.after:
+        out["after"] = i.after
+    return out
+
+
+cassette_format.register_kind("mcp", _read, _write)
+
+
+# -- messages -----------------------------------------------------------------------------------
+
+
+def _dump(message: Any) -> dict[str, Any]:
+    """A JSON-RPC message as the transports serialize it."""
+    out: dict[str, Any] = message.model_dump(by_alias=True, mode="json", exclude_unset=True)
+    return out
+
+
+def _session_message(obj: dict[str, Any]) -> Any:
+    from mcp.shared.message import SessionMessage
+    from mcp_types import jsonrpc_message_adapter
+
+    return SessionMessage(jsonrpc_message_adapter.validate_python(obj, by_name=False))
+
+
+def _stored_params(session: Session, params: Any) -> Any:
+    """Params as stored and matched: ``_meta`` (protocol stamp, progress token, trace) left out,
+    secrets scrubbed (as the file will have them, so a replayed request matches the stored one)."""
+    if isinstance(params, dict) and "_meta" in params:
+        params = {k: v for k, v in params.items() if k != "_meta"}
+    if params is not None and session.redactor.contains_secret(_canonical(params)):
+        params = session.redactor.value(params)
+    return params
+
+
+def _progress_token(params: Any) -> Any:
+    meta = params.get("_meta") if isinstance(params, dict) else None
+    return meta.get("progressToken") if isinstance(meta, dict) else None
+
+
+def _entry(d: dict[str, Any], kind: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {kind: d["method"]}
+    if d.get("params") is not None:
+        entry["params"] = d["params"]
+    return entry
+
+
+def _answer_of(d: dict[str, Any]) -> dict[str, Any]:
+    return {"error": d["error"]} if "error" in d else {"result": d.get("result")}
+
+
+# -- server labels ------------------------------------------------------------------------------
+
+
+def _path_label(arg: str) -> str:
+    if not os.path.isabs(arg):
+        return arg
+    try:
+        rel = os.path.relpath(arg)
+    except ValueError:
+        return os.path.basename(arg)
+    return rel if not rel.startswith("..") else os.path.basename(arg)
+
+
+def _command_label(command: str, args: list[str]) -> str:
+    """The server command, the same on every machine: no interpreter path, no absolute paths."""
+    exe = re.sub(r"^(python|pypy)[\d.]*(\.exe)?$", r"\1", os.path.basename(command)) if os.sep in command or command.startswith("python") else command
+    return shlex.join([exe, *(_path_label(str(a)) for a in args)])
+
+
+def _stdio_label(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    server = args[0] if args else kwargs.get("server")
+    command = getattr(server, "command", None)
+    if not isinstance(command, str):
+        return "stdio"
+    return _command_label(command, list(getattr(server, "args", None) or []))
+
+
+def _url_label(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    from harness.session import stable_url
+
+    url = args[0] if args else kwargs.get("url", "")
+    return stable_url(str(url))
+
+
+#: Per session: each real ``requestState`` seen while recording -> its stable stand-in.
+_request_states: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+
+# module, function name, label maker
+_FACTORIES: tuple[tuple[str, str, Callable[[tuple[Any, ...], dict[str, Any]], str]], ...] = (
+    ("mcp.client.stdio", "stdio_client", _stdio_label),
+    ("mcp.client.streamable_http", "streamable_http_client", _url_label),
+    ("mcp.client.sse", "sse_client", _url_label),
+)
+
+
+# -- recording ----------------------------------------------------------------------------------
+
+
+class _Recorder:
+    """Notes one connection's traffic into the session's timeline, as it passes."""
+
+    def __init__(self, session: Session, server: str) -> None:
+        self.session, self.server = session, server
+        self.inflight: dict[Any, McpInteraction] = {}  # client request id -> its interaction (in send order)
+        self.tokens: dict[Any, McpInteraction] = {}  # progress token -> interaction
+        self.asked: dict[Any, dict[str, Any]] = {}  # server request id -> its entry (awaiting the client's answer)
+        self.last: McpInteraction | None = None
+
+    def _add(self, item: McpInteraction) -> None:
+        from harness.errors import CassetteMiss
+
+        try:
+            self.session.plan_item(item)
+        except CassetteMiss:
+            pass  # recording is off: the session has the miss; the real server still answers
+        self.last = item
+
+    def _stable(self, value: Any) -> Any:
+        """``requestState`` (2026 era) is sealed with a fresh key on every run: store a stable stand-in.
+
+        On replay the client echoes the stand-in from the recorded result, so it matches the request."""
+        state = value.get("requestState") if isinstance(value, dict) else None
+        if not isinstance(state, str):
+            return value
+        states = _request_states.setdefault(self.session, {})
+        stand_in = states.setdefault(state, f"harness-request-state-{len(states) + 1}")
+        return {**value, "requestState": stand_in}
+
+    def outgoing(self, message: Any) -> None:
+        d = _dump(message.message)
+        if "method" in d and "id" in d:
+            item = McpInteraction(self.server, d["method"], self._stable(_stored_params(self.session, d.get("params"))))
+            self._add(item)
+            self.inflight[d["id"]] = item
+            token = _progress_token(d.get("params"))
+            if token is not None:
+                self.tokens[token] = item
+        elif "method" in d:
+            if d["method"] == "notifications/cancelled":
+                return  # timing-dependent courtesy message: not part of the exchange
+            self._add(McpInteraction(self.server, d["method"], _stored_params(self.session, d.get("params")), notification=True))
+        else:  # the client's answer to a server request
+            entry = self.asked.pop(d.get("id"), None)
+            if entry is not None:
+                entry["answer"] = _answer_of(d)
+
+    def incoming(self, message: Any) -> None:
+        if isinstance(message, Exception):
+            return
+        d = _dump(message.message)
+        if "method" not in d:
+            item = self.inflight.pop(d.get("id"), None)
+            if item is None:
+                return
+            if "error" in d:
+                item.error = d["error"]
+            else:
+                item.result = self._stable(d.get("result"))
+            for token in [t for t, i in self.tokens.items() if i is item]:
+                del self.tokens[token]
+            self.last = item
+            return
+        entry = _entry(d, "request" if "id" in d else "notify")
+        if "id" in d:
+            entry["answer"] = None
+            self.asked[d["id"]] = entry
+        target = self._target(d)
+        if target is not None:
+            target.append(entry)
+
+    def _target(self, d: dict[str, Any]) -> list[dict[str, Any]] | None:
+        if d["method"] == "notifications/progress" and isinstance(d.get("params"), dict):
+            item = self.tokens.get(d["params"].get("progressToken"))
+            if item is not None:
+                return item.during
+        if self.inflight:
+            # Without a token, a server message belongs to a request in flight: the latest one.
+            return next(reversed(self.inflight.values())).during
+        return self.last.after if self.last is not None else None
+
+
+class _TapRead:
+    """The transport's read stream, noting each message before the client sees it."""
+
+    def __init__(self, inner: Any, recorder: _Recorder) -> None:
+        self.inner, self.recorder = inner, recorder
+
+    @property
+    def last_context(self) -> Any:
+        return getattr(self.inner, "last_context", None)
+
+    async def receive(self) -> Any:
+        item = await self.inner.receive()
+        self.recorder.incoming(item)
+        return item
+
+    def __aiter__(self) -> _TapRead:
+        return self
+
+    async def __anext__(self) -> Any:
+        import anyio
+
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def close(self) -> None:
+        self.inner.close()
+
+    async def __aenter__(self) -> _TapRead:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class _TapWrite:
+    """The transport's write stream: notes each message, then sends it with HTTP passthrough on."""
+
+    def __init__(self, inner: Any, recorder: _Recorder) -> None:
+        self.inner, self.recorder = inner, recorder
+
+    async def send(self, item: Any) -> None:
+        from harness.transports.http import passthrough
+
+        self.recorder.outgoing(item)
+        # Set in the caller's context: the HTTP transports copy it into the task doing the POST.
+        token = passthrough.set(True)
+        try:
+            await self.inner.send(item)
+        finally:
+            passthrough.reset(token)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def close(self) -> None:
+        self.inner.close()
+
+    async def __aenter__(self) -> _TapWrite:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+# -- replay -------------------------------------------------------------------------------------
+
+
+class _Player:
+    """A stand-in server for one connection, answering from the cassette."""
+
+    def __init__(self, session: Session, server: str) -> None:
+        import anyio
+
+        self.session, self.server = session, server
+        self.to_client, self.client_read = anyio.create_memory_object_stream[Any](math.inf)
+        self.client_write, self.from_client = anyio.create_memory_object_stream[Any](math.inf)
+        self.tg: Any = None
+        self.scopes: dict[Any, Any] = {}  # client request id -> cancel scope of its answer
+        self.waiting: dict[Any, list[Any]] = {}  # server request id -> [event, the client's answer]
+        self.next_id = 0
+
+    async def send(self, obj: dict[str, Any]) -> None:
+        import anyio
+
+        try:
+            await self.to_client.send(_session_message(obj))
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            pass  # the client is gone
+
+    async def pump(self) -> None:
+        async with self.from_client:
+            async for message in self.from_client:
+                d = _dump(message.message)
+                if "method" in d and "id" in d:
+                    self.tg.start_soon(self.answer, d)
+                elif "method" in d:
+                    self.notified(d)
+                else:
+                    waiter = self.waiting.get(d.get("id"))
+                    if waiter is not None:
+                        waiter[1] = _answer_of(d)
+                        waiter[0].set()
+        await self.to_client.aclose()  # the client closed its side: end of stream for it too
+
+    def _plan(self, item: McpInteraction) -> McpInteraction | dict[str, Any]:
+        """The recorded interaction, or the JSON-RPC error carrying the miss report."""
+        from harness.errors import CassetteMiss, cassette_miss
+
+        repeats = _repeats.setdefault(self.session, {}) if item.method in REPEATABLE and not item.notification else None
+        if repeats is not None:
+            again = repeats.get(item.key())
+            if again is not None and not _unplayed(self.session, item.key()):
+                return again
+        try:
+            action, recorded = self.session.plan_item(item)
+        except CassetteMiss as miss:
+            return {"code": INTERNAL_ERROR, "message": miss.report, "data": {"harness": "cassette miss"}}
+        if action == "replay":
+            if repeats is not None:
+                repeats[item.key()] = recorded
+            return recorded  # type: ignore[no-any-return]
+        # new_episodes on a server the cassette already has: the real server is not connected.
+        item.error = {"code": INTERNAL_ERROR, "message": "harness: not recorded (this server is replayed from the cassette)"}
+        unreachable = cassette_miss(
+            f"harness: no recorded {item.kind} call matches this one, and the server is replayed, not connected\n"
+            f"  {item.describe()}\n"
+            f"  How to fix: re-record this test:\n    {self.session.rerecord_command()}"
+        )
+        self.session.misses.append(unreachable)
+        return {"code": INTERNAL_ERROR, "message": unreachable.report, "data": {"harness": "cassette miss"}}
+
+    async def answer(self, d: dict[str, Any]) -> None:
+        try:
+            await self._answer(d)
+        except Exception as exc:  # a bug here must reach the client as an error, not tear its task group down
+            await self.send({"jsonrpc": "2.0", "id": d["id"], "error": {"code": INTERNAL_ERROR, "message": f"harness: replay failed: {exc!r}"}})
+
+    async def _answer(self, d: dict[str, Any]) -> None:
+        import anyio
+
+        rid = d["id"]
+        planned = self._plan(McpInteraction(self.server, d["method"], _stored_params(self.session, d.get("params"))))
+        if isinstance(planned, dict):
+            await self.send({"jsonrpc": "2.0", "id": rid, "error": planned})
+            return
+        token = _progress_token(d.get("params"))
+        with anyio.CancelScope() as scope:  # a client notifications/cancelled stops it
+            self.scopes[rid] = scope
+            try:
+                for entry in planned.during:
+                    error = await self.play(entry, token, planned)
+                    if error is not None:
+                        await self.send({"jsonrpc": "2.0", "id": rid, "error": error})
+                        return
+                if planned.error is not None:
+                    await self.send({"jsonrpc": "2.0", "id": rid, "error": planned.error})
+                elif planned.result is not None:
+                    await self.send({"jsonrpc": "2.0", "id": rid, "result": planned.result})
+            finally:
+                self.scopes.pop(rid, None)
+        if scope.cancelled_caught:
+            return
+        for entry in planned.after:
+            await self.play(entry, None, planned)
+
+    def notified(self, d: dict[str, Any]) -> None:
+        if d["method"] == "notifications/cancelled":
+            params = d.get("params") or {}
+            scope = self.scopes.get(params.get("requestId"))
+            if scope is not None:
+                scope.cancel()
+            return
+        planned = self._plan(McpInteraction(self.server, d["method"], _stored_params(self.session, d.get("params")), notification=True))
+        if not isinstance(planned, dict) and planned.after:
+            self.tg.start_soon(self._play_after, planned)
+
+    async def _play_after(self, item: McpInteraction) -> None:
+        for entry in item.after:
+            await self.play(entry, None, item)
+
+    async def play(self, entry: dict[str, Any], token: Any, item: McpInteraction) -> dict[str, Any] | None:
+        """Send one recorded server message; for a server request, wait for and check the answer."""
+        import anyio
+
+        params = entry.get("params")
+        if "notify" in entry:
+            if entry["notify"] == "notifications/progress" and token is not None and isinstance(params, dict):
+                params = {**params, "progressToken": token}
+            out = {"jsonrpc": "2.0", "method": entry["notify"]}
+            if params is not None:
+                out["params"] = params
+            await self.send(out)
+            return None
+        self.next_id += 1
+        sid = self.next_id
+        waiter = self.waiting[sid] = [anyio.Event(), None]
+        out = {"jsonrpc": "2.0", "id": sid, "method": entry["request"]}
+        if params is not None:
+            out["params"] = params
+        await self.send(out)
+        try:
+            await waiter[0].wait()
+        finally:
+            self.waiting.pop(sid, None)
+        want, got = entry.get("answer"), waiter[1]
+        if want is None or got == want:
+            return None
+        return self._answer_miss(item, entry, want, got)
+
+    def _answer_miss(self, item: McpInteraction, entry: dict[str, Any], want: Any, got: Any) -> dict[str, Any]:
+        from harness.errors import cassette_miss
+        from harness.matching import diff
+
+        lines = [
+            "harness: the client answered a server request differently than recorded",
+            f"  {item.describe()}",
+            f"  server request: {entry['request']} {_short(_canonical(entry.get('params')), 160)}",
+            f"  cassette: {_rel(self.session.cassette.path)}; recorded answer != this answer:",
+            *(f"    {line}" for line in diff(want, got)),
+            "  How to fix:",
+            "    1. If the change is intended, re-record this test:",
+            f"       {self.session.rerecord_command()}",
+        ]
+        miss = cassette_miss("\n".join(lines))
+        self.session.misses.append(miss)
+        return {"code": INTERNAL_ERROR, "message": miss.report, "data": {"harness": "cassette miss"}}
+
+
+#: Listings the client may send a timing-dependent number of times (``ClientSession.call_tool`` lists the
+#: tools when it first meets a tool's output schema, once per call still in flight). On replay, once the
+#: recorded ones are used up, the last one answers again; recorded ones left over are not "unplayed".
+REPEATABLE = frozenset({"tools/list", "prompts/list", "resources/list", "resources/templates/list", "ping"})
+_repeats: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], McpInteraction]] = weakref.WeakKeyDictionary()
+
+
+def _unplayed(session: Session, key: tuple[Any, ...]) -> bool:
+    played = set(session.cassette.played)
+    return any(isinstance(i, McpInteraction) and n not in played and i.key() == key for n, i in enumerate(session.cassette.interactions))
+
+
+def _settle_repeats(session: Session) -> None:
+    """Recorded listings the client asked for fewer times than recorded count as played."""
+    repeats = _repeats.pop(session, None)
+    if not repeats:
+        return
+    played = set(session.cassette.played)
+    for n, i in enumerate(session.cassette.interactions):
+        if isinstance(i, McpInteraction) and n not in played and i.key() in repeats:
+            session.cassette.played.append(n)
+
+
+# -- the transport stand-in ---------------------------------------------------------------------
+
+
+class _Transport:
+    """What a patched factory returns: the real transport, tapped (record), or a stand-in (replay)."""
+
+    def __init__(self, session: Session, server: str, make_real: Callable[[], Any]) -> None:
+        self.session, self.server, self.make_real = session, server, make_real
+        self._inner: Any = None
+        self._player: _Player | None = None
+        self._tg: Any = None
+
+    def _replays(self) -> bool:
+        s = self.session
+        if not s.recording:
+            return True
+        if not s.replaying:
+            return False
+        # new_episodes: replay a server the cassette already had, record a new one.
+        fresh = set(s.cassette.recorded)
+        return any(isinstance(i, McpInteraction) and i.server == self.server for n, i in enumerate(s.cassette.interactions) if n not in fresh)
+
+    async def __aenter__(self) -> tuple[Any, Any]:
+        if self._replays():
+            import anyio
+
+            player = self._player = _Player(self.session, self.server)
+            self._tg = anyio.create_task_group()
+            await self._tg.__aenter__()
+            player.tg = self._tg
+            self._tg.start_soon(player.pump)
+            return player.client_read, player.client_write
+        from harness.transports.http import passthrough
+
+        self._inner = self.make_real()
+        # Tasks the transport starts (the SSE GET reader, the POST writer) inherit the flag.
+        token = passthrough.set(True)
+        try:
+            read, write = await self._inner.__aenter__()
+        finally:
+            passthrough.reset(token)
+        recorder = _Recorder(self.session, self.server)
+        return _TapRead(read, recorder), _TapWrite(write, recorder)
+
+    async def __aexit__(self, *exc: Any) -> bool | None:
+        if self._player is not None:
+            player, self._player = self._player, None
+            self._tg.cancel_scope.cancel()
+            try:
+                return await self._tg.__aexit__(*exc)  # type: ignore[no-any-return]
+            finally:
+                for stream in (player.to_client, player.client_read, player.client_write, player.from_client):
+                    stream.close()
+        from harness.transports.http import passthrough
+
+        token = passthrough.set(True)  # the closing DELETE of streamable HTTP
+        try:
+            return await self._inner.__aexit__(*exc)  # type: ignore[no-any-return]
+        finally:
+            passthrough.reset(token)
+
+
+_wrappers: dict[Any, Any] = {}
+
+
+def _wrapper(real: Any, label_of: Callable[[tuple[Any, ...], dict[str, Any]], str]) -> Any:
+    """One wrapper per real factory, made once: outside a cassette test it is the real factory."""
+    wrapper = _wrappers.get(real)
+    if wrapper is None:
+
+        @functools.wraps(real)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from harness.session import current
+
+            session = current()
+            if session is None:
+                return real(*args, **kwargs)
+            return _Transport(session, session.redactor.url(label_of(args, kwargs)), lambda: real(*args, **kwargs))
+
+        wrapper.__harness_real__ = real  # type: ignore[attr-defined]
+        _wrappers[real] = wrapper
+    return wrapper
+
+
+# -- anthropic's mcp_tool helpers ---------------------------------------------------------------
+
+#: True inside an ``mcp_tool`` call: the local-tool seam steps aside, the MCP seam records it.
+_in_mcp_tool: contextvars.ContextVar[bool] = contextvars.ContextVar("harness_in_mcp_tool", default=False)
+
+
+def _is_mcp_tool(tool: Any) -> bool:
+    return getattr(tool, "_stainless_helper", None) == "mcp_tool"
+
+
+# -- the seam -----------------------------------------------------------------------------------
+
+_clean_modules: weakref.WeakSet[Any] = weakref.WeakSet()  # modules already scanned and holding no factory
+
+
+class McpSeam:
+    """Swaps the transport factories for the session's wrappers, wherever the names are bound."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._undo: list[Callable[[], None]] = []
+
+    def install(self) -> None:
+        self._step_aside_for_mcp_tools()
+        if "mcp" in sys.modules:
+            self._patch_factories()
+        elif importlib.util.find_spec("mcp") is not None:
+            # Not imported yet (importing it costs a second): patch it the moment something imports it.
+            hook = _ImportHook(self._patch_factories)
+            sys.meta_path.insert(0, hook)
+            self._undo.append(functools.partial(_remove_hook, hook))
+
+    def _patch_factories(self) -> None:
+        replace: dict[int, Any] = {}
+        for module_name, attr, label_of in _FACTORIES:
+            module = sys.modules.get(module_name)
+            if module is None:
+                try:
+                    module = importlib.import_module(module_name)
+                except ImportError:
+                    continue
+            real = getattr(module, attr)
+            real = getattr(real, "__harness_real__", real)
+            replace[id(real)] = (real, _wrapper(real, label_of))
+        self._replace_everywhere(replace)
+
+    def _replace_everywhere(self, replace: dict[int, Any]) -> None:
+        for module in list(sys.modules.values()):
+            namespace = getattr(module, "__dict__", None)
+            if not isinstance(namespace, dict):
+                continue
+            try:
+                if module in _clean_modules:
+                    continue
+            except TypeError:  # a module stand-in that cannot be weakly referenced
+                pass
+            hits = [(k, v) for k, v in list(namespace.items()) if id(v) in replace and v is replace[id(v)][0]]
+            if not hits:
+                # A module's globals are set when it is imported: one scan is enough.
+                try:
+                    _clean_modules.add(module)
+                except TypeError:
+                    pass
+                continue
+            for key, real in hits:
+                wrapper = replace[id(real)][1]
+                namespace[key] = wrapper
+                self._undo.append(functools.partial(_restore, namespace, key, wrapper, real))
+
+    def _step_aside_for_mcp_tools(self) -> None:
+        """``mcp_tool(...)`` tools call MCP: record them there once, not also as local tools."""
+        functions = sys.modules.get("anthropic.lib.tools._beta_functions")
+        if functions is None:
+            return
+        from harness.transports import tools
+
+        real_session = tools._session
+
+        def _session() -> Any:
+            return None if _in_mcp_tool.get() else real_session()
+
+        tools._session = _session
+        self._undo.append(functools.partial(setattr, tools, "_session", real_session))
+        for cls, is_async in ((functions.BetaFunctionTool, False), (functions.BetaAsyncFunctionTool, True)):
+            inner = cls.__dict__["call"]
+            if is_async:
+
+                async def acall(tool: Any, input: Any, _inner: Any = inner) -> Any:
+                    if not _is_mcp_tool(tool):
+                        return await _inner(tool, input)
+                    token = _in_mcp_tool.set(True)
+                    try:
+                        return await _inner(tool, input)
+                    finally:
+                        _in_mcp_tool.reset(token)
+
+                cls.call = acall
+            else:
+
+                def call(tool: Any, input: Any, _inner: Any = inner) -> Any:
+                    if not _is_mcp_tool(tool):
+                        return _inner(tool, input)
+                    token = _in_mcp_tool.set(True)
+                    try:
+                        return _inner(tool, input)
+                    finally:
+                        _in_mcp_tool.reset(token)
+
+                cls.call = call
+            self._undo.append(functools.partial(setattr, cls, "call", inner))
+
+    def uninstall(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+        _settle_repeats(self.session)
+        _request_states.pop(self.session, None)
+
+
+class _ImportHook:
+    """A meta path finder that runs ``then`` once the ``mcp`` package has been imported."""
+
+    def __init__(self, then: Callable[[], None]) -> None:
+        self.then = then
+        self.done = False
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname != "mcp" or self.done:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        loader = spec.loader
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec
+        real_exec = loader.exec_module
+        hook = self
+
+        def exec_module(module: Any) -> None:
+            real_exec(module)
+            if not hook.done:
+                hook.done = True
+                hook.then()
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]  # this spec's own loader object
+        return spec
+
+
+def _remove_hook(hook: _ImportHook) -> None:
+    hook.done = True
+    if hook in sys.meta_path:
+        sys.meta_path.remove(hook)
+
+
+def _restore(namespace: dict[str, Any], key: str, wrapper: Any, real: Any) -> None:
+    if namespace.get(key) is wrapper:
+        namespace[key] = real

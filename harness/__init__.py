@@ -41,7 +41,6 @@ _WHERE = {
 
 if TYPE_CHECKING:
     from harness.callbacks import Call, CallbackRecorder, record_callbacks
-    from harness.transports.tools import recorded_tool
     from harness.cassette.model import Cassette
     from harness.config import RECORD_MODES, Settings
     from harness.errors import (
@@ -52,6 +51,7 @@ if TYPE_CHECKING:
         NoCassetteError,
         UnplayedInteractions,
     )
+    from harness.transports.tools import recorded_tool
 
 
 def __getattr__(name: str) -> Any:

@@ -21,7 +21,7 @@ from harness.cassette.model import Body, Cassette, HttpInteraction, Request, Res
 from harness.cassette.store import atomic_write
 from harness.config import Settings
 from harness.errors import CassetteFormatError, NoCassetteError, UnplayedInteractions, cassette_miss
-from harness.matching import Index, Matcher, distance, diff
+from harness.matching import Index, Matcher, diff, distance
 from harness.redact import Redactor
 
 

@@ -177,9 +177,12 @@ def test_identical_requests_replay_in_order():
 
 @pytest.mark.cassette
 def test_retry_after_overloaded():
-    client = claude(default_headers={"x-fake-scenario": "status=529,retry-after=0,fail-times=1"})
-    message = client.messages.create(model=MODEL, max_tokens=50, messages=[{"role": "user", "content": "retry me"}])
-    assert message.content[0].text == "You said: retry me"
+    # Two identical requests: the first answered 529, the retry 200. Replay must keep that order.
+    tag = f"tag={os.getpid()}-{id(object())}"
+    client = claude(default_headers={"x-fake-scenario": f"status=529,retry-after=0.01,fail-times=1,{tag}"})
+    raw = client.messages.with_raw_response.create(model=MODEL, max_tokens=50, messages=[{"role": "user", "content": "retry me"}])
+    assert raw.retries_taken == 1
+    assert raw.parse().content[0].text == "You said: retry me"
 
 
 @pytest.mark.cassette

@@ -430,3 +430,19 @@ def test_new_episodes_appends(pytester, model_server, closed_url, monkeypatch):
     (path,) = (pytester.path / "cassettes").rglob("*.json")
     contents = [i["request"]["body"]["json"]["messages"][0]["content"] for i in load_cassette(path)["interactions"]]
     assert contents == ["first", "second"]
+
+
+def test_vcrpy_holds_the_stream_back_while_recording(model_server, tmp_path):
+    # The contrast that makes harness record at the transport itself: vcrpy's httpx2 stubs read the
+    # whole body before the SDK sees a byte, so the first event waits for the server's pause.
+    vcr = pytest.importorskip("vcr")
+    import anthropic
+
+    client = anthropic.Anthropic(api_key="sk-ant-test", base_url=model_server.url, default_headers={"x-fake-scenario": "pause=1.0"})
+    with vcr.VCR().use_cassette(str(tmp_path / "vcr.yaml")):
+        start = time.perf_counter()
+        with client.messages.stream(model="m", max_tokens=10, messages=[{"role": "user", "content": "hi"}]) as stream:
+            first = next(iter(stream))
+            first_at = time.perf_counter() - start
+    assert first.type == "message_start"
+    assert first_at >= 0.9, first_at

@@ -21,7 +21,7 @@ class Body:
     ``text`` (UTF-8 text), ``base64`` (anything else) or ``empty``.
     """
 
-    __slots__ = ("kind", "value", "eol", "_bytes")
+    __slots__ = ("_bytes", "eol", "kind", "value")
 
     def __init__(self, kind: str, value: Any = None, eol: str = "\n") -> None:
         self.kind = kind

@@ -99,17 +99,19 @@ def _note(variant: Variant) -> None:
 
 
 def call_with_timeout(fn: Callable[..., Any], args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, timeout: float | None = DEFAULT_TIMEOUT, what: str = "") -> Any:
-    """``fn(*args, **kwargs)``; a coroutine function runs in a fresh event loop. With ``timeout``,
+    """``fn(*args, **kwargs)``; a coroutine it returns runs in a fresh event loop. With ``timeout``,
     a body still running after it raises :class:`StreamHang`: in the main thread a ``SIGALRM``
     interrupts it (as pytest-timeout does); elsewhere the body runs in a daemon thread that is
     abandoned if it hangs (Python cannot stop a thread)."""
     kwargs = kwargs or {}
     message = f"harness: the test body did not finish within {timeout} s{what}: it hangs"
-    if inspect.iscoroutinefunction(fn):
-        inner = fn
+    inner = fn
 
-        def fn(*a: Any, **kw: Any) -> Any:
-            return asyncio.run(inner(*a, **kw))
+    def fn(*a: Any, **kw: Any) -> Any:
+        result = inner(*a, **kw)
+        if inspect.iscoroutine(result):  # an async def, or a lambda returning a coroutine
+            result = asyncio.run(result)
+        return result
 
     if timeout is None:
         return fn(*args, **kwargs)

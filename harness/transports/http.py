@@ -52,7 +52,7 @@ class _Streams:
         sync_base, async_base = lib.SyncByteStream, lib.AsyncByteStream
 
         class ReplayStream(sync_base, async_base):  # type: ignore[misc,valid-type]
-            __slots__ = ("parts", "times", "speed", "error")
+            __slots__ = ("error", "parts", "speed", "times")
 
             def __init__(self, parts: list[bytes], times: list[float] | None, speed: float, error: BaseException | None) -> None:
                 self.parts, self.times, self.speed, self.error = parts, times, speed, error
@@ -143,7 +143,7 @@ class _Streams:
 class _Sink:
     """Collects one response body as it streams through; hands it to the session when it ends."""
 
-    __slots__ = ("session", "slot", "lib", "response", "parts", "times", "t0", "error", "finished")
+    __slots__ = ("error", "finished", "lib", "parts", "response", "session", "slot", "t0", "times")
 
     def __init__(self, session: Session, slot: int, lib: ModuleType, response: Any) -> None:
         self.session, self.slot, self.lib, self.response = session, slot, lib, response

@@ -111,7 +111,7 @@ def _error_of(exc: BaseException) -> dict[str, str]:
 class ToolCall:
     """One tool call as the session sees it; ``run`` does the real work when needed."""
 
-    __slots__ = ("session", "name", "input")
+    __slots__ = ("input", "name", "session")
 
     def __init__(self, session: Session, name: str, input: Any) -> None:
         self.session, self.name, self.input = session, name, to_json(input)

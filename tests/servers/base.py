@@ -13,6 +13,7 @@ A *scenario* is chosen per request with the ``x-fake-scenario`` header (set thro
 ``comments``       an SSE comment line (``: ping``) before every event
 ``error-event``    an ``error`` event (overloaded) in the middle of the stream, then the stream ends
 ``drop-after=N``   close the connection after N SSE events (a truncated stream)
+``tag=X``          ignored: makes the header (and so the ``fail-times`` count) unique to one test run
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ class Scenario:
                 s.error_event = True
             elif name == "drop-after":
                 s.drop_after = int(value)
+            elif name == "tag":
+                pass  # only makes the header unique, so fail-times counts afresh
             else:
                 raise ValueError(f"unknown scenario token {token!r}")
         return s

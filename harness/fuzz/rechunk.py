@@ -69,9 +69,9 @@ def _timed(bounds: list[int], recorded: list[list[float]] | None, n: int) -> lis
 
 def rechunk_strategy(rec: Recorded, *, prefix: str = "", kind: str = "rechunk", base_details: list[str] | None = None) -> st.SearchStrategy[Variant]:
     """Variants of ``rec`` with other chunk boundaries: a few explicit cuts, plus (half of the time)
-    a dense grid of cuts, every ``k`` bytes within ``radius`` of a center (one byte per chunk,
-    fixed-size chunks). Both shrink well: the grid's radius towards 0 leaves one cut at its
-    center, so a failure ends up as the single earliest byte where the code breaks."""
+    a dense run of cuts, every ``step`` bytes over ``span`` bytes ending at ``last`` (one byte per
+    chunk, fixed-size chunks). Both shrink well: ``span`` towards 0 leaves one cut at ``last``, and
+    ``last`` towards the start, so a failure ends up as the earliest single byte where code breaks."""
     n = len(rec.data)
     if n < 2:
         return st.just(rechunk(rec, [], mode="whole", prefix=prefix, kind=kind, base_details=base_details))
@@ -85,13 +85,12 @@ def rechunk_strategy(rec: Recorded, *, prefix: str = "", kind: str = "rechunk", 
         cuts = set(draw(st.lists(position, max_size=8, unique=True)))
         grid = ""
         if draw(st.booleans()):
-            center = draw(position)
-            radius = draw(st.integers(0, n))
+            last = draw(position)
+            span = draw(st.integers(0, n))
             step = draw(st.integers(1, 64))
-            lo, hi = max(1, center - radius), min(n - 1, center + radius)
-            first = center - ((center - lo) // step) * step
-            cuts.update(range(first, hi + 1, step))
-            grid = f"every {step} byte{'s' if step > 1 else ''} from {first} to {hi}" if radius else ""
+            run = range(last, max(1, last - span) - 1, -step)
+            cuts.update(run)
+            grid = f"every {step} byte{'s' if step > 1 else ''} from {run[-1]} to {last}" if len(run) > 1 else ""
         mode = "cuts"
         if not cuts:
             mode = "whole"

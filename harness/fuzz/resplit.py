@@ -626,7 +626,8 @@ def _explode(edit: Edit, lo: int = 0, hi: int | None = None, step: int = 1, limi
             count += 1
             j += 1
     span = "every delta" if (lo, hi) == (0, last) else f"the deltas of events #{lo}..#{hi}"
-    edit.ops.append(f"explode: {span} cut every {step} char{'s' if step > 1 else ''} ({count} splits)")
+    if count:
+        edit.ops.append(f"explode: {span} cut every {step} char{'s' if step > 1 else ''} ({count} splits)")
 
 
 def _merge_all(edit: Edit, lo: int = 0, hi: int | None = None) -> None:
@@ -641,7 +642,8 @@ def _merge_all(edit: Edit, lo: int = 0, hi: int | None = None) -> None:
             hi -= 1
         else:
             i += 1
-    edit.ops.append(f"merge_all: the deltas of events #{lo}..#{hi + merges} merged where they can be ({merges} merges)")
+    if merges:
+        edit.ops.append(f"merge_all: the deltas of events #{lo}..#{hi + merges} merged where they can be ({merges} merges)")
 
 
 def _finish(rec: Recorded, edit: Edit) -> Variant:
@@ -654,7 +656,7 @@ def _finish(rec: Recorded, edit: Edit) -> Variant:
 def resplit_strategy(rec: Recorded, *, max_ops: int = 6) -> st.SearchStrategy[Variant]:
     """Meaning-preserving rewrites of ``rec``'s deltas: half of the time a dense block first (every
     delta of a window of events exploded every ``k`` characters, or merged), then a few single
-    splits and merges. Shrinks towards one split: the window's radius goes to 0, ``k`` grows."""
+    splits and merges. Shrinks towards one split: the window narrows to one event, ``k`` grows."""
     rw = rewriter_for(rec)
     if rw is None or rec.events is None:
         return st.nothing()
@@ -664,13 +666,12 @@ def resplit_strategy(rec: Recorded, *, max_ops: int = 6) -> st.SearchStrategy[Va
     def draw_variant(draw: Callable[..., Any]) -> Variant:
         edit = Edit(rec, rw)
         if draw(st.booleans()):
-            center = draw(st.integers(0, n_events - 1))
-            radius = draw(st.integers(0, n_events))
-            lo, hi = max(0, center - radius), min(n_events - 1, center + radius)
+            hi = draw(st.integers(0, n_events - 1))
+            lo = max(0, hi - draw(st.integers(0, n_events)))
             if draw(st.booleans()):
                 _merge_all(edit, lo, hi)
             else:
-                _explode(edit, lo, hi, step=draw(st.integers(1, 16)), limit=4000)
+                _explode(edit, lo, hi, step=16 - draw(st.integers(0, 15)), limit=4000)
         for _ in range(draw(st.integers(0, max_ops))):
             if draw(st.booleans()):
                 merges = edit.merge_candidates()

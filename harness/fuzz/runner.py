@@ -77,6 +77,7 @@ def substitute(variant: Variant, cassette: Any = None) -> Iterator[Variant]:
         yield variant
     finally:
         played = [origin[i] for i in c.played if i < len(origin)]
+        variant.played = variant.index in played
         with session._lock:
             c.interactions[:] = saved
         session.replay_from_start()

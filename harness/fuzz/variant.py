@@ -18,9 +18,10 @@ class Variant:
     ``preserving``   True when the SDK must give the same result as for the recording
     ``label``        one line, shown as the variant's repr (hypothesis prints it when a test fails)
     ``details``      more lines: which event, which byte, which text (``explain()``)
+    ``played``       after a ``substitute`` block: whether the code under test got to it at all
     """
 
-    __slots__ = ("index", "interaction", "before", "kind", "fault", "preserving", "label", "details", "format")
+    __slots__ = ("index", "interaction", "before", "kind", "fault", "preserving", "label", "details", "format", "played")
 
     def __init__(
         self,
@@ -44,6 +45,8 @@ class Variant:
         self.label = label
         self.details = details or []
         self.format = format
+        #: after ``substitute``: whether the code under test requested it at all
+        self.played: bool | None = None
 
     @property
     def response(self) -> Response | None:

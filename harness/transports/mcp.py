@@ -43,7 +43,6 @@ Not seen: a ``Client``/transport created before the test started (it holds the r
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import importlib
 import importlib.util
@@ -683,16 +682,6 @@ def _wrapper(real: Any, label_of: Callable[[tuple[Any, ...], dict[str, Any]], st
     return wrapper
 
 
-# -- anthropic's mcp_tool helpers ---------------------------------------------------------------
-
-#: True inside an ``mcp_tool`` call: the local-tool seam steps aside, the MCP seam records it.
-_in_mcp_tool: contextvars.ContextVar[bool] = contextvars.ContextVar("harness_in_mcp_tool", default=False)
-
-
-def _is_mcp_tool(tool: Any) -> bool:
-    return getattr(tool, "_stainless_helper", None) == "mcp_tool"
-
-
 # -- the seam -----------------------------------------------------------------------------------
 
 _clean_modules: weakref.WeakSet[Any] = weakref.WeakSet()  # modules already scanned and holding no factory
@@ -706,7 +695,6 @@ class McpSeam:
         self._undo: list[Callable[[], None]] = []
 
     def install(self) -> None:
-        self._step_aside_for_mcp_tools()
         if "mcp" in sys.modules:
             self._patch_factories()
         elif importlib.util.find_spec("mcp") is not None:
@@ -751,48 +739,6 @@ class McpSeam:
                 wrapper = replace[id(real)][1]
                 namespace[key] = wrapper
                 self._undo.append(functools.partial(_restore, namespace, key, wrapper, real))
-
-    def _step_aside_for_mcp_tools(self) -> None:
-        """``mcp_tool(...)`` tools call MCP: record them there once, not also as local tools."""
-        functions = sys.modules.get("anthropic.lib.tools._beta_functions")
-        if functions is None:
-            return
-        from harness.transports import tools
-
-        real_session = tools._session
-
-        def _session() -> Any:
-            return None if _in_mcp_tool.get() else real_session()
-
-        tools._session = _session
-        self._undo.append(functools.partial(setattr, tools, "_session", real_session))
-        for cls, is_async in ((functions.BetaFunctionTool, False), (functions.BetaAsyncFunctionTool, True)):
-            inner = cls.__dict__["call"]
-            if is_async:
-
-                async def acall(tool: Any, input: Any, _inner: Any = inner) -> Any:
-                    if not _is_mcp_tool(tool):
-                        return await _inner(tool, input)
-                    token = _in_mcp_tool.set(True)
-                    try:
-                        return await _inner(tool, input)
-                    finally:
-                        _in_mcp_tool.reset(token)
-
-                cls.call = acall
-            else:
-
-                def call(tool: Any, input: Any, _inner: Any = inner) -> Any:
-                    if not _is_mcp_tool(tool):
-                        return _inner(tool, input)
-                    token = _in_mcp_tool.set(True)
-                    try:
-                        return _inner(tool, input)
-                    finally:
-                        _in_mcp_tool.reset(token)
-
-                cls.call = call
-            self._undo.append(functools.partial(setattr, cls, "call", inner))
 
     def uninstall(self) -> None:
         while self._undo:

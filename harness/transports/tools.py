@@ -208,6 +208,11 @@ def recorded_tool(fn: F | None = None, *, name: str | None = None) -> Any:
     return wrap(fn) if fn is not None else wrap
 
 
+def _is_mcp_tool(tool: Any) -> bool:
+    # anthropic's mcp_tool(...) helpers call an MCP server: the MCP seam records them, once.
+    return getattr(tool, "_stainless_helper", None) == "mcp_tool"
+
+
 class ToolSeam:
     """Patches the SDKs' tool objects that are already imported (an SDK not imported has no tools)."""
 
@@ -228,12 +233,16 @@ class ToolSeam:
         if is_async:
 
             async def acall(tool: Any, input: Any) -> Any:
+                if _is_mcp_tool(tool):
+                    return await real(tool, input)
                 return await call_async(tool.name, input, lambda: real(tool, input))
 
             setattr(cls, attr, acall)
         else:
 
             def call(tool: Any, input: Any) -> Any:
+                if _is_mcp_tool(tool):
+                    return real(tool, input)
                 return call_sync(tool.name, input, lambda: real(tool, input))
 
             setattr(cls, attr, call)

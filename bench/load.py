@@ -1,0 +1,84 @@
+"""Cassette load: the same exchanges as a harness, a vcrpy (libyaml) and a cassetter cassette.
+
+Timed: from the file on disk to interactions ready to answer a request. For harness that is
+``harness.cassette.format.load`` (read, parse, check, and render each stream once to its bytes);
+for vcrpy its filesystem persister with its YAML serializer (libyaml's loader when PyYAML has it);
+for cassetter its ``Cassette(...).load()``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench import streams
+from bench.common import Row, interleaved, ratio
+
+
+def loaders(paths: dict[str, Path], count: int) -> dict[str, Callable[[], Any]]:
+    from vcr.persisters.filesystem import FilesystemPersister
+    from vcr.serializers import yamlserializer
+
+    from harness.cassette import format as fmt
+
+    def harness() -> None:
+        assert len(fmt.load(paths["harness"])) == count
+
+    def vcrpy() -> None:
+        requests, _ = FilesystemPersister.load_cassette(str(paths["vcrpy"]), yamlserializer)
+        assert len(requests) == count
+
+    out = {"harness": harness, "vcrpy": vcrpy}
+    try:
+        from cassetter import RecordMode
+        from cassetter.cassette import Cassette
+    except ImportError:  # pragma: no cover - cassetter lives in the bench environment only
+        return out
+
+    def cassetter() -> None:
+        c = Cassette(paths["cassetter"], record_mode=RecordMode.NONE)
+        c.load()
+        assert len(c.interactions) == count
+
+    out["cassetter"] = cassetter
+    return out
+
+
+def libyaml() -> bool:
+    import yaml
+
+    return hasattr(yaml, "CSafeLoader")
+
+
+def run(quick: bool = False, log: Callable[[str], None] = print) -> list[Row]:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="harness-bench-") as tmp:
+        sets = [
+            ("Anthropic stream, 10,000 events", "stream-10k", [streams.stream("anthropic", 10_000)]),
+            ("1,000 small JSON interactions", "small-1000", [
+                (streams.anthropic_message if i % 2 else streams.openai_completion)(i, prompt=f"question {i}") for i in range(1000)
+            ]),
+        ]
+        for case, name, exchanges in sets:
+            paths = streams.write_all(Path(tmp), name, exchanges)
+            t = interleaved(loaders(paths, len(exchanges)), 5 if quick else 15)
+            h = t["harness"]
+            row = Row("load", case, "vcrpy", t["vcrpy"], dict(t))
+            row.ratios = {"vcrpy / harness": ratio(t["vcrpy"], h)}
+            if "cassetter" in t:
+                row.ratios["cassetter / harness"] = ratio(t["cassetter"], h)
+            row.target = "vcrpy/harness >= 5, cassetter/harness >= 1"
+            row.ok = row.ratios["vcrpy / harness"] >= 5 and row.ratios.get("cassetter / harness", 1) >= 1
+            size = paths["harness"].stat().st_size
+            row.note = f"harness file {size / 1e6:.2f} MB; libyaml: {'yes' if libyaml() else 'NO'}"
+            log(f"  load {case}: " + ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in t.items()))
+            rows.append(row)
+    return rows
+
+
+if __name__ == "__main__":
+    import sys
+
+    run(quick="--quick" in sys.argv)

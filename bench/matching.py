@@ -1,0 +1,110 @@
+"""Matching is O(1) in the number of recorded interactions: a lookup in a cassette of 10 and of 10,000.
+
+Timed for harness: ``Session.plan_http`` for a batch of requests (each with its own body), the way
+the HTTP seam calls it: redaction check, JSON parse, canonical key, the index lookup. The index is
+built once per cassette, on the first request (its cost is reported too). For contrast, vcrpy's
+``Cassette.play_response`` on the same requests, which scans the recorded requests with each matcher.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench import streams
+from bench.common import Row, interleaved, ratio
+
+BATCH = 100
+
+
+def _exchanges(n: int) -> list[streams.Exchange]:
+    return [streams.anthropic_message(i, prompt=f"question number {i}") for i in range(n)]
+
+
+class HarnessLookups:
+    def __init__(self, path: Path, exchanges: list[streams.Exchange], picks: list[int]) -> None:
+        from harness.config import Settings
+        from harness.session import Session
+
+        self.session = Session(Settings(record_mode="none", allow_unplayed=True), path, "bench::match")
+        headers = [(b"content-type", b"application/json"), (b"x-api-key", b"sk-ant-bench-key-000000"), (b"anthropic-version", b"2023-06-01")]
+        self.requests = [("POST", exchanges[i].url, headers, json.dumps(exchanges[i].request).encode()) for i in picks]
+        start = time.process_time()
+        self.session.plan_http(*self.requests[0])  # builds the index
+        self.index_build = time.process_time() - start
+        self.session.replay_from_start()
+        self.session._index = self.session._build_index()
+
+    def run(self, _: Any = None) -> None:
+        plan = self.session.plan_http
+        for request in self.requests:
+            plan(*request)
+
+    def reset(self, _: Any = None) -> None:
+        # Put the taken interactions back (no rebuild: only the lookups are timed).
+        c = self.session.cassette
+        index = self.session._index
+        for n in c.played:
+            index._queues[self.session._key(c.interactions[n].request)].appendleft(n)
+        c.played.clear()
+
+
+class VcrLookups:
+    def __init__(self, path: Path, exchanges: list[streams.Exchange], picks: list[int]) -> None:
+        from vcr import matchers
+        from vcr.cassette import Cassette
+        from vcr.request import Request
+
+        match_on = tuple(getattr(matchers, m) for m in ("method", "scheme", "host", "port", "path", "query", "body"))
+        self.cassette = Cassette.load(path=str(path), record_mode="none", match_on=match_on)
+        self.requests = [
+            Request("POST", exchanges[i].url, json.dumps(exchanges[i].request, separators=(",", ":"), ensure_ascii=False), {"content-type": "application/json"})
+            for i in picks
+        ]
+
+    def run(self, _: Any = None) -> None:
+        for request in self.requests:
+            self.cassette.play_response(request)
+
+    def reset(self, _: Any = None) -> None:
+        self.cassette.play_counts.clear()
+
+
+def run(quick: bool = False, log: Callable[[str], None] = print) -> list[Row]:
+    rng = random.Random(1)
+    results: dict[int, dict[str, float]] = {}
+    builds: dict[int, float] = {}
+    with tempfile.TemporaryDirectory(prefix="harness-bench-") as tmp:
+        for n in (10, 10_000):
+            exchanges = _exchanges(n)
+            paths = streams.write_all(Path(tmp), f"match-{n}", exchanges)
+            picks = [rng.randrange(n) for _ in range(BATCH)] if n > BATCH else list(range(n)) * (BATCH // n)
+            # Each recorded request answers once: pick distinct ones (or repeat a small cassette's, after a reset).
+            picks = list(dict.fromkeys(picks)) if n > BATCH else list(range(n))
+            h = HarnessLookups(paths["harness"], exchanges, picks)
+            v = VcrLookups(paths["vcrpy"], exchanges, picks)
+            t = interleaved({"harness": h.run, "vcrpy": v.run}, 10 if quick else 30, setup={"harness": lambda: None, "vcrpy": lambda: None},
+                            teardown={"harness": h.reset, "vcrpy": v.reset})
+            results[n] = {k: s / len(picks) for k, s in t.items()}
+            builds[n] = h.index_build
+            log(f"  match {n:>6} recorded: harness {results[n]['harness'] * 1e6:.1f} µs/request (index built in "
+                f"{h.index_build * 1e3:.2f} ms), vcrpy {results[n]['vcrpy'] * 1e6:.0f} µs/request")
+    small, big = results[10], results[10_000]
+    row = Row("match", "one request, 10 vs 10,000 recorded", "harness @ 10", small["harness"], {
+        "harness @ 10": small["harness"], "harness @ 10,000": big["harness"], "vcrpy @ 10": small["vcrpy"], "vcrpy @ 10,000": big["vcrpy"]})
+    row.ratios = {"harness 10,000 / 10": ratio(big["harness"], small["harness"]), "vcrpy 10,000 / 10": ratio(big["vcrpy"], small["vcrpy"])}
+    row.target = "harness 10,000 / 10 ~ 1 (O(1))"
+    row.ok = row.ratios["harness 10,000 / 10"] < 1.5
+    row.note = f"index built once per cassette: {builds[10] * 1e3:.2f} ms @ 10, {builds[10_000] * 1e3:.0f} ms @ 10,000"
+    return [row]
+
+
+if __name__ == "__main__":
+    import sys
+
+    run(quick="--quick" in sys.argv)

@@ -670,7 +670,7 @@ def test_counts():
 
 def test_fuzz_decorator_in_cassette_tests(pytester: pytest.Pytester, stub_server: ServerThread, monkeypatch: pytest.MonkeyPatch) -> None:
     pytester.makepyfile(test_fuzzed=DECORATED)
-    pytester.makeini("[pytest]\nasyncio_mode = strict\n")
+    pytester.makeini("[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n")
     monkeypatch.setenv("MODEL_URL", stub_server.url)
     # While recording, each body runs once, as is (and the planted bug does not show).
     pytester.runpytest("--record-mode=once", "-p", "no:randomly").assert_outcomes(passed=4)

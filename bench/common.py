@@ -18,6 +18,7 @@ def interleaved(
     teardown: dict[str, Callable[[Any], Any]] | None = None,
     warmup: int = 1,
     clock: Callable[[], float] = time.process_time,
+    budget: float | None = None,
 ) -> dict[str, float]:
     """Median seconds of each case, the cases taking turns round by round (drift hits all alike).
 
@@ -26,13 +27,19 @@ def interleaved(
     unplayed cassette for every call without timing the preparation.
 
     The clock is this process's CPU time by default: the machine may be shared, and CPU time is
-    what another process's load disturbs least.
+    what another process's load disturbs least. With ``budget`` (seconds), ``rounds`` is a ceiling:
+    as many rounds as fit in the budget, judged from the warm-up round, and at least 3.
     """
     setup = setup or {}
     teardown = teardown or {}
     times: dict[str, list[float]] = {name: [] for name in cases}
     names = list(cases)
-    for r in range(warmup + rounds):
+    r = 0
+    started = time.perf_counter()
+    while r < warmup + rounds:
+        if budget is not None and r == max(warmup, 1):
+            per_round = (time.perf_counter() - started) / r
+            rounds = max(3, min(rounds, int(budget / per_round)))
         order = names if r % 2 == 0 else names[::-1]
         for name in order:
             prepare = setup.get(name)
@@ -45,7 +52,21 @@ def interleaved(
                 teardown[name](arg)
             if r >= warmup:
                 times[name].append(elapsed)
+        r += 1
+    last_samples.clear()
+    last_samples.update(times)
     return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+#: The per-round times of the last :func:`interleaved` call, for :func:`paired_ratio`.
+last_samples: dict[str, list[float]] = {}
+
+
+def paired_ratio(a: str, b: str, samples: dict[str, list[float]] | None = None) -> float:
+    """Median over rounds of ``a / b`` within each round: the two ran back to back, so a slow
+    patch of the machine (another process's burst) hits both sides of each ratio alike."""
+    samples = samples if samples is not None else last_samples
+    return statistics.median(x / y for x, y in zip(samples[a], samples[b]))
 
 
 def fmt_time(seconds: float) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import streams
-from bench.common import Row, interleaved, ratio
+from bench.common import Row, interleaved, last_samples, paired_ratio
 
 
 def loaders(paths: dict[str, Path], count: int) -> dict[str, Callable[[], Any]]:
@@ -64,11 +64,12 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[Row]:
         for case, name, exchanges in sets:
             paths = streams.write_all(Path(tmp), name, exchanges)
             t = interleaved(loaders(paths, len(exchanges)), 5 if quick else 15)
+            samples = dict(last_samples)
             h = t["harness"]
             row = Row("load", case, "vcrpy", t["vcrpy"], dict(t))
-            row.ratios = {"vcrpy / harness": ratio(t["vcrpy"], h)}
+            row.ratios = {"vcrpy / harness": paired_ratio("vcrpy", "harness", samples)}
             if "cassetter" in t:
-                row.ratios["cassetter / harness"] = ratio(t["cassetter"], h)
+                row.ratios["cassetter / harness"] = paired_ratio("cassetter", "harness", samples)
             row.target = "vcrpy/harness >= 5, cassetter/harness >= 1"
             row.ok = row.ratios["vcrpy / harness"] >= 5 and row.ratios.get("cassetter / harness", 1) >= 1
             size = paths["harness"].stat().st_size

@@ -7,6 +7,7 @@ that uses a cassette.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if call.when == "call" and call.excinfo is not None:
         item.stash[_call_excinfo_key] = call.excinfo
+    elif call.excinfo is not None and report.failed:
+        _short_report(item, call.excinfo, report)
     return report
+
+
+def _short_report(item: pytest.Item, excinfo: Any, report: pytest.TestReport) -> None:
+    """A harness error in the cassette fixture (a bad cassette file, a bad setting, no cassette,
+    unplayed interactions) is a report written for the user: show it alone, without the traceback
+    through harness's own code (``--tb=long`` or ``--full-trace`` show it all)."""
+    errors = sys.modules.get("harness.errors")
+    if errors is None or not isinstance(excinfo.value, errors.HarnessError):
+        return
+    option = item.config.option
+    if getattr(option, "tbstyle", "auto") == "long" or getattr(option, "fulltrace", False):
+        return
+    report.longrepr = f"{type(excinfo.value).__name__}: {excinfo.value}"
 
 
 @pytest.fixture
@@ -165,6 +181,25 @@ def cassette(request: pytest.FixtureRequest, harness_config: dict[str, Any]) -> 
     elif session.misses and not isinstance(excinfo.value, CassetteMiss):
         # The code under test swallowed the miss and then failed on something else: say why.
         raise session.misses[0]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # An xdist worker hands its counts to the controller, which prints the one summary line.
+    config = session.config
+    workeroutput = getattr(config, "workeroutput", None)
+    summary = config.stash.get(_summary_key, None)
+    if workeroutput is not None and summary is not None:
+        workeroutput["harness_summary"] = dict(summary)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist (controller side): add up the counts of a worker that finished."""
+    counts = getattr(node, "workeroutput", {}).get("harness_summary")
+    summary = node.config.stash.get(_summary_key, None)
+    if counts and summary is not None:
+        for key, value in counts.items():
+            summary[key] = summary.get(key, 0) + int(value)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

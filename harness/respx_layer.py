@@ -77,14 +77,14 @@ class CassetteMocker(HTTPCoreMocker):
     @classmethod
     def _send_sync_request(cls, httpx_request: Any, *, target_spec: Any, instance: Any, **kwargs: Any) -> Any:
         try:
-            return super()._send_sync_request(httpx_request, target_spec=target_spec, instance=instance, **kwargs)
+            return super()._send_sync_request(httpx_request, target_spec=target_spec, instance=instance, **kwargs)  # type: ignore[no-untyped-call]
         except AllMockedAssertionError:
             return cls._from_cassette(httpx_request, instance)
 
     @classmethod
     async def _send_async_request(cls, httpx_request: Any, *, target_spec: Any, instance: Any, **kwargs: Any) -> Any:
         try:
-            return await super()._send_async_request(httpx_request, target_spec=target_spec, instance=instance, **kwargs)
+            return await super()._send_async_request(httpx_request, target_spec=target_spec, instance=instance, **kwargs)  # type: ignore[no-untyped-call]
         except AllMockedAssertionError:
             return cls._from_cassette(httpx_request, instance)
 

@@ -25,7 +25,7 @@ import httpx
 import httpx2
 import openai
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -47,11 +47,20 @@ MODEL = samples.MODEL
 PROMPT = "What is the weather in Paris?"
 ANSWER = "Il fait beau à Paris ☀ — 22 °C, très agréable. 東京 est nuageux."
 PARAMS = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"], "additionalProperties": False}
-CHAT_TOOLS: Any = [{"type": "function", "function": {"name": "get_weather", "description": "Weather of a city", "parameters": PARAMS}}]
-RESP_TOOL: Any = {"type": "function", "name": "get_weather", "description": "Weather of a city", "parameters": PARAMS, "strict": True}
+CHAT_TOOLS: Any = [
+    {"type": "function", "function": {"name": "get_weather", "description": "Weather of a city", "parameters": PARAMS}}
+]
+RESP_TOOL: Any = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Weather of a city",
+    "parameters": PARAMS,
+    "strict": True,
+}
 QUESTION = "What is the weather in Paris? Café ☕ 東京"
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 assistants_api = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)  # where only *that* it fails matters
 
 # --------------------------------------------------------------------------------------------- the Anthropic stub
 
@@ -66,7 +75,11 @@ async def anthropic_messages(request: Request) -> Any:
         events = samples.anthropic_events(words, message_id="msg_02")
     else:
         events = samples.weather_stream(thinking=True).response.body.value  # type: ignore[union-attr]
-    return sse_response([(e["event"], e["data"]) for e in events], Scenario.parse(request), error_event=("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}))
+    return sse_response(
+        [(e["event"], e["data"]) for e in events],
+        Scenario.parse(request),
+        error_event=("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+    )
 
 
 # --------------------------------------------------------------------------------------------- the code under test
@@ -77,7 +90,9 @@ def claude(url: str, **kw: Any) -> anthropic.Anthropic:
 
 
 def anthropic_turn(client: anthropic.Anthropic, messages: list[Any]) -> tuple[Any, list[Any]]:
-    with record_callbacks(client.messages.stream(model=MODEL, max_tokens=1024, messages=messages, tools=[samples.WEATHER_TOOL])) as stream:
+    with record_callbacks(
+        client.messages.stream(model=MODEL, max_tokens=1024, messages=messages, tools=[samples.WEATHER_TOOL])
+    ) as stream:
         return stream.get_final_message(), stream.calls
 
 
@@ -89,21 +104,32 @@ def anthropic_agent(url: str, **kw: Any) -> tuple[Any, ...]:
     tool = next(b for b in first.content if b.type == "tool_use")
     messages += [
         {"role": "assistant", "content": [b.model_dump(exclude_none=True, exclude={"parsed_output"}) for b in first.content]},
-        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": tool.id, "content": f"sunny in {tool.input['city']}"}]},
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": tool.id, "content": f"sunny in {tool.input['city']}"}],
+        },
     ]
     second, calls2 = anthropic_turn(client, messages)
     return first, second, calls1, calls2
 
 
 def anthropic_one(url: str, **kw: Any) -> Any:
-    with claude(url, **kw).messages.stream(model=MODEL, max_tokens=1024, messages=[{"role": "user", "content": PROMPT}], tools=[samples.WEATHER_TOOL]) as stream:
+    with claude(url, **kw).messages.stream(
+        model=MODEL, max_tokens=1024, messages=[{"role": "user", "content": PROMPT}], tools=[samples.WEATHER_TOOL]
+    ) as stream:
         return stream.get_final_message()
 
 
 async def anthropic_async_crlf(url: str) -> tuple[Any, list[Any]]:
-    client = anthropic.AsyncAnthropic(api_key="sk-ant-test", base_url=url, default_headers={"x-fake-scenario": "crlf"})
-    async with record_callbacks(client.messages.stream(model=MODEL, max_tokens=1024, messages=[{"role": "user", "content": PROMPT}], tools=[samples.WEATHER_TOOL])) as stream:
-        return await stream.get_final_message(), stream.calls
+    async with anthropic.AsyncAnthropic(
+        api_key="sk-ant-test", base_url=url, default_headers={"x-fake-scenario": "crlf"}
+    ) as client:
+        async with record_callbacks(
+            client.messages.stream(
+                model=MODEL, max_tokens=1024, messages=[{"role": "user", "content": PROMPT}], tools=[samples.WEATHER_TOOL]
+            )
+        ) as stream:
+            return await stream.get_final_message(), stream.calls
 
 
 def gpt(url: str, **kw: Any) -> openai.OpenAI:
@@ -112,17 +138,25 @@ def gpt(url: str, **kw: Any) -> openai.OpenAI:
 
 def chat(url: str, **kw: Any) -> tuple[Any, ...]:
     client = gpt(url, **kw)
-    with record_callbacks(client.chat.completions.stream(model="gpt-4o-mini", messages=[{"role": "user", "content": QUESTION}])) as s1:
+    with record_callbacks(
+        client.chat.completions.stream(model="gpt-4o-mini", messages=[{"role": "user", "content": QUESTION}])
+    ) as s1:
         text = s1.get_final_completion()
-    with record_callbacks(client.chat.completions.stream(model="gpt-4o-mini", messages=[{"role": "user", "content": QUESTION}], tools=CHAT_TOOLS)) as s2:
+    with record_callbacks(
+        client.chat.completions.stream(model="gpt-4o-mini", messages=[{"role": "user", "content": QUESTION}], tools=CHAT_TOOLS)
+    ) as s2:
         call = s2.get_final_completion()
     return text, call, s1.calls, s2.calls
 
 
 async def chat_async(url: str) -> tuple[Any, list[Any]]:
-    client = openai.AsyncOpenAI(api_key="sk-test", base_url=url + "/v1")
-    async with record_callbacks(client.chat.completions.stream(model="gpt-4o-mini", messages=[{"role": "user", "content": QUESTION}], tools=CHAT_TOOLS)) as s:
-        return await s.get_final_completion(), s.calls
+    async with openai.AsyncOpenAI(api_key="sk-test", base_url=url + "/v1") as client:
+        async with record_callbacks(
+            client.chat.completions.stream(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": QUESTION}], tools=CHAT_TOOLS
+            )
+        ) as s:
+            return await s.get_final_completion(), s.calls
 
 
 def responses(url: str) -> tuple[Any, ...]:
@@ -142,12 +176,16 @@ def assistants(url: str) -> tuple[Any, ...]:
     client = gpt(url)
     thread = client.beta.threads.create(messages=[{"role": "user", "content": QUESTION}])
     recorder = record_callbacks(Handler())
-    with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id="asst_fuzz", tools=CHAT_TOOLS, event_handler=recorder.target) as stream:
+    with client.beta.threads.runs.stream(
+        thread_id=thread.id, assistant_id="asst_fuzz", tools=CHAT_TOOLS, event_handler=recorder.target
+    ) as stream:
         stream.until_done()
         run = stream.get_final_run()
     text_thread = client.beta.threads.create(messages=[{"role": "user", "content": "Say café ☕ please"}])
     recorder2 = record_callbacks(Handler())
-    with client.beta.threads.runs.stream(thread_id=text_thread.id, assistant_id="asst_fuzz", event_handler=recorder2.target) as stream:
+    with client.beta.threads.runs.stream(
+        thread_id=text_thread.id, assistant_id="asst_fuzz", event_handler=recorder2.target
+    ) as stream:
         stream.until_done()
         messages = stream.get_final_messages()
     return run.required_action, [m.content for m in messages], recorder.calls, recorder2.calls
@@ -343,7 +381,9 @@ def test_resplit_rules_per_provider() -> None:
     signature = next(e for e in rec.events if e["data"].get("delta", {}).get("type") == "signature_delta")  # type: ignore[union-attr]
     assert anthropic_rw.slots(signature) == []
     # Splitting a tool call's arguments mid-token, then merging back, gives the original event.
-    i, event = next((i, e) for i, e in enumerate(rec.events) if e["data"].get("delta", {}).get("partial_json", "").startswith('{"cit'))  # type: ignore[union-attr]
+    i, event = next(
+        (i, e) for i, e in enumerate(rec.events) if e["data"].get("delta", {}).get("partial_json", "").startswith('{"cit')
+    )  # type: ignore[union-attr]
     head, tail = anthropic_rw.split(event, 0, 2)
     assert head["data"]["delta"]["partial_json"] == '{"' and tail["data"]["delta"]["partial_json"] == "cit"
     assert anthropic_rw.merge(head, tail) == event
@@ -354,7 +394,14 @@ def test_resplit_rules_per_provider() -> None:
     first = {"data": {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [
         {"index": 0, "delta": {"role": "assistant", "tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "f", "arguments": '{"a":1}'}}]}, "logprobs": None, "finish_reason": "tool_calls"}]}}  # fmt: skip
     head, tail = chat_rw.split(first, 0, 3)
-    assert tail["data"]["choices"] == [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": '":1}'}}]}, "logprobs": None, "finish_reason": "tool_calls"}]
+    assert tail["data"]["choices"] == [
+        {
+            "index": 0,
+            "delta": {"tool_calls": [{"index": 0, "function": {"arguments": '":1}'}}]},
+            "logprobs": None,
+            "finish_reason": "tool_calls",
+        }
+    ]
     assert head["data"]["choices"][0]["finish_reason"] is None and head["data"]["choices"][0]["delta"]["role"] == "assistant"
     assert chat_rw.merge(head, tail) == first
     # Explode cuts every delta into single characters; the text is unchanged.
@@ -368,17 +415,28 @@ def test_fault_variants_say_what_they_break() -> None:
     n = len(rec.events)  # type: ignore[arg-type]
     cut = hs.truncate(rec, 5)
     assert len(cut.interaction.response.body.value) == 5 and not cut.preserving and cut.fault == "truncate"  # type: ignore[union-attr]
-    assert "after event #4 content_block_delta; 5 of 25 events kept; never sent: content_block_stop," in repr(cut) and "message_stop)" in repr(cut)
+    assert "after event #4 content_block_delta; 5 of 25 events kept; never sent: content_block_stop," in repr(
+        cut
+    ) and "message_stop)" in repr(cut)
     dropped = hs.drop(rec, 100)
     assert dropped.interaction.response.body.bytes() == rec.data[:100]  # type: ignore[union-attr]
     assert dropped.interaction.response.error["type"] == "RemoteProtocolError" and "byte 100" in repr(dropped)  # type: ignore[index,union-attr]
     error = hs.error_event(rec, 3)
-    assert error.interaction.response.body.value[-1] == {"event": "error", "data": {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}}  # type: ignore[union-attr]
+    assert error.interaction.response.body.value[-1] == {
+        "event": "error",
+        "data": {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+    }  # type: ignore[union-attr]
     overloaded = hs.status(rec, 529)
     (first,) = overloaded.before
-    assert first.response.status == 529 and first.response.headers["retry-after-ms"] == "1" and overloaded.interaction.response is rec.response  # type: ignore[union-attr]
+    assert (
+        first.response.status == 529
+        and first.response.headers["retry-after-ms"] == "1"
+        and overloaded.interaction.response is rec.response
+    )  # type: ignore[union-attr]
     stalled = hs.read_timeout(rec, 4)
-    assert stalled.interaction.response.chunks[-1] == [0, 600000.0] and stalled.interaction.response.error["type"] == "ReadTimeout"  # type: ignore[index,union-attr]
+    assert (
+        stalled.interaction.response.chunks[-1] == [0, 600000.0] and stalled.interaction.response.error["type"] == "ReadTimeout"
+    )  # type: ignore[index,union-attr]
     kinds: collections.Counter[str] = collections.Counter()
 
     @settings(max_examples=60, deadline=None)
@@ -398,10 +456,16 @@ def test_anthropic_agent_gives_the_recorded_result_for_every_variant(replay: Any
     # Sync client, messages.stream(...).get_final_message(), two turns, thinking + text + tool_use:
     # every variant of either turn gives the same messages and the same (collapsed) event trace.
     with replay("anthropic_agent"):
-        first, second, calls1, calls2 = hs.assert_equivalent(lambda: anthropic_agent(NOWHERE), traces="collapsed", max_examples=40)
-    assert [b.type for b in first.content] == ["thinking", "text", "tool_use"] and first.content[2].input == {"city": "Paris", "unit": "celsius"}
+        first, second, calls1, calls2 = hs.assert_equivalent(
+            lambda: anthropic_agent(NOWHERE), traces="collapsed", max_examples=40
+        )
+    assert [b.type for b in first.content] == ["thinking", "text", "tool_use"] and first.content[2].input == {
+        "city": "Paris",
+        "unit": "celsius",
+    }
     assert second.content[0].text == ANSWER
     assert hs.callback_violations(calls1) == [] and calls1[-1].name == "message_stop"
+    assert [c.name for c in calls2][-3:] == ["content_block_stop", "message_delta", "message_stop"]
 
 
 def test_anthropic_async_client_crlf_stream(replay: Any) -> None:
@@ -409,7 +473,7 @@ def test_anthropic_async_client_crlf_stream(replay: Any) -> None:
     with replay("anthropic_async_crlf") as session:
         assert session.cassette.interactions[0].response.body.eol == "\r\n"
         final, calls = hs.assert_equivalent(lambda: anthropic_async_crlf(NOWHERE), max_examples=30)
-    assert final.content[1].text.startswith("Je regarde la météo")
+    assert final.content[1].text.startswith("Je regarde la météo") and calls[0].name == "message_start"
 
 
 def test_async_test_body_runs_in_its_own_loop(replay: Any) -> None:
@@ -446,7 +510,15 @@ def test_openai_chat_stream_misses_a_done_event(replay: Any) -> None:
         # The strict property (callback traces compared too) finds it on its own and shrinks to it.
         session.replay_from_start()
         with pytest.raises(AssertionError, match=r"tool_calls.function.arguments.done") as found:
-            hs.assert_equivalent(lambda: chat(NOWHERE), hs.resplit(1), traces="collapsed", max_examples=100, database=None, derandomize=True)
+            hs.assert_equivalent(
+                lambda: chat(NOWHERE),
+                hs.resplit(1),
+                traces="collapsed",
+                max_examples=100,
+                database=None,
+                derandomize=True,
+                phases=NO_SHRINK,
+            )
     assert "merge" in str(found.value)
 
 
@@ -460,7 +532,7 @@ def test_openai_responses_stream(replay: Any) -> None:
 @assistants_api
 def test_openai_assistants_event_handler(replay: Any) -> None:
     with replay("assistants"):
-        required, contents, calls, calls2 = hs.assert_equivalent(lambda: assistants(NOWHERE), max_examples=30)
+        required, contents, _, calls2 = hs.assert_equivalent(lambda: assistants(NOWHERE), max_examples=30)
     assert required.submit_tool_outputs.tool_calls[0].function.arguments == '{"city":"Café"}'
     assert contents[-1][0].text.value == "You said: Say café ☕ please"
     assert calls2[-1].name == "on_end" and "on_text_delta" in [c.name for c in calls2]
@@ -472,7 +544,9 @@ def test_assistants_callbacks_depend_on_chunking(replay: Any) -> None:
     # opening delta and the first fragment), the handler passes it to on_tool_call_created and
     # never to on_tool_call_delta: code that concatenates on_tool_call_delta loses it.
     with replay("assistants"), pytest.raises(AssertionError) as found:
-        hs.assert_equivalent(lambda: assistants(NOWHERE), hs.resplit(1), traces="collapsed", max_examples=60, database=None, derandomize=True)
+        hs.assert_equivalent(
+            lambda: assistants(NOWHERE), hs.resplit(1), traces="collapsed", max_examples=60, database=None, derandomize=True
+        )
     assert "on_tool_call_created" in str(found.value) or ".tool_call.function.arguments" in str(found.value), found.value
 
 
@@ -482,7 +556,9 @@ def test_assistants_callbacks_depend_on_chunking(replay: Any) -> None:
 def word_accumulator(url: str) -> str:
     """Deliberately broken: assumes every text delta is one whole word (true of the recording)."""
     words = []
-    with claude(url).messages.stream(model=MODEL, max_tokens=1024, messages=[{"role": "user", "content": PROMPT}], tools=[samples.WEATHER_TOOL]) as stream:
+    with claude(url).messages.stream(
+        model=MODEL, max_tokens=1024, messages=[{"role": "user", "content": PROMPT}], tools=[samples.WEATHER_TOOL]
+    ) as stream:
         for text in stream.text_stream:
             words.append(text.strip())
     return " ".join(words)
@@ -507,17 +583,23 @@ def test_fuzzer_finds_the_planted_bug_in_a_broken_accumulator(replay: Any) -> No
     with replay("anthropic_agent"):
         assert word_accumulator(NOWHERE) == "Je regarde la météo à Paris ☕ — 東京 aussi? Un instant."  # plain replay passes
         with pytest.raises(AssertionError) as found:
-            hs.assert_equivalent(lambda: word_accumulator(NOWHERE), hs.resplit(0), max_examples=100, database=None, derandomize=True)
+            hs.assert_equivalent(
+                lambda: word_accumulator(NOWHERE), hs.resplit(0), max_examples=100, database=None, derandomize=True
+            )
     report = str(found.value) + "".join(getattr(found.value, "__notes__", []))
     # Shrunk to one split inside a word, printed with the event and the text around the cut.
-    assert re.search(r"variant: resplit\(#0 anthropic: split #\d+ content_block_delta text_delta '[^']*\w\|\w[^']*' at char \d+\)", report), report
+    assert re.search(
+        r"variant: resplit\(#0 anthropic: split #\d+ content_block_delta text_delta '[^']*\w\|\w[^']*' at char \d+\)", report
+    ), report
 
 
 def test_fuzzer_finds_the_per_chunk_decoder_and_shrinks_to_one_byte(replay: Any) -> None:
     with replay("anthropic_agent"):
         assert per_chunk_decoder(NOWHERE).startswith("Je regarde")
         with pytest.raises((UnicodeDecodeError, ValueError)) as found:
-            hs.assert_equivalent(lambda: per_chunk_decoder(NOWHERE), hs.rechunked(0), max_examples=100, database=None, derandomize=True)
+            hs.assert_equivalent(
+                lambda: per_chunk_decoder(NOWHERE), hs.rechunked(0), max_examples=100, database=None, derandomize=True
+            )
     notes = "\n".join(getattr(found.value, "__notes__", []))
     assert re.search(r"variant=rechunk\(#0: cuts at bytes \[\d+\]; byte \d+ = ", notes), notes
 
@@ -540,7 +622,7 @@ def test_openai_chat_faults_surface_as_documented_exceptions(replay: Any) -> Non
 
 
 def test_anthropic_faults_and_what_the_fuzzer_found(replay: Any) -> None:
-    with replay("anthropic_agent") as session:
+    with replay("anthropic_agent"):
         rec = hs.targets(at=0)[0]
         run = lambda: anthropic_one(NOWHERE, max_retries=0)  # noqa: E731
 
@@ -559,23 +641,27 @@ def test_anthropic_faults_and_what_the_fuzzer_found(replay: Any) -> None:
         mid = outcome(hs.error_event(rec, 6))
         # Found: an overloaded error event mid-stream raises the generic APIStatusError (status 200),
         # not OverloadedError (make_status_error keys on the HTTP status, which is 200).
-        assert type(mid) is anthropic.APIStatusError and mid.status_code == 200 and mid.body["error"]["type"] == "overloaded_error"
+        assert (
+            type(mid) is anthropic.APIStatusError and mid.status_code == 200 and mid.body["error"]["type"] == "overloaded_error"
+        )
         # Found: a connection lost or a read timeout mid-stream leaks the raw httpx2 exception; the SDK
         # does not wrap it as APIConnectionError / APITimeoutError (openai's Stream does).
         assert type(outcome(hs.drop(rec, 700))) is httpx2.RemoteProtocolError
         assert type(outcome(hs.read_timeout(rec, 6))) is httpx2.ReadTimeout
-        # Found: a stream that ends cleanly before message_stop gives a partial message, no error...
+        # Found: a stream that ends cleanly before message_stop gives a partial message, no error
+        # (after message_delta, even one that looks complete: stop_reason is set)...
         partial = outcome(hs.truncate(rec, 8))
         assert partial.stop_reason is None and partial.content[-1].type == "text"
+        assert outcome(hs.truncate(rec, len(rec.events) - 1)).stop_reason == "tool_use"  # type: ignore[arg-type]
         # ... and one that ends before message_start a bare AssertionError from get_final_message().
         assert type(outcome(hs.truncate(rec, 0))) is AssertionError
         # The property says so, shrunk to the first undocumented outcome:
         with pytest.raises(AssertionError, match=r"undocumented exception \(expected anthropic.APIError\)|did not surface"):
-            hs.assert_fails_cleanly(run, hs.faults(at=0, kinds=("drop",)), max_examples=10, database=None)
+            hs.assert_fails_cleanly(run, hs.faults(at=0, kinds=("drop",)), max_examples=10, database=None, phases=NO_SHRINK)
         # ... and accepts what the caller handles itself.
         hs.assert_fails_cleanly(
             run, hs.faults(at=0, kinds=("truncate", "drop", "read_timeout")), max_examples=20,
-            accept=lambda o: isinstance(o.error, (httpx2.TransportError, AssertionError)) or (o.error is None and o.value.stop_reason is None),
+            accept=lambda o: isinstance(o.error, (httpx2.TransportError, AssertionError)) or (o.error is None and o.variant.fault == "truncate"),
         )  # fmt: skip
 
 
@@ -583,7 +669,9 @@ def test_nothing_hangs(replay: Any) -> None:
     def wait_for_stop() -> None:
         """Deliberately broken: polls until it has seen message_stop, even when the stream ended."""
         client = claude(NOWHERE, max_retries=0)
-        with client.messages.stream(model=MODEL, max_tokens=1024, messages=[{"role": "user", "content": PROMPT}], tools=[samples.WEATHER_TOOL]) as stream:
+        with client.messages.stream(
+            model=MODEL, max_tokens=1024, messages=[{"role": "user", "content": PROMPT}], tools=[samples.WEATHER_TOOL]
+        ) as stream:
             events = iter(stream)
             seen = False
             while not seen:
@@ -593,7 +681,7 @@ def test_nothing_hangs(replay: Any) -> None:
     with replay("anthropic_agent"):
         rec = hs.targets(at=0)[0]
         start = time.monotonic()
-        with pytest.raises(hs.StreamHang, match="did not finish within 0.5 s"):
+        with pytest.raises(hs.StreamHang, match=r"did not finish within 0\.5 s"):
             with hs.substitute(hs.truncate(rec, 9)):
                 hs.call_with_timeout(wait_for_stop, timeout=0.5)
         assert time.monotonic() - start < 3
@@ -625,9 +713,10 @@ def test_substitute_replays_the_cassette_from_the_start_and_puts_it_back(replay:
         assert session.misses == []
 
 
-DECORATED = '''
+DECORATED = """
 import asyncio, os
 import anthropic, pytest
+from hypothesis import HealthCheck, given, settings
 import harness.strategies as hs
 from harness.fuzz import samples
 
@@ -663,24 +752,37 @@ def test_planted(variant):
     assert "météo" in text
 
 
+@pytest.mark.cassette("test_fuzzed/test_sync.json")
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(variant=hs.rechunked())
+def test_plain_given(cassette, variant):
+    with hs.substitute(variant, cassette):
+        with anthropic.Anthropic(api_key="sk-ant-test", base_url=URL).messages.stream(**ARGS) as stream:
+            assert stream.get_final_message().content[2].input == {"city": "Paris", "unit": "celsius"}
+
+
 def test_counts():
     assert len(RUNS) in (1, 15)  # recording: once, as is; replay: once per variant
-'''
+"""
 
 
-def test_fuzz_decorator_in_cassette_tests(pytester: pytest.Pytester, stub_server: ServerThread, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fuzz_decorator_in_cassette_tests(
+    pytester: pytest.Pytester, stub_server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytester.makepyfile(test_fuzzed=DECORATED)
     pytester.makeini("[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n")
     monkeypatch.setenv("MODEL_URL", stub_server.url)
     # While recording, each body runs once, as is (and the planted bug does not show).
-    pytester.runpytest("--record-mode=once", "-p", "no:randomly").assert_outcomes(passed=4)
+    pytester.runpytest("--record-mode=once", "-p", "no:randomly").assert_outcomes(passed=5)
     assert len(list((pytester.path / "cassettes").rglob("*.json"))) == 3
 
     monkeypatch.setenv("MODEL_URL", NOWHERE)
     result = pytester.runpytest("-p", "no:randomly")
-    result.assert_outcomes(passed=3, failed=1)
+    result.assert_outcomes(passed=4, failed=1)
     # The planted bug, shrunk to one cut inside a multi-byte character, printed readably.
-    result.stdout.re_match_lines([r".*variant=rechunk\(#0: cuts at bytes \[\d+\]; byte \d+ = inside '.' \(after UTF-8 byte \d of \d\).*"])
+    result.stdout.re_match_lines(
+        [r".*variant=rechunk\(#0: cuts at bytes \[\d+\]; byte \d+ = inside '.' \(after UTF-8 byte \d of \d\).*"]
+    )
     first = re.search(r"variant=(rechunk\(.*\)),", result.stdout.str()).group(1)  # type: ignore[union-attr]
     # The failing variant is in the hypothesis database: the next run replays it first.
     again = pytester.runpytest("-p", "no:randomly", "-k", "planted")
@@ -692,7 +794,11 @@ def test_fuzz_decorator_in_cassette_tests(pytester: pytest.Pytester, stub_server
 
 
 def test_respx_override_second_model_call_answers_529(replay: Any) -> None:
-    overloaded = httpx.Response(529, json={"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}, headers={"retry-after-ms": "1"})
+    overloaded = httpx.Response(
+        529,
+        json={"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+        headers={"retry-after-ms": "1"},
+    )
     with replay("anthropic_agent") as session:
         # No retries: the SDK raises its documented OverloadedError on the second model call.
         with hs.override() as router:
@@ -706,7 +812,7 @@ def test_respx_override_second_model_call_answers_529(replay: Any) -> None:
         session.replay_from_start()
         with hs.override() as router:
             route = router.post(path="/v1/messages").mock(side_effect=[hs.from_cassette, overloaded, hs.from_cassette])
-            first, second, _, _ = anthropic_agent(NOWHERE, max_retries=2)
+            _, second, _, _ = anthropic_agent(NOWHERE, max_retries=2)
         assert second.content[0].text == ANSWER and route.call_count == 1 and session.cassette.played == [0, 1]
 
         # Async clients go through the same layer; unmatched requests fall back to the cassette.
@@ -727,9 +833,11 @@ def test_respx_override_second_model_call_answers_529(replay: Any) -> None:
 
 
 async def anthropic_async_crlf_nowhere() -> Any:
-    client = anthropic.AsyncAnthropic(api_key="sk-ant-test", base_url=NOWHERE)
-    async with client.messages.stream(model=MODEL, max_tokens=1024, messages=[{"role": "user", "content": PROMPT}], tools=[samples.WEATHER_TOOL]) as stream:
-        return await stream.get_final_message(), []
+    async with anthropic.AsyncAnthropic(api_key="sk-ant-test", base_url=NOWHERE) as client:
+        async with client.messages.stream(
+            model=MODEL, max_tokens=1024, messages=[{"role": "user", "content": PROMPT}], tools=[samples.WEATHER_TOOL]
+        ) as stream:
+            return await stream.get_final_message(), []
 
 
 # =============================================================================================== the project's own code
@@ -737,7 +845,11 @@ async def anthropic_async_crlf_nowhere() -> Any:
 
 _line_char = st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n")
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=8,
 )
@@ -748,8 +860,16 @@ _eol = st.sampled_from(["\n", "\r\n", "\r"])
 def sse_bytes(draw: Any) -> bytes:
     """Arbitrary SSE-ish bodies: fields with odd spacing, comments, JSON and text data, mixed line
     ends, unknown fields, and sometimes a last event cut mid-line."""
-    field = st.tuples(st.sampled_from(["data", "event", "id", "retry", "x", ""]), st.sampled_from([":", ": ", ":  ", ""]), st.text(_line_char, max_size=15))
-    line = st.one_of(field.map("".join), st.text(_line_char, max_size=10).map(lambda s: ":" + s), _json.map(lambda v: "data: " + json.dumps(v, ensure_ascii=False)))
+    field = st.tuples(
+        st.sampled_from(["data", "event", "id", "retry", "x", ""]),
+        st.sampled_from([":", ": ", ":  ", ""]),
+        st.text(_line_char, max_size=15),
+    )
+    line = st.one_of(
+        field.map("".join),
+        st.text(_line_char, max_size=10).map(lambda s: ":" + s),
+        _json.map(lambda v: "data: " + json.dumps(v, ensure_ascii=False)),
+    )
     out = []
     for _ in range(draw(st.integers(0, 6))):
         out += [ln + draw(_eol) for ln in draw(st.lists(line, max_size=4))]
@@ -773,7 +893,11 @@ def sse_events(draw: Any) -> list[dict[str, Any]]:
         if kind == 1:
             e["data"] = draw(_json)
         elif kind == 2:
-            e["text"] = draw(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=20).filter(lambda t: not _is_json(t)))
+            e["text"] = draw(
+                st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=20).filter(
+                    lambda t: not _is_json(t)
+                )
+            )
         events.append(e or {"event": "x"})
     return events
 
@@ -788,7 +912,7 @@ def _is_json(text: str) -> bool:
 
 def test_sse_codec_round_trips() -> None:
     # Bytes -> events -> the same bytes, for any body (the cassette promise: byte-exact replay).
-    @settings(max_examples=400, deadline=None)
+    @settings(max_examples=250, deadline=None)
     @given(sse_bytes())
     def bytes_round_trip(body: bytes) -> None:
         events, eol = sse.parse(body)
@@ -796,7 +920,7 @@ def test_sse_codec_round_trips() -> None:
         assert sse.parse(sse.render(events, eol)) == (events, eol)  # parse is idempotent
 
     # Events -> bytes -> the same events, for the canonical form harness writes.
-    @settings(max_examples=400, deadline=None)
+    @settings(max_examples=250, deadline=None)
     @given(sse_events(), _eol)
     def events_round_trip(events: list[dict[str, Any]], eol: str) -> None:
         body = sse.render(events, eol)
@@ -808,7 +932,9 @@ def test_sse_codec_round_trips() -> None:
     events_round_trip()
 
 
-GOOD_CASSETTE = fmt.dumps([samples.weather_stream(eol="\r\n"), samples.interaction(samples.anthropic_events(["ok"]), per_event_chunks=False)])
+GOOD_CASSETTE = fmt.dumps(
+    [samples.weather_stream(eol="\r\n"), samples.interaction(samples.anthropic_events(["ok"]), per_event_chunks=False)]
+)
 _DOC = json.loads(GOOD_CASSETTE)
 
 
@@ -882,7 +1008,7 @@ def _fuzz_loader(strategy: st.SearchStrategy[bytes], examples: int) -> collectio
 
 def test_cassette_loader_raises_only_clear_errors() -> None:
     stats = _fuzz_loader(mutated_cassette(), 600)
-    assert stats["tried"] == 600 and stats["clear error"] > 300 and stats["loaded"] > 0
+    assert stats["tried"] >= 500 and stats["clear error"] > 300 and stats["loaded"] > 0
 
 
 @st.composite

@@ -103,6 +103,13 @@ def _headers(d: Any, where: str) -> dict[str, str]:
     for k, v in headers.items():
         if not isinstance(v, str):
             raise _Bad(f"{where}.headers.{k}", f"expected a string, got {type(v).__name__}")
+        try:
+            k.encode("latin-1"), v.encode("latin-1")
+        except UnicodeEncodeError:
+            # An HTTP header is bytes, stored as latin-1 text: anything else cannot be replayed.
+            raise _Bad(f"{where}.headers.{k}", "has characters an HTTP header cannot carry (only latin-1)") from None
+        if not k or not k.isprintable() or ":" in k or " " in k:
+            raise _Bad(f"{where}.headers", f"{k!r} is not a header name")
     return headers
 
 
@@ -260,9 +267,14 @@ def loads(text: str | bytes, path: Path | str) -> list[Any]:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         problem = f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        if exc.pos >= len(text.rstrip()) - 1:
+        # harness writes a closing brace last: a file that ends elsewhere was cut short.
+        if exc.pos >= len(text.rstrip()) - 1 or not text.rstrip().endswith("}"):
             problem += " (the file looks truncated)"
         raise CassetteFormatError(path, problem) from None
+    except RecursionError:
+        raise CassetteFormatError(path, "not a cassette: JSON nested too deeply to read") from None
+    except ValueError as exc:  # e.g. an integer longer than Python converts
+        raise CassetteFormatError(path, f"not valid JSON: {exc}") from None
     if not isinstance(doc, dict) or FORMAT_KEY not in doc:
         hint = ""
         if isinstance(doc, dict) and "interactions" in doc and "version" in doc:

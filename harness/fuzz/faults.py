@@ -27,9 +27,21 @@ KINDS = ("truncate", "drop", "error_event", "status", "read_timeout")
 PEER_CLOSED = "peer closed connection without sending complete message body (incomplete chunked read)"
 
 
-def _fault(rec: Recorded, response: Response, fault: str, label: str, details: list[str], before: tuple[HttpInteraction, ...] = ()) -> Variant:
+def _fault(
+    rec: Recorded, response: Response, fault: str, label: str, details: list[str], before: tuple[HttpInteraction, ...] = ()
+) -> Variant:
     interaction = HttpInteraction(rec.interaction.request, response, None, rec.interaction.elapsed_ms)
-    return Variant(rec.index, interaction, kind="fault", fault=fault, preserving=False, label=label, details=details, before=before, format=rec.format)
+    return Variant(
+        rec.index,
+        interaction,
+        kind="fault",
+        fault=fault,
+        preserving=False,
+        label=label,
+        details=details,
+        before=before,
+        format=rec.format,
+    )
 
 
 def _last(rec: Recorded, after: int) -> str:
@@ -80,7 +92,11 @@ def status(rec: Recorded, code: int = 529, retry_after: float = 0.001) -> Varian
     """An HTTP ``code`` error with ``retry-after`` first; a retry of the same request gets the recording."""
     rw = rewriter_for(rec)
     body = (rw or Rewriter()).status_body(code)
-    headers = {"content-type": "application/json", "retry-after": str(max(0, int(retry_after))), "retry-after-ms": f"{retry_after * 1000:g}"}
+    headers = {
+        "content-type": "application/json",
+        "retry-after": str(max(0, int(retry_after))),
+        "retry-after-ms": f"{retry_after * 1000:g}",
+    }
     if rec.format == "anthropic":
         headers["x-should-retry"] = "true"
     error = Response(code, headers, Body("json", body), None, None)
@@ -131,7 +147,9 @@ def _cut_body(rec: Recorded, at: int) -> Body:
     return body
 
 
-def fault_strategy(rec: Recorded, kinds: tuple[str, ...] = KINDS, statuses: tuple[int, ...] = (429, 529)) -> st.SearchStrategy[Variant]:
+def fault_strategy(
+    rec: Recorded, kinds: tuple[str, ...] = KINDS, statuses: tuple[int, ...] = (429, 529)
+) -> st.SearchStrategy[Variant]:
     """Faults of ``rec``; shrinks towards the first kind given, then the earliest position."""
     sse_only = {"truncate", "error_event"}
     usable = [k for k in kinds if k not in sse_only or rec.events is not None]
@@ -149,7 +167,11 @@ def fault_strategy(rec: Recorded, kinds: tuple[str, ...] = KINDS, statuses: tupl
             return truncate(rec, draw(st.integers(0, max(0, n_events - 1))))
         if kind == "drop":
             cuts = rec.interesting_cuts()
-            where = st.one_of(st.sampled_from(cuts), st.integers(1, max(1, n - 1))) if cuts else st.integers(0, max(0, n - 1))
+            where = (
+                st.one_of(st.integers(0, len(cuts) - 1).map(cuts.__getitem__), st.integers(1, max(1, n - 1)))
+                if cuts
+                else st.integers(0, max(0, n - 1))
+            )
             return drop(rec, draw(where))
         if kind == "error_event":
             return error_event(rec, draw(st.integers(1, max(1, n_events - 1))))

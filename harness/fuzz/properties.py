@@ -20,7 +20,15 @@ from typing import Any
 from hypothesis import strategies as st
 
 from harness.callbacks import Call
-from harness.fuzz.runner import DEFAULT_EXAMPLES, DEFAULT_TIMEOUT, StreamHang, _session, call_with_timeout, run_examples, substitute
+from harness.fuzz.runner import (
+    DEFAULT_EXAMPLES,
+    DEFAULT_TIMEOUT,
+    StreamHang,
+    _session,
+    call_with_timeout,
+    run_examples,
+    substitute,
+)
 from harness.fuzz.variant import Variant
 from harness.matching import diff
 
@@ -139,10 +147,18 @@ def assert_equivalent(
             lines = diff(expected, actual, "$")
             raise AssertionError(
                 f"harness: a meaning-preserving variant changed the result\n  variant: {variant!r}\n"
-                "  recorded != with the variant:\n" + "\n".join(f"    {d}" for d in lines or [f"{expected!r:.300} != {actual!r:.300}"])
+                "  recorded != with the variant:\n"
+                + "\n".join(f"    {d}" for d in lines or [f"{expected!r:.300} != {actual!r:.300}"])
             )
 
-    run_examples(strategy if strategy is not None else equivalent(), body, key=f"{session.nodeid}::assert_equivalent", name="assert_equivalent", max_examples=max_examples, **settings_kw)
+    run_examples(
+        strategy if strategy is not None else equivalent(),
+        body,
+        key=f"{session.nodeid}::assert_equivalent",
+        name="assert_equivalent",
+        max_examples=max_examples,
+        **settings_kw,
+    )
     return baseline
 
 
@@ -171,13 +187,17 @@ def documented_errors(variant: Variant) -> tuple[type[BaseException], ...]:
 class Outcome:
     """What the code under test did for one fault: returned ``value`` or raised ``error``."""
 
-    __slots__ = ("variant", "value", "error")
+    __slots__ = ("error", "value", "variant")
 
     def __init__(self, variant: Variant, value: Any = None, error: BaseException | None = None) -> None:
         self.variant, self.value, self.error = variant, value, error
 
     def __repr__(self) -> str:
-        got = f"raised {type(self.error).__module__}.{type(self.error).__qualname__}: {self.error}" if self.error else f"returned {self.value!r:.200}"
+        got = (
+            f"raised {type(self.error).__module__}.{type(self.error).__qualname__}: {self.error}"
+            if self.error
+            else f"returned {self.value!r:.200}"
+        )
         return f"{self.variant!r}: {got}"
 
 
@@ -225,9 +245,18 @@ def assert_fails_cleanly(
         errors = expected if expected is not None else documented_errors(variant)
         if errors and not isinstance(outcome.error, errors):
             names = ", ".join(f"{e.__module__}.{e.__qualname__}" for e in (errors if isinstance(errors, tuple) else (errors,)))
-            raise AssertionError(f"harness: the fault surfaced as an undocumented exception (expected {names})\n  {outcome!r}") from outcome.error
+            raise AssertionError(
+                f"harness: the fault surfaced as an undocumented exception (expected {names})\n  {outcome!r}"
+            ) from outcome.error
 
-    run_examples(strategy if strategy is not None else faults(), body, key=f"{session.nodeid}::assert_fails_cleanly", name="assert_fails_cleanly", max_examples=max_examples, **settings_kw)
+    run_examples(
+        strategy if strategy is not None else faults(),
+        body,
+        key=f"{session.nodeid}::assert_fails_cleanly",
+        name="assert_fails_cleanly",
+        max_examples=max_examples,
+        **settings_kw,
+    )
 
 
 # --------------------------------------------------------------------------------------------- callback order

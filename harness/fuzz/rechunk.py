@@ -8,7 +8,6 @@ once); only the chunk list is new.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,7 +20,15 @@ from harness.fuzz.variant import Variant
 _SHOW = 3  # cuts described in the one-line label
 
 
-def rechunk(rec: Recorded, cuts: Iterable[int], *, mode: str = "cuts", kind: str = "rechunk", prefix: str = "", base_details: list[str] | None = None) -> Variant:
+def rechunk(
+    rec: Recorded,
+    cuts: Iterable[int],
+    *,
+    mode: str = "cuts",
+    kind: str = "rechunk",
+    prefix: str = "",
+    base_details: list[str] | None = None,
+) -> Variant:
     """The recorded response of ``rec``, cut at the byte offsets ``cuts``."""
     data = rec.data
     n = len(data)
@@ -60,14 +67,19 @@ def _timed(bounds: list[int], recorded: list[list[float]] | None, n: int) -> lis
         ends.append(pos)
         times.append(float(c[1]) if len(c) > 1 else 0.0)
     out = []
+    k = 0
+    last = len(times) - 1
     for i in range(len(bounds) - 1):
         end = bounds[i + 1]
-        k = min(bisect.bisect_left(ends, end), len(times) - 1)
+        while k < last and ends[k] < end:
+            k += 1
         out.append([end - bounds[i], times[k]])
     return out
 
 
-def rechunk_strategy(rec: Recorded, *, prefix: str = "", kind: str = "rechunk", base_details: list[str] | None = None) -> st.SearchStrategy[Variant]:
+def rechunk_strategy(
+    rec: Recorded, *, prefix: str = "", kind: str = "rechunk", base_details: list[str] | None = None
+) -> st.SearchStrategy[Variant]:
     """Variants of ``rec`` with other chunk boundaries: a few explicit cuts, plus (half of the time)
     a dense run of cuts, every ``step`` bytes over ``span`` bytes ending at ``last`` (one byte per
     chunk, fixed-size chunks). Both shrink well: ``span`` towards 0 leaves one cut at ``last``, and
@@ -78,7 +90,7 @@ def rechunk_strategy(rec: Recorded, *, prefix: str = "", kind: str = "rechunk", 
     interesting = rec.interesting_cuts()
     position: st.SearchStrategy[int] = st.integers(1, n - 1)
     if interesting:
-        position = st.one_of(st.sampled_from(interesting), position)
+        position = st.one_of(st.integers(0, len(interesting) - 1).map(interesting.__getitem__), position)
 
     @st.composite
     def draw_variant(draw: Any) -> Variant:

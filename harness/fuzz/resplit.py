@@ -72,6 +72,7 @@ class Rewriter:
     ``slots(entry)``       the splittable text fields of an entry: ``[(label, text), ...]``
     ``split(entry, s, k)`` the entry cut in two at character ``k`` of slot ``s``: ``(head, tail)``
     ``merge(a, b)``        one entry saying what ``a`` then ``b`` say, or None when they cannot merge
+                           (``dry=True``: just whether they can, without building it)
     ``renumber(events)``   fix counters after a rewrite (returns the positions it changed)
     ``error_entry(n)``     the provider's mid-stream error event (overloaded), as the API sends it
     ``status_body(code)``  the provider's JSON error body for an HTTP error status
@@ -88,7 +89,8 @@ class Rewriter:
     def split(self, entry: Entry, slot: int, k: int) -> tuple[Entry, Entry]:
         raise NotImplementedError
 
-    def merge(self, a: Entry, b: Entry) -> Entry | None:
+    def merge(self, a: Entry, b: Entry, dry: bool = False) -> Entry | None:
+        """With ``dry``, only whether they merge: ``a`` (truthy) or None, nothing copied."""
         return None
 
     def renumber(self, events: list[Entry]) -> list[int]:
@@ -113,7 +115,10 @@ class AnthropicRewriter(Rewriter):
     name = "anthropic"
 
     def detect(self, events: list[Entry]) -> bool:
-        return any(e.get("event") == "message_start" or (isinstance(e.get("data"), dict) and e["data"].get("type") == "message_start") for e in events[:4])
+        return any(
+            e.get("event") == "message_start" or (isinstance(e.get("data"), dict) and e["data"].get("type") == "message_start")
+            for e in events[:4]
+        )
 
     def _field(self, entry: Entry) -> tuple[dict[str, Any], str] | None:
         data = _plain(entry)
@@ -145,7 +150,7 @@ class AnthropicRewriter(Rewriter):
         tail["data"]["delta"][field] = text[k:]
         return head, tail
 
-    def merge(self, a: Entry, b: Entry) -> Entry | None:
+    def merge(self, a: Entry, b: Entry, dry: bool = False) -> Entry | None:
         fa, fb = self._field(a), self._field(b)
         if fa is None or fb is None or a.get("event") != b.get("event"):
             return None
@@ -153,6 +158,8 @@ class AnthropicRewriter(Rewriter):
             return None
         if set(a["data"]) != set(b["data"]):
             return None
+        if dry:
+            return a
         merged = _copy(a)
         merged["data"]["delta"][fa[1]] = fa[0][fa[1]] + fb[0][fb[1]]
         return _merge_comments(a, b, merged)
@@ -236,7 +243,7 @@ class OpenAIChatRewriter(Rewriter):
             head["data"]["usage"] = None
         return head, _tail_entry(entry, tail_data)
 
-    def merge(self, a: Entry, b: Entry) -> Entry | None:
+    def merge(self, a: Entry, b: Entry, dry: bool = False) -> Entry | None:
         ca, cb = self._choice(a), self._choice(b)
         if ca is None or cb is None or a.get("event") != b.get("event"):
             return None
@@ -245,7 +252,9 @@ class OpenAIChatRewriter(Rewriter):
         da, db = a["data"], b["data"]
         if da.get("usage") is not None:
             return None
-        if {k: v for k, v in da.items() if k not in ("choices", "usage", "obfuscation")} != {k: v for k, v in db.items() if k not in ("choices", "usage", "obfuscation")}:
+        if {k: v for k, v in da.items() if k not in ("choices", "usage", "obfuscation")} != {
+            k: v for k, v in db.items() if k not in ("choices", "usage", "obfuscation")
+        }:
             return None
         delta_a = ca["delta"]
         delta_b = {k: v for k, v in cb["delta"].items() if v is not None}
@@ -267,11 +276,17 @@ class OpenAIChatRewriter(Rewriter):
             if set(cb0["function"]) != {"arguments"} or cb0["index"] != ca0.get("index"):
                 return None
             fa = ca0.get("function")
-            if not isinstance(fa, dict) or not isinstance(fa.get("arguments"), str) or not isinstance(cb0["function"]["arguments"], str):
+            if (
+                not isinstance(fa, dict)
+                or not isinstance(fa.get("arguments"), str)
+                or not isinstance(cb0["function"]["arguments"], str)
+            ):
                 return None
             key = "tool_calls"
         else:
             return None
+        if dry:
+            return a
         merged = _copy(a)
         mchoice = merged["data"]["choices"][0]
         mdelta = mchoice["delta"]
@@ -285,7 +300,16 @@ class OpenAIChatRewriter(Rewriter):
         return _merge_comments(a, b, merged)
 
     def error_entry(self, events: list[Entry], at: int) -> Entry:
-        return {"data": {"error": {"message": "The server had an error while processing your request.", "type": "server_error", "param": None, "code": None}}}
+        return {
+            "data": {
+                "error": {
+                    "message": "The server had an error while processing your request.",
+                    "type": "server_error",
+                    "param": None,
+                    "code": None,
+                }
+            }
+        }
 
     def status_body(self, status: int) -> dict[str, Any]:
         kind = {429: ("rate_limit_exceeded", "rate_limit_exceeded")}.get(status, ("server_error", None))
@@ -335,13 +359,15 @@ class OpenAIResponsesRewriter(Rewriter):
         tail["data"]["delta"] = text[k:]
         return head, tail
 
-    def merge(self, a: Entry, b: Entry) -> Entry | None:
+    def merge(self, a: Entry, b: Entry, dry: bool = False) -> Entry | None:
         da, db = self._data(a), self._data(b)
         if da is None or db is None or a.get("event") != b.get("event"):
             return None
         skip = ("delta", "sequence_number", "obfuscation")
         if {k: v for k, v in da.items() if k not in skip} != {k: v for k, v in db.items() if k not in skip}:
             return None
+        if dry:
+            return a
         merged = _copy(a)
         merged["data"]["delta"] = da["delta"] + db["delta"]
         return _merge_comments(a, b, merged)
@@ -368,7 +394,16 @@ class OpenAIResponsesRewriter(Rewriter):
             data = e.get("data")
             if isinstance(data, dict) and isinstance(data.get("sequence_number"), int):
                 seq = data["sequence_number"] + 1
-        return {"event": "error", "data": {"type": "error", "code": "server_error", "message": "The server had an error while processing your request.", "param": None, "sequence_number": seq}}
+        return {
+            "event": "error",
+            "data": {
+                "type": "error",
+                "code": "server_error",
+                "message": "The server had an error while processing your request.",
+                "param": None,
+                "sequence_number": seq,
+            },
+        }
 
     def status_body(self, status: int) -> dict[str, Any]:
         return OpenAIChatRewriter().status_body(status)
@@ -392,7 +427,12 @@ class OpenAIAssistantsRewriter(Rewriter):
         event = entry.get("event")
         if event == "thread.message.delta":
             content = data["delta"].get("content")
-            if isinstance(content, list) and len(content) == 1 and isinstance(content[0], dict) and content[0].get("type") == "text":
+            if (
+                isinstance(content, list)
+                and len(content) == 1
+                and isinstance(content[0], dict)
+                and content[0].get("type") == "text"
+            ):
                 text = content[0].get("text")
                 if isinstance(text, dict) and isinstance(text.get("value"), str) and not text.get("annotations"):
                     return "text", text, "value"
@@ -400,7 +440,12 @@ class OpenAIAssistantsRewriter(Rewriter):
             details = data["delta"].get("step_details")
             if isinstance(details, dict) and details.get("type") == "tool_calls":
                 calls = details.get("tool_calls")
-                if isinstance(calls, list) and len(calls) == 1 and isinstance(calls[0], dict) and calls[0].get("type") == "function":
+                if (
+                    isinstance(calls, list)
+                    and len(calls) == 1
+                    and isinstance(calls[0], dict)
+                    and calls[0].get("type") == "function"
+                ):
                     fn = calls[0].get("function")
                     if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
                         return "arguments", fn, "arguments"
@@ -436,26 +481,38 @@ class OpenAIAssistantsRewriter(Rewriter):
 
     def _bare(self, entry: Entry) -> bool:
         """True when ``entry`` says nothing but more text for one content item or tool call."""
-        target = self._target(entry)
-        if target is None:
+        if self._target(entry) is None or set(entry) - {"event", "data", "comments"}:
             return False
-        actual = _copy({k: v for k, v in entry.items() if k != "comments"})
+        data = entry["data"]
+        if set(data) - {"id", "object", "delta"}:
+            return False
+        delta = data["delta"]
         if entry.get("event") == "thread.message.delta":
-            text = actual["data"]["delta"]["content"][0]["text"]
-            if text.get("annotations") == []:
-                del text["annotations"]
-        else:
-            fn = actual["data"]["delta"]["step_details"]["tool_calls"][0]["function"]
-            if "output" in fn and fn["output"] is None:
-                del fn["output"]
-        return bool(actual == self._tail(entry, target[1][target[2]]))
+            item = delta["content"][0]
+            return (
+                set(delta) == {"content"}
+                and set(item) == {"index", "type", "text"}
+                and set(item["text"]) - {"annotations"} == {"value"}
+            )
+        details = delta["step_details"]
+        call = details["tool_calls"][0]
+        fn = call["function"]
+        return (
+            set(delta) == {"step_details"}
+            and set(details) == {"type", "tool_calls"}
+            and set(call) == {"index", "type", "function"}
+            and set(fn) - {"output"} == {"arguments"}
+            and fn.get("output") is None
+        )
 
-    def merge(self, a: Entry, b: Entry) -> Entry | None:
+    def merge(self, a: Entry, b: Entry, dry: bool = False) -> Entry | None:
         ta, tb = self._target(a), self._target(b)
         if ta is None or tb is None or a.get("event") != b.get("event"):
             return None
         if a["data"].get("id") != b["data"].get("id") or self._index(a) != self._index(b) or not self._bare(b):
             return None
+        if dry:
+            return a
         merged = _copy(a)
         tm = self._target(merged)
         assert tm is not None
@@ -470,7 +527,17 @@ class OpenAIAssistantsRewriter(Rewriter):
         return delta["step_details"]["tool_calls"][0].get("index", 0)
 
     def error_entry(self, events: list[Entry], at: int) -> Entry:
-        return {"event": "error", "data": {"error": {"message": "The server had an error while processing your request.", "type": "server_error", "param": None, "code": "server_error"}}}
+        return {
+            "event": "error",
+            "data": {
+                "error": {
+                    "message": "The server had an error while processing your request.",
+                    "type": "server_error",
+                    "param": None,
+                    "code": "server_error",
+                }
+            },
+        }
 
     def status_body(self, status: int) -> dict[str, Any]:
         return OpenAIChatRewriter().status_body(status)
@@ -526,6 +593,12 @@ class Edit:
         self.events: list[Entry] = list(rec.events)
         self.parts: list[bytes | None] = list(rec.parts)
         self.ops: list[str] = []
+        # What is known of the recording's own entries (alive as long as it is) is kept on it for
+        # every later draw; what is known of entries made by this edit stays with the edit.
+        memo = rec.memo
+        self._own: set[int] = memo.setdefault("own", {id(e) for e in rec.events})
+        self._own_slots: dict[int, list[tuple[str, str]]] = memo.setdefault(f"slots:{rw.name}", {})
+        self._own_mergeable: dict[tuple[int, int], bool] = memo.setdefault(f"mergeable:{rw.name}", {})
         self._slots: dict[int, list[tuple[str, str]]] = {}
         self._mergeable: dict[tuple[int, int], bool] = {}
         self._keep = self.events[:]  # keeps replaced entries alive, so the id() keys above stay unique
@@ -533,22 +606,24 @@ class Edit:
     def slots_of(self, i: int) -> list[tuple[str, str]]:
         e = self.events[i]
         key = id(e)
-        found = self._slots.get(key)
+        cache = self._own_slots if key in self._own else self._slots
+        found = cache.get(key)
         if found is None:
-            found = self._slots[key] = [s for s in self.rw.slots(e) if len(s[1]) >= 2]
+            found = cache[key] = [s for s in self.rw.slots(e) if len(s[1]) >= 2]
         return found
 
     def split_candidates(self) -> list[tuple[int, int]]:
         return [(i, s) for i in range(len(self.events)) for s in range(len(self.slots_of(i)))]
 
     def merge_candidates(self) -> list[int]:
-        ev, cache, merge = self.events, self._mergeable, self.rw.merge
+        ev, own, merge = self.events, self._own, self.rw.merge
         out = []
         for i in range(len(ev) - 1):
             key = (id(ev[i]), id(ev[i + 1]))
+            cache = self._own_mergeable if key[0] in own and key[1] in own else self._mergeable
             ok = cache.get(key)
             if ok is None:
-                ok = cache[key] = merge(ev[i], ev[i + 1]) is not None
+                ok = cache[key] = merge(ev[i], ev[i + 1], dry=True) is not None
             if ok:
                 out.append(i)
         return out
@@ -581,7 +656,9 @@ class Edit:
         return self.events, parts
 
 
-def build(rec: Recorded, events: list[Entry], parts: list[bytes], *, label: str, details: list[str], kind: str = "resplit") -> Variant:
+def build(
+    rec: Recorded, events: list[Entry], parts: list[bytes], *, label: str, details: list[str], kind: str = "resplit"
+) -> Variant:
     """A variant replaying ``events`` (one network chunk per event) in place of ``rec``."""
     resp = rec.response
     body = sse_body(events, rec.eol, parts)

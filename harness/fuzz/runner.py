@@ -53,10 +53,22 @@ def substitute(variant: Variant, cassette: Any = None) -> Iterator[Variant]:
     loop), the variant's ``before`` interactions (a 529 first...) answer the same request first, and
     at the end everything is put back. A request the cassette cannot answer during the block is
     raised when the block ends, even if the SDK swallowed it.
+
+    With plain ``@given`` (``@hs.fuzz`` does all this for you)::
+
+        @pytest.mark.cassette
+        @settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(variant=hs.rechunked())
+        def test_stream(cassette, variant):
+            with hs.substitute(variant, cassette):
+                assert final_message().content[0].text == "Café ☕"
     """
     session = _session(cassette)
-    if not session.replaying:
-        raise HarnessError("harness.strategies: the cassette is recording, not replaying: record it first, then fuzz the replay")
+    if not session.replaying or session.recording:
+        raise HarnessError(
+            "harness.strategies: variants replay over a recorded cassette, in replay-only mode "
+            f"(this one is in record mode {session.settings.record_mode!r}): record it first, then fuzz it"
+        )
     c = session.cassette
     saved = list(c.interactions)
     played_before = list(c.played)
@@ -99,24 +111,30 @@ def _note(variant: Variant) -> None:
         pass
 
 
-def call_with_timeout(fn: Callable[..., Any], args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, timeout: float | None = DEFAULT_TIMEOUT, what: str = "") -> Any:
+def call_with_timeout(
+    fn: Callable[..., Any],
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    what: str = "",
+) -> Any:
     """``fn(*args, **kwargs)``; a coroutine it returns runs in a fresh event loop. With ``timeout``,
     a body still running after it raises :class:`StreamHang`: in the main thread a ``SIGALRM``
     interrupts it (as pytest-timeout does); elsewhere the body runs in a daemon thread that is
     abandoned if it hangs (Python cannot stop a thread)."""
     kwargs = kwargs or {}
     message = f"harness: the test body did not finish within {timeout} s{what}: it hangs"
-    inner = fn
 
-    def fn(*a: Any, **kw: Any) -> Any:
-        result = inner(*a, **kw)
+    def call() -> Any:
+        result = fn(*args, **kwargs)
         if inspect.iscoroutine(result):  # an async def, or a lambda returning a coroutine
             result = asyncio.run(result)
         return result
 
     if timeout is None:
-        return fn(*args, **kwargs)
+        return call()
     if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+
         def alarm(signum: int, frame: Any) -> None:
             raise StreamHang(message)
 
@@ -124,7 +142,7 @@ def call_with_timeout(fn: Callable[..., Any], args: tuple[Any, ...] = (), kwargs
         old_timer = signal.setitimer(signal.ITIMER_REAL, timeout)
         start = time.monotonic()
         try:
-            return fn(*args, **kwargs)
+            return call()
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, old_handler)
@@ -135,7 +153,7 @@ def call_with_timeout(fn: Callable[..., Any], args: tuple[Any, ...] = (), kwargs
 
     def target() -> None:
         try:
-            box["result"] = ctx.run(fn, *args, **kwargs)
+            box["result"] = ctx.run(call)
         except BaseException as exc:  # handed to the caller's thread
             box["error"] = exc
 
@@ -202,21 +220,29 @@ def fuzz(
         @functools.wraps(test)
         def wrapper(*args: Any, **kwargs: Any) -> None:
             session = _session()
-            if not session.replaying:
+            if session.recording:  # recording (once, all, new_episodes): the body runs once, as is
                 call_with_timeout(test, args, {**kwargs, argname: None} if takes_variant else kwargs, timeout)
                 return
             from harness.strategies import equivalent
 
             def body(variant: Variant) -> None:
                 with substitute(variant, session):
-                    call_with_timeout(test, args, {**kwargs, argname: variant} if takes_variant else kwargs, timeout, f" for {variant!r}")
+                    call_with_timeout(
+                        test, args, {**kwargs, argname: variant} if takes_variant else kwargs, timeout, f" for {variant!r}"
+                    )
 
-            run_examples(strategy if strategy is not None else equivalent(), body, key=session.nodeid or test.__qualname__, name=test.__name__, max_examples=max_examples, **settings_kw)
+            run_examples(
+                strategy if strategy is not None else equivalent(),
+                body,
+                key=session.nodeid or test.__qualname__,
+                name=test.__name__,
+                max_examples=max_examples,
+                **settings_kw,
+            )
 
         wrapper.__signature__ = sig.replace(parameters=[p for n, p in sig.parameters.items() if n != argname])  # type: ignore[attr-defined]
         if inspect.iscoroutinefunction(test):
             # pytest must see a plain function: the examples run their own event loops.
-            wrapper.__wrapped__ = None  # type: ignore[attr-defined]
             del wrapper.__wrapped__
         return wrapper
 

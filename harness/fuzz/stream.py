@@ -18,13 +18,14 @@ _CACHE_MAX = 64
 
 # Places inside an SSE body where a cut tends to break naive code.
 _FIELD = re.compile(rb"(?m)^(data|event|id|retry)(:) ?")
+_CONTINUATION = re.compile(rb"[\x80-\xbf]")
 _TEXT_FIELD = re.compile(rb'"(text|partial_json|thinking|delta|content|arguments|value|refusal)":"')
 
 
 class Recorded:
     """A recorded HTTP response (usually SSE) with what the strategies need to know about it."""
 
-    __slots__ = ("index", "interaction", "response", "data", "events", "eol", "parts", "starts", "format", "_cuts")
+    __slots__ = ("_cuts", "data", "eol", "events", "format", "index", "interaction", "memo", "parts", "response", "starts")
 
     def __init__(self, index: int, interaction: HttpInteraction, parts: list[bytes] | None = None) -> None:
         if interaction.response is None:
@@ -49,6 +50,8 @@ class Recorded:
 
         self.format: str | None = detect(self.events) if self.events is not None else None
         self._cuts: list[int] | None = None
+        #: caches of the strategies that draw from this stream (by id of its own, living, entries)
+        self.memo: dict[str, Any] = {}
 
     @property
     def is_sse(self) -> bool:
@@ -95,25 +98,33 @@ class Recorded:
         """Positions (1..len-1) inside UTF-8 sequences, between CR and LF, inside field names and
         just after ``data:``, inside text values, before line ends and at event boundaries."""
         if self._cuts is None:
-            data = self.data
-            n = len(data)
-            found: set[int] = set()
-            for i in range(1, n):
-                b = data[i]
-                if 0x80 <= b < 0xC0:  # a UTF-8 continuation byte: cutting before it splits a character
-                    found.add(i)
-            for m in re.finditer(rb"\r\n", data):
-                found.add(m.start() + 1)
-            for m in _FIELD.finditer(data):
-                found.update((m.start() + 2, m.start(2), m.end(2), m.end()))
-            for m in _TEXT_FIELD.finditer(data):
-                found.update((m.end() - 1, m.end(), m.end() + 1))
-            for m in re.finditer(rb"\n", data):
-                found.add(m.start())
-            for s in self.starts[1:]:
-                found.update((s, s - 1))
-            self._cuts = sorted(p for p in found if 0 < p < n)
+            n = len(self.data)
+            out: list[int] = []
+            for start, part in zip(self.starts, self.parts):
+                offsets = _PART_CUTS.get(part)
+                if offsets is None:
+                    if len(_PART_CUTS) > 100_000:
+                        _PART_CUTS.clear()
+                    offsets = _PART_CUTS[part] = _part_cuts(part)
+                out.extend(start + o for o in offsets)
+            self._cuts = [p for p in out if 0 < p < n]
         return self._cuts
+
+
+_PART_CUTS: dict[bytes, list[int]] = {}  # interesting offsets of an event's bytes (shared by variants)
+
+
+def _part_cuts(part: bytes) -> list[int]:
+    # before a UTF-8 continuation byte: a cut there splits a character
+    found: set[int] = {m.start() for m in _CONTINUATION.finditer(part)}
+    found.update(m.start() + 1 for m in re.finditer(rb"\r\n", part))
+    for m in _FIELD.finditer(part):
+        found.update((m.start() + 2, m.start(2), m.end(2), m.end()))
+    for m in _TEXT_FIELD.finditer(part):
+        found.update((m.end() - 1, m.end(), m.end() + 1))
+    found.update(m.start() for m in re.finditer(rb"\n", part))
+    found.update((0, len(part) - 1))  # the event's start, and just before its last line end
+    return sorted(p for p in found if 0 <= p < len(part))
 
 
 def entry_name(entry: dict[str, Any]) -> str:

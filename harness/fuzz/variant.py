@@ -21,7 +21,7 @@ class Variant:
     ``played``       after a ``substitute`` block: whether the code under test got to it at all
     """
 
-    __slots__ = ("index", "interaction", "before", "kind", "fault", "preserving", "label", "details", "format", "played")
+    __slots__ = ("before", "details", "fault", "format", "index", "interaction", "kind", "label", "played", "preserving")
 
     def __init__(
         self,

@@ -273,9 +273,11 @@ def _replay_response(lib: ModuleType, streams: _Streams, interaction: Any, speed
     if plan is None:
         # Worked out once per recorded response: the header list and the body cut at its chunks.
         data = resp.body.bytes()
-        headers = list(resp.headers.items())
+        # Recorded header values are the wire's bytes read as latin-1: give back those bytes
+        # (as str, httpx would encode them as ASCII and fail on any other byte).
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in resp.headers.items()]
         if resp.chunks is None:
-            headers.append(("content-length", str(len(data))))
+            headers.append((b"content-length", str(len(data)).encode("ascii")))
             parts = [data]
         else:
             # Cut at C speed: a long stream has one chunk per event.

@@ -5,7 +5,9 @@ side effects must not happen in CI); an input other than the recorded one is a m
 other. ``--real-tools`` (or ``real_tools=True``) runs the functions instead.
 
 Covered: anthropic's ``@beta_tool`` / ``@beta_async_tool`` objects (``BetaFunctionTool.call``),
-and any function wrapped with :func:`harness.recorded_tool`.
+openai's ``ResponsesToolRunner`` / ``AsyncResponsesToolRunner`` registered functions (recorded by
+the function's name, its parsed arguments and its output), and any function wrapped with
+:func:`harness.recorded_tool`.
 """
 
 from __future__ import annotations
@@ -213,6 +215,17 @@ def _is_mcp_tool(tool: Any) -> bool:
     return getattr(tool, "_stainless_helper", None) == "mcp_tool"
 
 
+def _imported(name: str, sdk: str) -> Any:
+    """The SDK module ``name`` if the SDK is in use (imported), else ``None``."""
+    mod = sys.modules.get(name)
+    if mod is None and sdk in sys.modules:
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:  # an SDK version without it
+            return None
+    return mod
+
+
 class ToolSeam:
     """Patches the SDKs' tool objects that are already imported (an SDK not imported has no tools)."""
 
@@ -221,12 +234,40 @@ class ToolSeam:
         self._undo: list[Callable[[], None]] = []
 
     def install(self) -> None:
-        mod = sys.modules.get("anthropic.lib.tools._beta_functions")
-        if mod is None and "anthropic" in sys.modules:
-            mod = importlib.import_module("anthropic.lib.tools._beta_functions")
+        mod = _imported("anthropic.lib.tools._beta_functions", "anthropic")
         if mod is not None:
             self._patch(mod.BetaFunctionTool, "call", is_async=False)
             self._patch(mod.BetaAsyncFunctionTool, "call", is_async=True)
+        runner = _imported("openai.lib.responses_tool_runner", "openai")
+        if runner is not None:
+            self._patch_responses_runner(runner.ResponsesToolRunner, is_async=False)
+            self._patch_responses_runner(runner.AsyncResponsesToolRunner, is_async=True)
+
+    def _patch_responses_runner(self, cls: type, *, is_async: bool) -> None:
+        # Every registered function the runner calls (in order, eagerly, or in its thread pool) goes
+        # through ``_execute_function(run, item)``, which returns the ``function_call_output`` item.
+        attr = "_execute_function"
+        real = cls.__dict__[attr]
+
+        def output(item: Any, result: Any) -> dict[str, Any]:
+            return {"type": "function_call_output", "call_id": item.call_id, "output": result}
+
+        if is_async:
+
+            async def aexecute(runner: Any, run: Any, item: Any) -> Any:
+                async def real_output() -> Any:
+                    return (await real(runner, run, item))["output"]
+
+                return output(item, await call_async(item.name, run.arguments[item.call_id], real_output))
+
+            setattr(cls, attr, aexecute)
+        else:
+
+            def execute(runner: Any, run: Any, item: Any) -> Any:
+                return output(item, call_sync(item.name, run.arguments[item.call_id], lambda: real(runner, run, item)["output"]))
+
+            setattr(cls, attr, execute)
+        self._undo.append(lambda: setattr(cls, attr, real))
 
     def _patch(self, cls: type, attr: str, *, is_async: bool) -> None:
         real = cls.__dict__[attr]

@@ -21,6 +21,10 @@ def _x(value: float) -> str:
     return f"{value:.3f} x" if value < 10 else f"{value:.0f} x"
 
 
+def _speed(times_faster: float) -> str:
+    return f"{times_faster:.1f} x faster" if times_faster >= 1 else f"{1 / times_faster:.1f} x slower"
+
+
 def cells(row: Row) -> tuple[str, str, str, str, str]:
     """(benchmark, baseline, harness, others, result) for one row of the table."""
     m, r = row.measured, row.ratios
@@ -34,9 +38,9 @@ def cells(row: Row) -> tuple[str, str, str, str, str]:
         )
     if row.section == "load":
         others = f"cassetter {fmt_time(m['cassetter'])}" if "cassetter" in m else "cassetter: not installed"
-        faster = f"**{r['vcrpy / harness']:.1f} x** faster than vcrpy"
+        faster = f"**{_speed(r['vcrpy / harness'])}** than vcrpy"
         if "cassetter / harness" in r:
-            faster += f", {r['cassetter / harness']:.1f} x vs cassetter"
+            faster += f", {_speed(r['cassetter / harness'])} than cassetter"
         return (f"load: {row.case}", f"vcrpy {fmt_time(m['vcrpy'])}", f"{fmt_time(m['harness'])}: {faster}", others, row.note)
     if row.section == "match":
         return (

@@ -65,7 +65,6 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[Row]:
             paths = streams.write_all(Path(tmp), name, exchanges)
             t = interleaved(loaders(paths, len(exchanges)), 5 if quick else 15)
             samples = dict(last_samples)
-            h = t["harness"]
             row = Row("load", case, "vcrpy", t["vcrpy"], dict(t))
             row.ratios = {"vcrpy / harness": paired_ratio("vcrpy", "harness", samples)}
             if "cassetter" in t:

@@ -61,8 +61,10 @@ _writers: dict[str, Writer] = {}
 
 def register_kind(kind: str, reader: Reader, writer: Writer) -> None:
     """Teach the format a new interaction kind (``reader(data, where)``, ``writer(obj)``)."""
-    if kind in _readers:
-        raise ValueError(f"interaction kind {kind!r} is already registered")
+    known = _readers.get(kind)
+    # The same module imported again (pytester drops modules between sessions) takes its place.
+    if known is not None and known.__module__ != reader.__module__:
+        raise ValueError(f"interaction kind {kind!r} is already registered by {known.__module__}")
     _readers[kind] = reader
     _writers[kind] = writer
 
@@ -99,7 +101,7 @@ def _get(d: Any, key: str, types: type | tuple[type, ...], where: str, default: 
 
 
 def _headers(d: Any, where: str) -> dict[str, str]:
-    headers = _get(d, "headers", dict, where, {})
+    headers: dict[str, str] = _get(d, "headers", dict, where, {})
     for k, v in headers.items():
         if not isinstance(v, str):
             raise _Bad(f"{where}.headers.{k}", f"expected a string, got {type(v).__name__}")

@@ -697,7 +697,7 @@ class McpSeam:
     def install(self) -> None:
         if "mcp" in sys.modules:
             self._patch_factories()
-        elif importlib.util.find_spec("mcp") is not None:
+        elif _mcp_installed():
             # Not imported yet (importing it costs a second): patch it the moment something imports it.
             hook = _ImportHook(self._patch_factories)
             sys.meta_path.insert(0, hook)
@@ -745,6 +745,16 @@ class McpSeam:
             self._undo.pop()()
         _settle_repeats(self.session)
         _request_states.pop(self.session, None)
+
+
+_installed: list[bool] = []
+
+
+def _mcp_installed() -> bool:
+    """Whether the mcp package can be imported; found once per process (find_spec searches sys.path)."""
+    if not _installed:
+        _installed.append(importlib.util.find_spec("mcp") is not None)
+    return _installed[0]
 
 
 class _ImportHook:

@@ -140,7 +140,7 @@ def test_chat_completions_stream():
     with gpt().chat.completions.stream(model="gpt-5", messages=USER) as stream:
         kinds = [event.type for event in stream]
         final = stream.get_final_completion()
-    assert "content.delta" in kinds and kinds[-1] == "content.done" or "chunk" in kinds
+    assert ("content.delta" in kinds and kinds[-1] == "content.done") or "chunk" in kinds
     assert final.choices[0].message.content == f"You said: {PROMPT}"
 
 

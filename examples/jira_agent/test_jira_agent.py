@@ -42,6 +42,6 @@ def test_jira_agent(cassette, model_url, jira_url, agent_snapshot):
     tool_results = [m["content"] for m in messages if m["role"] == "tool"]
     assert len(tool_results) == 1 and "PROJ-1" in tool_results[0]
     assert summary and shown.strip() == summary  # streamed to the terminal as it came
-    kinds = [(i.kind, getattr(i, "method", None) or getattr(i, "request", None) and i.request.path) for i in cassette.interactions]
+    kinds = [(i.kind, getattr(i, "method", None) or (getattr(i, "request", None) and i.request.path)) for i in cassette.interactions]
     assert [k for k, _ in kinds].count("http") == 3  # two tool-loop calls, one streamed summary
     assert {"tool_calls": tool_calls, "tool_results": tool_results, "summary": summary} == agent_snapshot

@@ -252,7 +252,7 @@ def _write_http(i: HttpInteraction) -> dict[str, Any]:
     return out
 
 
-register_kind("http", _read_http, _write_http)  # type: ignore[arg-type]
+register_kind("http", _read_http, _write_http)
 
 
 def loads(text: str | bytes, path: Path | str) -> list[Any]:

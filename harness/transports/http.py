@@ -306,4 +306,5 @@ def _error(lib: ModuleType, error: dict[str, str] | None) -> BaseException:
     cls = getattr(lib, error.get("type", ""), None)
     if not (isinstance(cls, type) and issubclass(cls, lib.TransportError)):
         cls = lib.RemoteProtocolError if "Protocol" in error.get("type", "") else lib.TransportError
-    return cls(f"{error.get('message', '')} (replayed from the cassette)")
+    rebuilt: BaseException = cls(f"{error.get('message', '')} (replayed from the cassette)")
+    return rebuilt

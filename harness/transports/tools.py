@@ -70,7 +70,7 @@ def _write(i: ToolInteraction) -> dict[str, Any]:
     return out
 
 
-cassette_format.register_kind("tool", _read, _write)  # type: ignore[arg-type]
+cassette_format.register_kind("tool", _read, _write)
 
 
 def to_json(value: Any) -> Any:
@@ -98,10 +98,12 @@ def _rebuild_error(error: dict[str, str]) -> BaseException:
         cls = None
     if isinstance(cls, type) and issubclass(cls, Exception):
         try:
-            return cls(message)
+            rebuilt: BaseException = cls(message)
+            return rebuilt
         except Exception:
             pass
-    return type(name, (Exception,), {"__module__": module or "builtins"})(message)
+    stand_in: type[Exception] = type(name, (Exception,), {"__module__": module or "builtins"})
+    return stand_in(message)
 
 
 def _error_of(exc: BaseException) -> dict[str, str]:

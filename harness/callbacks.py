@@ -23,6 +23,14 @@
   stream:``; ``stream`` is the recorder, bound to the stream (or to the event handler, whose
   callbacks are then recorded) that the manager opened.
 
+For a stream or a stream manager the recorder stands in for the object it wraps, and says so the
+way ``unittest.mock`` does, through ``__class__``: ``isinstance(recorder, MessageStream)`` holds
+for a recorded ``MessageStream``, ``isinstance(recorder, MessageStreamManager)`` for a manager
+not yet entered, and once entered, for the class of what the manager opened (so code that checks
+the stream it is given keeps working). ``type(recorder)`` stays :class:`CallbackRecorder`, and so
+does ``isinstance(recorder, CallbackRecorder)``. An event handler needs no stand-in: the recorder
+records on the handler itself (``recorder.target``), whose class is unchanged.
+
 Entries
 -------
 
@@ -250,6 +258,11 @@ class CallbackRecorder:
     itself to what the manager returns.
     """
 
+    # Class-level defaults: ``__class__`` and ``__getattr__`` may be reached before ``__init__`` sets them.
+    target: Any = None
+    _current: Any = None
+    _stands_in = False
+
     def __init__(
         self,
         target: Any,
@@ -271,6 +284,7 @@ class CallbackRecorder:
         self._hooked: set[int] = set()
         self._iterating: Any = None
         self._entered: Any = None
+        self._stands_in = not _is_handler(target)  # a stream or a stream manager: see __class__
         if _is_handler(target) or _is_iterable(target):
             self._attach(target)
         elif not _is_manager(target):
@@ -496,6 +510,14 @@ class CallbackRecorder:
     async def __aexit__(self, *exc: Any) -> Any:
         exit_ = getattr(type(self.target), "__aexit__", None)
         return (await exit_(self.target, *exc)) if exit_ is not None else None
+
+    @property  # type: ignore[misc]  # read-only on purpose, as unittest.mock's
+    def __class__(self) -> type:
+        # isinstance() falls back to ``__class__`` when ``type()`` does not match: a recorded stream
+        # (or manager) passes the SDK's and the user's isinstance checks, as a mock with a spec does.
+        if self._stands_in:
+            return type(self.stream)
+        return CallbackRecorder
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names the recorder does not have: hand them to the stream.

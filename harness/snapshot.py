@@ -9,16 +9,31 @@ version, so it shares a snapshot file with the plain ``snapshot`` fixture) with 
   wherever they sit in the value (lists, dicts, tuples). A recorder from
   :func:`harness.record_callbacks` is written as its ``calls``, one line per entry, keys
   sorted: ``on_text_delta(delta='Hel', snapshot='Hel')``.
-* **Volatile values become placeholders**, numbered per serialized value so that the same id
-  gets the same placeholder wherever it appears and two different ids get two placeholders:
-  ids with a known prefix (``msg_…`` → ``<msg_1>``, ``toolu_…`` → ``<toolu_1>``, ``call_…`` →
-  ``<call_1>``, ``chatcmpl-…`` → ``<chatcmpl-1>``, ``resp_``, ``run_``, ``step_``, ``thread_``,
-  ``asst_``, ``fc_``, ``req_``, ``item_``, ``file-``, ``fp_`` ...), UUIDs (``<uuid_1>``),
-  timestamps (the value of any ``created`` / ``timestamp`` / ``*_at`` field, and ISO-8601 date
-  strings: ``<timestamp>``), and opaque blobs (``signature``, ``encrypted_content``,
-  ``obfuscation``: ``<signature>`` ...). An id is only taken for one when what follows the
-  prefix has a digit or a capital letter, or is 20 characters or more, so tool names such as
-  ``call_weather`` or ``run_tests`` are left alone.
+* **Volatile values become placeholders**, and the same id gets the same placeholder wherever it
+  appears in the value, two different ids two placeholders: ids with a known prefix (``msg_…`` →
+  ``<msg_1>``, ``toolu_…`` → ``<toolu_1>``, ``call_…`` → ``<call_1>``, ``chatcmpl-…`` →
+  ``<chatcmpl-1>``, ``resp_``, ``run_``, ``step_``, ``thread_``, ``asst_``, ``fc_``, ``req_``,
+  ``item_``, ``file-``, ``fp_`` ...), UUIDs (``<uuid_1>``), timestamps (``<timestamp>``), and
+  opaque blobs (``signature``, ``encrypted_content``, ``obfuscation``: ``<signature>`` ...).
+
+  *What counts as an id.* A prefixed word is an id when it is the value of an id field (``id``,
+  ``*_id``, ``*_ids``, ``system_fingerprint``), or when what follows the prefix looks random: 10
+  characters or more with a digit before a letter (``Xk3vQ9aLp2``, ``01XFDUDYJgAACz…``, hex
+  digests), or 20 or more with several digits, or 16 or more switching case as random text does.
+  So tool names (``call_weather``, ``call_weather2``, ``run_tests``) stay as they are, unless the
+  very same string is also the value of an id field somewhere in the value.
+
+  *What counts as a timestamp.* The value of a ``created`` / ``timestamp`` / ``*_at`` field when it
+  is a number in the epoch range of the years 2000-2100 (seconds or milliseconds) or an ISO-8601
+  date string; any ISO-8601 date-time string anywhere. Other values of such fields are data
+  (``{"look_at": "the Eiffel tower"}`` stays).
+
+  *Numbering is per serialized value*: each ``assert x == agent_snapshot`` numbers from 1. Numbering
+  per test instead would make a snapshot's text depend on the snapshots taken before it in the
+  same test: adding, removing or reordering one assertion would rewrite the following ones, and
+  the values syrupy serializes only to diff against (``agent_snapshot(diff=value)``) would shift
+  the counters too. An id that links two values of one test (a tool call and its result) belongs
+  in one snapshot, ``assert (calls, final) == agent_snapshot``, where it gets one placeholder.
 
 :func:`normalize` gives the same value as plain data, for plain ``assert`` comparisons.
 
@@ -36,7 +51,15 @@ from syrupy.extensions.amber import AmberDataSerializer, AmberDataSerializerPlug
 
 from harness.callbacks import Call, CallbackRecorder
 
-__all__ = ["AgentSnapshotExtension", "AgentSnapshotSerializer", "Normalizer", "agent_snapshot_fixture", "normalize"]
+__all__ = [
+    "AgentSnapshotExtension",
+    "AgentSnapshotSerializer",
+    "Normalizer",
+    "agent_snapshot_fixture",
+    "looks_like_time",
+    "looks_random",
+    "normalize",
+]
 
 ID_PREFIXES: tuple[str, ...] = (
     "msg", "msgbatch", "toolu", "srvtoolu", "mcptoolu", "call", "chatcmpl", "cmpl", "resp", "run", "step", "thread",
@@ -45,16 +68,47 @@ ID_PREFIXES: tuple[str, ...] = (
 )  # fmt: skip
 OPAQUE_KEYS: frozenset[str] = frozenset({"signature", "encrypted_content", "obfuscation"})
 TIMESTAMP_KEYS: frozenset[str] = frozenset({"created", "timestamp"})
+# Fields whose value is an id even when its suffix does not look random (a fixture's ``call_T1me``).
+ID_KEYS: frozenset[str] = frozenset({"id", "system_fingerprint"})
 
 _ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UUID = re.compile(
     r"(?<![0-9A-Za-z<_-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![0-9A-Za-z_-])"
 )
+_DIGIT_THEN_LETTER = re.compile(r"\d.*[A-Za-z]")
+_CASE_SWITCH = re.compile(r"(?<=[a-z])[A-Z]|(?<=[A-Z])[a-z]")
+# Epoch seconds from 2000-01-01 to 2100-01-01; milliseconds are the same range times 1000.
+_EPOCH = (946_684_800, 4_102_444_800)
 
 
 def _id_pattern(prefixes: tuple[str, ...]) -> re.Pattern[str]:
     alternatives = "|".join(sorted((re.escape(p) for p in prefixes), key=len, reverse=True))
     return re.compile(rf"(?<![0-9A-Za-z<_-])(?P<prefix>{alternatives})(?P<sep>[_-])(?P<body>[0-9A-Za-z]+)(?![0-9A-Za-z_-])")
+
+
+def looks_random(body: str) -> bool:
+    """Whether an id's suffix looks generated rather than chosen (``Xk3vQ9aLp2`` yes, ``weather2`` no)."""
+    n = len(body)
+    if n < 10:
+        return False
+    if _DIGIT_THEN_LETTER.search(body):
+        return True
+    if n >= 20 and sum(c.isdigit() for c in body) >= 3:
+        return True
+    return n >= 16 and len(_CASE_SWITCH.findall(body)) * 3 >= n
+
+
+def looks_like_time(value: Any) -> bool:
+    """An epoch time (seconds or milliseconds, years 2000-2100) or an ISO-8601 date (and time)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        low, high = _EPOCH
+        return low <= value <= high or low * 1000 <= value <= high * 1000
+    if isinstance(value, str):
+        return bool(_ISO_DATE.fullmatch(value) or _ISO_TIME.fullmatch(value))
+    return False
 
 
 def _plain(data: Any, depth: int = 0) -> Any:
@@ -81,15 +135,21 @@ def _plain(data: Any, depth: int = 0) -> Any:
 
 
 class Normalizer:
-    """Replaces volatile values with placeholders, consistently within one instance."""
+    """Replaces volatile values with placeholders, consistently within one instance.
+
+    Calling it on a value first collects the ids of its id fields, then rewrites the value, so an
+    id is recognised in free text (a tool's arguments) wherever the two sit in the value.
+    """
 
     id_prefixes: ClassVar[tuple[str, ...]] = ID_PREFIXES
     opaque_keys: ClassVar[frozenset[str]] = OPAQUE_KEYS
     timestamp_keys: ClassVar[frozenset[str]] = TIMESTAMP_KEYS
+    id_keys: ClassVar[frozenset[str]] = ID_KEYS
 
     def __init__(self) -> None:
         self._ids: dict[str, str] = {}
         self._counts: dict[str, int] = {}
+        self._known: set[str] = set()  # prefixed strings seen as the value of an id field
         self._pattern = _id_pattern(self.id_prefixes)
 
     def placeholder(self, value: str, kind: str) -> str:
@@ -100,8 +160,7 @@ class Normalizer:
         return known
 
     def _id(self, match: re.Match[str]) -> str:
-        body = match["body"]
-        if not (len(body) >= 20 or any(c.isdigit() or c.isupper() for c in body)):
+        if not (match[0] in self._known or looks_random(match["body"])):
             return match[0]
         return self.placeholder(match[0], match["prefix"] + match["sep"])
 
@@ -114,7 +173,31 @@ class Normalizer:
     def is_timestamp_key(self, key: Any) -> bool:
         return isinstance(key, str) and (key in self.timestamp_keys or key.endswith("_at"))
 
+    def is_id_key(self, key: Any) -> bool:
+        return isinstance(key, str) and (key in self.id_keys or key.endswith(("_id", "_ids")))
+
     def __call__(self, data: Any) -> Any:
+        self.collect(data)
+        return self._value(data)
+
+    def collect(self, data: Any, depth: int = 0) -> None:
+        """Remember the prefixed values of id fields, anywhere in ``data``."""
+        if depth > 60:
+            return
+        if isinstance(data, Call):
+            data = data.args
+        if isinstance(data, Mapping):
+            for key, value in data.items():
+                if self.is_id_key(key):
+                    for item in value if isinstance(value, list) else [value]:
+                        if isinstance(item, str) and self._pattern.fullmatch(item):
+                            self._known.add(item)
+                self.collect(value, depth + 1)
+        elif isinstance(data, (list, tuple)):
+            for value in data:
+                self.collect(value, depth + 1)
+
+    def _value(self, data: Any) -> Any:
         if isinstance(data, str):
             return self.string(data)
         if isinstance(data, Call):
@@ -122,23 +205,22 @@ class Normalizer:
         if isinstance(data, Mapping):
             return self._mapping(data)
         if isinstance(data, list):
-            return [self(v) for v in data]
+            return [self._value(v) for v in data]
         if isinstance(data, tuple) and not hasattr(data, "_fields"):
-            return tuple(self(v) for v in data)
+            return tuple(self._value(v) for v in data)
         return data
 
     def _mapping(self, data: Mapping[Any, Any]) -> dict[Any, Any]:
         out: dict[Any, Any] = {}
         for key, value in data.items():
             new_key = self.string(key) if isinstance(key, str) else key
-            if value is not None and not isinstance(value, bool):
-                if self.is_timestamp_key(key) and isinstance(value, (int, float, str)):
-                    out[new_key] = "<timestamp>"
-                    continue
-                if key in self.opaque_keys and isinstance(value, str) and value:
-                    out[new_key] = f"<{key}>"
-                    continue
-            out[new_key] = self(value)
+            if self.is_timestamp_key(key) and looks_like_time(value):
+                out[new_key] = "<timestamp>"
+                continue
+            if key in self.opaque_keys and isinstance(value, str) and value:
+                out[new_key] = f"<{key}>"
+                continue
+            out[new_key] = self._value(value)
         return out
 
 

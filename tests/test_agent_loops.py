@@ -6,6 +6,7 @@ loopback model server, then replay with the server gone and the network refused.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import shutil
 from pathlib import Path
@@ -58,6 +59,10 @@ def gpt():
 
 def agpt():
     return openai.AsyncOpenAI(api_key="sk-test", base_url=URL + "/v1")
+
+
+def aclaude():
+    return anthropic.AsyncAnthropic(api_key="sk-ant-test", base_url=URL)
 
 
 def kinds(cassette):
@@ -118,6 +123,42 @@ def test_anthropic_async_tool_runner(agent_snapshot, stream):
     messages = asyncio.run(claude_agent.ask_async(client, Q, stream=stream))
     assert messages[-1].content[-1].text == WEATHER
     assert messages == agent_snapshot
+
+
+@pytest.mark.cassette
+@pytest.mark.parametrize("stream", [False, True])
+def test_anthropic_async_until_done(cassette, agent_snapshot, stream):
+    final = asyncio.run(claude_agent.ask_async_until_done(aclaude(), Q, stream=stream))
+    assert final.content[-1].text == WEATHER
+    assert kinds(cassette) == ["http", "tool", "http"]
+    assert final == agent_snapshot
+
+
+@pytest.mark.cassette
+def test_anthropic_async_raising_tool(cassette):
+    final = asyncio.run(claude_agent.ask_async_until_done(aclaude(), 'What does get_stock_price say for "ACME"?', thread=False))
+    assert kinds(cassette) == ["http", "tool", "http"]
+    assert cassette.interactions[1].error["type"].endswith("MarketClosed")
+    assert cassette.interactions[2].request.body.value["messages"][-1]["content"][0]["is_error"] is True
+    assert final.content[-1].text.startswith("The tool failed: MarketClosed(")
+
+
+@pytest.mark.cassette
+def test_anthropic_async_max_iterations(cassette):
+    messages = asyncio.run(claude_agent.ask_async_turn_by_turn(aclaude(), Q, max_iterations=1))
+    assert [m.stop_reason for m in messages] == ["tool_use"]
+    assert kinds(cassette) == ["http", "tool"]
+
+
+@pytest.mark.cassette
+def test_anthropic_async_streaming_runner_events(cassette, agent_snapshot):
+    watch, shown = Watch(), []
+    messages = asyncio.run(claude_agent.ask_async_streaming(aclaude(), Q, watch=watch, out=shown))
+    assert "".join(shown) == "Let me check." + WEATHER
+    assert [m.stop_reason for m in messages] == ["tool_use", "end_turn"]
+    assert kinds(cassette) == ["http", "tool", "http"]
+    assert [c[-1].name for c in watch.calls] == ["message_stop", "message_stop"]
+    assert watch.calls == agent_snapshot
 
 
 @pytest.mark.cassette
@@ -228,8 +269,8 @@ def test_every_runner_and_accumulator_replays_offline(pytester, model_server, cl
     assert no_network.attempts == []
     assert cassette_texts(pytester) == recorded
     replayed.stdout.fnmatch_lines([f"harness: {N_LOOPS} cassette(s) replayed, 0 recorded."])
-    # (the snapshots were compared: 15 of the tests assert against one)
-    assert (pytester.path / "__snapshots__" / "test_loops.ambr").read_text().count("# name:") == 15
+    # (the snapshots were compared: 18 of the tests assert against one)
+    assert (pytester.path / "__snapshots__" / "test_loops.ambr").read_text().count("# name:") == 18
 
 
 # ------------------------------------------------------------------------------------------ local tools
@@ -362,6 +403,256 @@ def test_a_different_tool_input_fails_with_a_clear_report(pytester, side_effects
         ]
     )
     assert lines(side_effects) == ["email Paris celsius"]  # recorded once; the mismatched call did not run
+
+
+LATE_IMPORTS = '''
+import os, sys
+
+import pytest
+
+URL = os.environ["MODEL_URL"]
+Q = "What is the weather in Paris?"
+
+
+def side_effect(what):
+    with open(os.environ["LEDGER"], "a") as ledger:
+        ledger.write(what + "\\n")
+
+
+@pytest.mark.cassette
+def test_anthropic_imported_in_the_test():
+    assert "anthropic" not in sys.modules  # the premise: the SDK arrives after the cassette started
+    import anthropic
+    from anthropic import beta_tool
+
+    @beta_tool
+    def file_ticket(city: str) -> str:
+        """File a ticket about a city.
+
+        Args:
+            city: the city
+        """
+        side_effect(f"anthropic {city}")
+        return f"ticket filed for {city}"
+
+    client = anthropic.Anthropic(api_key="sk-ant-test", base_url=URL)
+    runner = client.beta.messages.tool_runner(model="claude-opus-4-7", max_tokens=100, tools=[file_ticket],
+                                              messages=[{"role": "user", "content": Q}])
+    assert runner.until_done().content[-1].text == "Result: ticket filed for Paris"
+
+
+@pytest.mark.cassette
+def test_responses_runner_imported_in_the_test():
+    assert "openai.lib.responses_tool_runner" not in sys.modules
+    import openai
+    from openai.lib.responses_tool_runner import RegisteredFunction, ResponsesToolRunner
+
+    def register(args):
+        side_effect(f"responses {args['city']}")
+        return f"registered {args['city']}"
+
+    client = openai.OpenAI(api_key="sk-test", base_url=URL + "/v1")
+    tool = {"type": "function", "name": "register", "strict": True, "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"], "additionalProperties": False}}
+    runner = ResponsesToolRunner(functions=[RegisteredFunction(tool=tool, execute=register)])
+    assert runner.run(client, {"model": "gpt-5", "input": Q}).output_text == "Result: registered Paris"
+
+
+def test_the_patches_are_gone_after_the_tests():
+    from anthropic.lib.tools._beta_functions import BetaAsyncFunctionTool, BetaFunctionTool
+    from openai.lib import _tool_lifecycle, responses_tool_runner as runner
+
+    assert BetaFunctionTool.call.__qualname__ == "BetaFunctionTool.call"
+    assert BetaAsyncFunctionTool.call.__qualname__ == "BetaAsyncFunctionTool.call"
+    assert runner.invoke is _tool_lifecycle.invoke
+    assert runner.ResponsesToolRunner._execute_function.__qualname__ == "ResponsesToolRunner._execute_function"
+    assert runner.AsyncResponsesToolRunner._execute_function.__qualname__ == "AsyncResponsesToolRunner._execute_function"
+    assert [f for f in sys.meta_path if type(f).__module__.startswith("harness")] == []
+'''
+
+
+def test_tools_are_replayed_when_the_sdk_is_imported_inside_the_test(pytester, tmp_path, model_server, closed_url, monkeypatch):
+    # A subprocess: this process imported the SDKs long ago; in a new one, only the tests import them.
+    pytester.makepyfile(test_late=LATE_IMPORTS)
+    ledger = tmp_path / "ledger.txt"
+    monkeypatch.setenv("LEDGER", str(ledger))
+    monkeypatch.setenv("MODEL_URL", model_server.url)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", "--record-mode=once").assert_outcomes(passed=3)
+    done = ["anthropic Paris", "responses Paris"]
+    assert sorted(lines(ledger)) == done
+    for name in ("test_anthropic_imported_in_the_test", "test_responses_runner_imported_in_the_test"):
+        interactions = json.loads((pytester.path / "cassettes" / "test_late" / f"{name}.json").read_text())["interactions"]
+        assert [i.get("kind", "http") for i in interactions] == ["http", "tool", "http"], name
+
+    # Replay, the SDKs again imported by the tests only: the tools return their recorded results, unrun
+    monkeypatch.setenv("MODEL_URL", closed_url)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=3)
+    assert sorted(lines(ledger)) == done
+
+
+DIAGNOSTICS = '''
+import asyncio, json, os
+
+import openai, pytest
+from openai.lib.responses_tool_runner import (
+    AsyncRegisteredFunction, AsyncResponsesToolRunner, RegisteredFunction, ResponsesToolRunner,
+)
+
+URL = os.environ["MODEL_URL"]
+PARAMS = {"model": "gpt-5", "input": "What is the weather in Paris?"}
+TOOL = {"type": "function", "name": "lookup", "strict": True, "parameters": {
+    "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"], "additionalProperties": False}}
+
+
+class ServiceDown(Exception):
+    pass
+
+
+def ok(args):
+    return f"sunny in {args['city']}"
+
+
+def fails(args):
+    raise ServiceDown("the weather service is down")
+
+
+def invalid(args):
+    return 42  # neither text nor input blocks: the runner rejects it
+
+
+async def aok(args):
+    return ok(args)
+
+
+async def afails(args):
+    fails(args)
+
+
+async def ainvalid(args):
+    return invalid(args)
+
+
+FUNCTIONS = {"ok": (ok, aok), "fails": (fails, afails), "invalid": (invalid, ainvalid)}
+
+
+@pytest.mark.cassette
+@pytest.mark.parametrize("function", ["ok", "fails", "invalid"])
+@pytest.mark.parametrize("runner", ["sync", "async"])
+def test_runner(request, runner, function):
+    diagnostics = []
+    execute, aexecute = FUNCTIONS[function]
+    try:
+        if runner == "async":
+            loop = AsyncResponsesToolRunner(functions=[AsyncRegisteredFunction(tool=TOOL, execute=aexecute)])
+            client = openai.AsyncOpenAI(api_key="sk-test", base_url=URL + "/v1")
+            response = asyncio.run(loop.run(client, PARAMS, on_diagnostic=diagnostics.append))
+        else:
+            loop = ResponsesToolRunner(functions=[RegisteredFunction(tool=TOOL, execute=execute)])
+            client = openai.OpenAI(api_key="sk-test", base_url=URL + "/v1")
+            response = loop.run(client, PARAMS, on_diagnostic=diagnostics.append)
+        outcome = response.output_text
+    except Exception as exc:
+        outcome = f"{type(exc).__name__}: {exc}"
+    seen = [[d["stage"], d["reason"], d["member"], d["call_id"]] for d in diagnostics]
+    with open(os.path.join(os.environ["DIAGNOSTICS"], request.node.name + ".json"), "w") as out:
+        json.dump({"diagnostics": seen, "outcome": outcome}, out)
+'''
+
+
+def test_the_responses_runner_does_its_own_bookkeeping_on_replay_too(pytester, tmp_path, model_server, closed_url, monkeypatch):
+    pytester.makepyfile(test_diagnostics=DIAGNOSTICS)
+
+    def run(folder: str, *args: str) -> dict[str, dict[str, object]]:
+        out = tmp_path / folder
+        out.mkdir()
+        monkeypatch.setenv("DIAGNOSTICS", str(out))
+        pytester.runpytest(*args).assert_outcomes(passed=6)
+        return {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
+
+    monkeypatch.setenv("MODEL_URL", model_server.url)
+    recorded = run("recorded", "--record-mode=once")
+    monkeypatch.setenv("MODEL_URL", closed_url)
+    replayed = run("replayed")
+
+    # The runner's diagnostics and outcome around each registered function are the same on replay
+    assert replayed == recorded
+    for runner in ("sync", "async"):
+        actions = {f: [d[:3] for d in recorded[f"test_runner[{runner}-{f}]"]["diagnostics"] if d[0] in ("action", "output")]
+                   for f in ("ok", "fails", "invalid")}  # fmt: skip
+        assert actions == {
+            "ok": [["action", "completed", "lookup"]],
+            "fails": [["action", "driver_failed", "lookup"]],
+            "invalid": [["action", "completed", "lookup"], ["output", "invalid_output", "lookup"]],
+        }
+        assert recorded[f"test_runner[{runner}-ok]"]["outcome"] == "Result: sunny in Paris"
+        assert recorded[f"test_runner[{runner}-fails]"]["outcome"] == "ToolRunnerError: Tool run stopped before completion."
+
+
+RECORDED_TOOL = '''
+import asyncio, datetime, os
+
+import pytest
+
+import harness
+
+
+def side_effect(what):
+    with open(os.environ["LEDGER"], "a") as ledger:
+        ledger.write(what + "\\n")
+
+
+@harness.recorded_tool
+def forecast(city: str, units: str = "c"):
+    side_effect(f"forecast {city} {units}")
+    return {"city": city, "at": datetime.datetime(2025, 1, 2, 3, 4, 5), "range": (18, 21), "units": units}
+
+
+@harness.recorded_tool
+async def aforecast(city: str, units: str = "c"):
+    return forecast.__wrapped__(city, units)
+
+
+EXPECTED = {"city": "Paris", "at": "2025-01-02 03:04:05", "range": [18, 21], "units": "c"}
+
+
+@pytest.mark.cassette
+def test_the_same_value_recorded_and_replayed():
+    # Called as the code of the day calls it: defaults omitted, or spelt out
+    if os.environ["CALL"] == "short":
+        values = [forecast("Paris"), asyncio.run(aforecast("Paris"))]
+    else:
+        values = [forecast("Paris", units="c"), asyncio.run(aforecast(city="Paris", units="c"))]
+    assert values == [EXPECTED, EXPECTED]
+
+
+def test_outside_a_cassette_test_it_is_the_function():
+    assert forecast("Oslo")["at"] == datetime.datetime(2025, 1, 2, 3, 4, 5)
+
+
+@pytest.mark.cassette(real_tools=True)
+def test_real_tools_marker():
+    assert forecast("Lyon")["city"] == "Lyon"
+'''
+
+
+def test_recorded_tool_values_defaults_and_the_real_tools_marker(pytester, tmp_path, monkeypatch):
+    pytester.makepyfile(test_recorded=RECORDED_TOOL)
+    ledger = tmp_path / "ledger.txt"
+    monkeypatch.setenv("LEDGER", str(ledger))
+
+    # Recorded with the defaults left out; the value is the JSON form (datetime as str, tuple as list)
+    monkeypatch.setenv("CALL", "short")
+    pytester.runpytest("--record-mode=once").assert_outcomes(passed=3)
+    assert lines(ledger) == ["forecast Paris c", "forecast Paris c", "forecast Oslo c", "forecast Lyon c"]
+    (cassette,) = (pytester.path / "cassettes" / "test_recorded").glob("test_the_same_value*.json")
+    tools = json.loads(cassette.read_text())["interactions"]
+    assert [(t["name"], t["input"]) for t in tools] == [("forecast", {"city": "Paris", "units": "c"}), ("aforecast", {"city": "Paris", "units": "c"})]
+
+    # Replayed with the defaults spelt out: the same calls, the same values, no tool run;
+    # real_tools=True in the marker runs that test's tool for real
+    monkeypatch.setenv("CALL", "long")
+    pytester.runpytest().assert_outcomes(passed=3)
+    assert lines(ledger)[4:] == ["forecast Oslo c", "forecast Lyon c"]
 
 
 NOW = '''

@@ -20,15 +20,11 @@ import pytest
 from openai.lib.streaming import AssistantEventHandler
 
 from harness.callbacks import Call, CallbackRecorder, record_callbacks
-from harness.snapshot import AgentSnapshotExtension, agent_snapshot_fixture, normalize
+from harness.snapshot import AgentSnapshotExtension, normalize
 
 CREATED = 1_731_000_000
 Json = dict[str, Any]
-
-
-@pytest.fixture
-def agent_snapshot(snapshot: Any) -> Any:
-    return agent_snapshot_fixture(snapshot)
+# (``agent_snapshot`` below is the plugin's own fixture: the harness plugin is loaded by its entry point.)
 
 
 # --------------------------------------------------------------------------------------------- wire formats
@@ -712,6 +708,53 @@ def test_plain_iterables() -> None:
     assert asyncio.run(main()) == [{"event": "start"}]
 
 
+def test_a_recorded_stream_passes_isinstance_checks_for_what_it_wraps() -> None:
+    from anthropic.lib.streaming import AsyncMessageStream, AsyncMessageStreamManager, MessageStream, MessageStreamManager
+    from openai.lib.streaming.chat import ChatCompletionStream, ChatCompletionStreamManager
+
+    # An anthropic stream manager, before and after entering; an open stream given directly
+    client = anthropic_client(sse(anthropic_events()))
+    recorder = record_callbacks(client.messages.stream(model="m", max_tokens=8, messages=[{"role": "user", "content": "hi"}]))
+    assert isinstance(recorder, MessageStreamManager) and not isinstance(recorder, MessageStream)
+    with recorder as stream:
+        assert isinstance(stream, MessageStream) and not isinstance(stream, MessageStreamManager)
+        stream.until_done()
+    with anthropic_client(sse(anthropic_events())).messages.stream(model="m", max_tokens=8, messages=[]) as raw:
+        wrapped = record_callbacks(raw)
+        assert isinstance(wrapped, MessageStream) and wrapped.__class__ is MessageStream
+        wrapped.until_done()
+    # The recorder is still a recorder, and works as one
+    for r in (recorder, wrapped):
+        assert type(r) is CallbackRecorder and isinstance(r, CallbackRecorder)
+        assert r.names == ANTHROPIC_ORDER
+
+    # The async ones
+    async def main() -> None:
+        client = anthropic_client(sse(anthropic_events()), asynchronous=True)
+        recorder = record_callbacks(client.messages.stream(model="m", max_tokens=8, messages=[]))
+        assert isinstance(recorder, AsyncMessageStreamManager)
+        async with recorder as stream:
+            assert isinstance(stream, AsyncMessageStream)
+            await stream.until_done()
+
+    asyncio.run(main())
+
+    # openai's chat completions stream and its manager
+    client = openai_client({"/chat/completions": chat_chunks()})
+    recorder = record_callbacks(client.chat.completions.stream(model="gpt-4o", messages=[{"role": "user", "content": "hi"}]))
+    assert isinstance(recorder, ChatCompletionStreamManager)
+    with recorder as stream:
+        assert isinstance(stream, ChatCompletionStream) and not isinstance(stream, ChatCompletionStreamManager)
+        assert stream.get_final_completion().choices[0].finish_reason == "tool_calls"
+    assert stream.names[-1] == "tool_calls.function.arguments.done"
+
+    # A handler is recorded in place: the handler keeps its class, the recorder stays a recorder
+    handler = Printer()
+    recorder = record_callbacks(handler)
+    assert isinstance(recorder.target, AssistantEventHandler) and type(recorder.target) is Printer
+    assert recorder.__class__ is CallbackRecorder and not isinstance(recorder, AssistantEventHandler)
+
+
 # --------------------------------------------------------------------------------------------- the extension
 
 
@@ -734,7 +777,7 @@ def test_ids_and_timestamps_become_stable_placeholders() -> None:
         "role": "user",
         "content": [{"type": "tool_result", "tool_use_id": "toolu_01A09q90qw90lq917835lq9", "content": "18C"}],
     }
-    data = normalize([message, follow_up, {"created": CREATED, "created_at": 1.5, "completed_at": None}])
+    data = normalize([message, follow_up, {"created": CREATED, "created_at": CREATED + 0.5, "completed_at": None}])
     msg, user, times = data
     assert msg["id"] == "<msg_1>"
     assert [b["id"] for b in msg["content"]] == ["<toolu_1>", "<toolu_2>"]  # two ids, two placeholders
@@ -753,6 +796,44 @@ def test_ids_and_timestamps_become_stable_placeholders() -> None:
         update={"id": "msg_01ZZZ", "content": [message.content[0].model_copy(update={"id": "toolu_9Q"}), message.content[1]]}
     )
     assert serialize([other, {**follow_up, "content": [{**follow_up["content"][0], "tool_use_id": "toolu_9Q"}]}]) == text
+
+
+def test_only_what_looks_like_a_time_or_an_id_is_replaced() -> None:
+    # Values of *_at / created / timestamp fields: times are replaced, other data is kept
+    times = {
+        "created": CREATED, "created_at": CREATED * 1000 + 5, "expires_at": "2025-01-02T03:04:05Z",
+        "timestamp": "2025-01-02", "completed_at": None,
+    }  # fmt: skip
+    assert set(normalize(times).values()) == {"<timestamp>", None}
+    data = {
+        "look_at": "the Eiffel tower", "created": 3, "timestamp": True, "stared_at": [1, 2],
+        "created_at": 1.5, "updated_at": "yesterday", "cut_at": 12_345_678_901_234_567,
+    }  # fmt: skip
+    assert normalize(data) == data
+
+    # Prefixed words: ids when their suffix looks generated, or when they are the value of an id field
+    tool_names = {"name": "call_weather2", "other": "run_tests", "more": "call_getWeather2", "last": "step_twenty_two"}
+    assert normalize(tool_names) == tool_names
+    generated = ["call_Xk3vQ9aLp2", "toolu_e2ed7685611d772c70ef9890", "fp_44709d6fcb", "msg_ABCDEFGHIJKLMNOPQRSTabcdefgh1234"]
+    assert normalize(generated) == ["<call_1>", "<toolu_1>", "<fp_1>", "<msg_1>"]
+    assert normalize("resp_zQkWmPtYbNcXvLrAsDfGhJ") == "<resp_1>"  # random letters, no digit
+    call = {"id": "call_T1me", "name": "get_time", "arguments": '{"after": "call_T1me", "tool": "call_weather2"}'}
+    assert normalize(call) == {"id": "<call_1>", "name": "get_time", "arguments": '{"after": "<call_1>", "tool": "call_weather2"}'}
+    # (the id field may come after the text that mentions it)
+    assert normalize({"text": "see call_T1me", "tool_call_id": "call_T1me"}) == {"text": "see <call_1>", "tool_call_id": "<call_1>"}
+    assert normalize({"system_fingerprint": "fp_fake0001", "file_ids": ["file-a1", "file-b2"]}) == {
+        "system_fingerprint": "<fp_1>", "file_ids": ["<file-1>", "<file-2>"],
+    }  # fmt: skip
+
+
+def test_placeholders_are_numbered_per_serialized_value() -> None:
+    # One extension serializes every snapshot of a test: each value still numbers from 1, so a
+    # snapshot's text does not depend on the snapshots taken before it.
+    extension = AgentSnapshotExtension()
+    first = extension.serialize({"id": "msg_01XFDUDYJgAACzvnptvVoYEL", "reply_to": "msg_01ZZZZZZZZZZZZZZZZZZZZZ9"})
+    second = extension.serialize({"id": "msg_01ZZZZZZZZZZZZZZZZZZZZZ9"})
+    assert "'id': '<msg_1>'" in first and "'reply_to': '<msg_2>'" in first
+    assert "'id': '<msg_1>'" in second
 
 
 def test_openai_objects_and_ids_in_strings() -> None:
@@ -793,7 +874,17 @@ def test_recorded_calls_serialize_one_per_line() -> None:
 
 
 def test_agent_snapshot_fixture(agent_snapshot: Any) -> None:
+    # The plugin's fixture: syrupy's snapshot with the harness extension (test_snapshot_round_trip
+    # writes and compares snapshot files with it)
     assert isinstance(agent_snapshot.extension, AgentSnapshotExtension)
+    message = anthropic.types.Message.model_validate(
+        {
+            "id": "msg_01XFDUDYJgAACzvnptvVoYEL", "type": "message", "role": "assistant", "model": "claude-test-model",
+            "content": [{"type": "text", "text": "Hi"}], "stop_reason": "end_turn", "stop_sequence": None,
+            "usage": {"input_tokens": 1, "output_tokens": 2},
+        }
+    )  # fmt: skip
+    assert "'id': '<msg_1>'" in agent_snapshot.extension.serialize(message)
 
 
 # --------------------------------------------------------------------------------------------- round trip
@@ -807,12 +898,6 @@ import httpx2
 import pytest
 
 from harness.callbacks import record_callbacks
-from harness.snapshot import agent_snapshot_fixture
-
-
-@pytest.fixture
-def agent_snapshot(snapshot):
-    return agent_snapshot_fixture(snapshot)
 
 
 def handle(request):

@@ -54,7 +54,18 @@ def get_stock_price(symbol: str) -> str:
     raise MarketClosed(f"no quote for {symbol}: the market is closed")
 
 
+@beta_async_tool(name="get_stock_price")
+async def get_stock_price_async(symbol: str) -> str:
+    """Get the latest price of a stock.
+
+    Args:
+        symbol: the ticker symbol
+    """
+    raise MarketClosed(f"no quote for {symbol}: the market is closed")
+
+
 TOOLS = [get_weather, get_stock_price]
+ASYNC_TOOLS = [get_weather_async, get_stock_price_async]
 
 
 def _as_is(stream: Any) -> Any:
@@ -138,3 +149,53 @@ def stream_reply(client: anthropic.Anthropic, question: str, *, watch: Callable[
         for _text in stream.text_stream:
             pass
         return stream.get_final_message()
+
+
+async def ask_async_until_done(
+    client: anthropic.AsyncAnthropic, question: str, *, stream: bool = False, thread: bool = True
+) -> BetaMessage:
+    """The async runner to the end (``await until_done()``): the model's last message."""
+    runner = client.beta.messages.tool_runner(
+        model=MODEL,
+        max_tokens=1024,
+        tools=ASYNC_TOOLS,
+        messages=[{"role": "user", "content": question}],
+        stream=stream,
+        thread=omit if thread else False,
+    )
+    return await runner.until_done()
+
+
+async def ask_async_turn_by_turn(
+    client: anthropic.AsyncAnthropic, question: str, *, max_iterations: int | None = None
+) -> list[BetaMessage]:
+    """The async runner, iterated: one assistant message per model turn."""
+    runner = client.beta.messages.tool_runner(
+        model=MODEL,
+        max_tokens=1024,
+        tools=ASYNC_TOOLS,
+        messages=[{"role": "user", "content": question}],
+        max_iterations=max_iterations or omit,
+    )
+    return [message async for message in runner]
+
+
+async def ask_async_streaming(
+    client: anthropic.AsyncAnthropic, question: str, *, watch: Callable[[Any], Any] = _as_is, out: list[str] | None = None
+) -> list[BetaMessage]:
+    """The async streaming runner, iterated: each turn is an async stream, its text shown as it arrives."""
+    runner = client.beta.messages.tool_runner(
+        model=MODEL,
+        max_tokens=1024,
+        tools=ASYNC_TOOLS,
+        messages=[{"role": "user", "content": question}],
+        stream=True,
+    )
+    messages = []
+    async for turn in runner:
+        stream = watch(turn)
+        async for event in stream:
+            if event.type == "text" and out is not None:
+                out.append(event.text)
+        messages.append(await stream.get_final_message())
+    return messages

@@ -127,3 +127,63 @@ def test_messages_stream(client, agent_snapshot):
     assert [b.type for b in final.content] == ["text", "tool_use"]
     assert recorder.calls == agent_snapshot(name="events")
     assert final == agent_snapshot(name="message")
+
+
+# The async runner, the same ways: to the end (``await runner.until_done()``), a tool that raises,
+# ``max_iterations=1``, and each turn's stream recorded as it goes.
+
+
+@pytest.fixture
+def async_client(model_url):
+    return anthropic.AsyncAnthropic(api_key=KEY, base_url=model_url)
+
+
+@pytest.mark.cassette
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_async_runner_to_the_end(cassette, async_client, agent_snapshot, stream):
+    final = asyncio.run(agent.ask_async_until_done(async_client, WEATHER, stream=stream))
+
+    assert final.content[-1].text == f"Result: sunny and 21°C in {CITY}"
+    assert kinds(cassette) == ["http", "tool", "http"]
+    assert final == agent_snapshot
+
+
+@pytest.mark.cassette
+def test_async_tool_that_raises(cassette, async_client, agent_snapshot):
+    final = asyncio.run(agent.ask_async_until_done(async_client, STOCK, thread=False))
+
+    # As with the sync runner: recorded, raised again on replay without running the async tool
+    assert cassette.interactions[1].error == {
+        "type": "examples.anthropic_runners.agent.MarketClosed",
+        "message": "no quote for ACME: the market is closed",
+    }
+    assert cassette.interactions[2].request.body.value["messages"][-1]["content"][0]["is_error"] is True
+    assert final.content[-1].text == "The tool failed: MarketClosed('no quote for ACME: the market is closed')"
+    assert final == agent_snapshot
+
+
+@pytest.mark.cassette
+def test_async_max_iterations(cassette, async_client):
+    messages = asyncio.run(agent.ask_async_turn_by_turn(async_client, WEATHER, max_iterations=1))
+
+    assert [m.stop_reason for m in messages] == ["tool_use"]
+    assert kinds(cassette) == ["http", "tool"]
+
+
+@pytest.mark.cassette
+def test_async_streaming_turns(cassette, async_client, agent_snapshot):
+    recorders = []
+
+    def watch(stream):
+        recorders.append(harness.record_callbacks(stream))
+        return recorders[-1]
+
+    shown: list[str] = []
+    messages = asyncio.run(agent.ask_async_streaming(async_client, WEATHER, watch=watch, out=shown))
+
+    assert "".join(shown) == f"Let me check.Result: sunny and 21°C in {CITY}"
+    assert kinds(cassette) == ["http", "tool", "http"]
+    # Each turn's events, the async tool running between the first turn's message_stop and the next
+    assert [r.names[-1] for r in recorders] == ["message_stop", "message_stop"]
+    assert [r.calls for r in recorders] == agent_snapshot(name="events")
+    assert messages == agent_snapshot(name="messages")

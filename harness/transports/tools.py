@@ -6,8 +6,12 @@ other. ``--real-tools`` (or ``real_tools=True``) runs the functions instead.
 
 Covered: anthropic's ``@beta_tool`` / ``@beta_async_tool`` objects (``BetaFunctionTool.call``),
 openai's ``ResponsesToolRunner`` / ``AsyncResponsesToolRunner`` registered functions (recorded by
-the function's name, its parsed arguments and its output), and any function wrapped with
+the function's name, its parsed arguments and its raw output), and any function wrapped with
 :func:`harness.recorded_tool`.
+
+The SDK classes are patched for the test's duration, whether the SDK was imported before the test
+started or is imported by the test itself (an import hook patches a module the moment it is
+loaded), and restored when the test ends.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import inspect
 import json
 import sys
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -184,7 +189,15 @@ def _replayed(item: ToolInteraction) -> Any:
 def recorded_tool(fn: F | None = None, *, name: str | None = None) -> Any:
     """Record and replay a plain tool function (sync or async) called by your own agent loop.
 
-    Outside a cassette test it is the function itself. Inputs are the call's arguments by name.
+    The recorded input is the call's arguments by name, defaults filled in: ``f("Paris")`` and
+    ``f("Paris", units="c")`` (``units`` defaulting to ``"c"``) are the same call.
+
+    In a cassette test the wrapper returns the result's JSON form (what the cassette holds: a
+    pydantic model dumped, a tuple as a list, a datetime or any other object as its ``str``) while
+    recording, on replay and with ``real_tools`` alike, so the code after the call sees the same
+    value in CI as when the cassette was made; a tool whose caller needs the real object shows it
+    at the first recording, not in a later replay. Outside a cassette test it is the function
+    itself and returns what the function returns.
     """
 
     def wrap(func: F) -> F:
@@ -193,19 +206,28 @@ def recorded_tool(fn: F | None = None, *, name: str | None = None) -> Any:
 
         def arguments(args: Any, kwargs: Any) -> dict[str, Any]:
             bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
             return dict(bound.arguments)
 
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                return await call_async(tool_name, arguments(args, kwargs), lambda: func(*args, **kwargs))
+                if _session() is None:
+                    return await func(*args, **kwargs)
+
+                async def run() -> Any:
+                    return to_json(await func(*args, **kwargs))
+
+                return await call_async(tool_name, arguments(args, kwargs), run)
 
             return async_wrapper  # type: ignore[return-value]
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return call_sync(tool_name, arguments(args, kwargs), lambda: func(*args, **kwargs))
+            if _session() is None:
+                return func(*args, **kwargs)
+            return call_sync(tool_name, arguments(args, kwargs), lambda: to_json(func(*args, **kwargs)))
 
         return wrapper  # type: ignore[return-value]
 
@@ -217,56 +239,97 @@ def _is_mcp_tool(tool: Any) -> bool:
     return getattr(tool, "_stainless_helper", None) == "mcp_tool"
 
 
-def _imported(name: str, sdk: str) -> Any:
-    """The SDK module ``name`` if the SDK is in use (imported), else ``None``."""
-    mod = sys.modules.get(name)
-    if mod is None and sdk in sys.modules:
-        try:
-            mod = importlib.import_module(name)
-        except ImportError:  # an SDK version without it
-            return None
-    return mod
+# The registered function a responses runner is executing in this context: (its executor, name,
+# parsed arguments, async?). ``_execute_function`` sets it; the module's ``invoke``, which only gets
+# the executor, reads it. A context variable, because the sync runner executes functions in a
+# thread pool (each in a copy of the context) and the async runner in concurrent tasks.
+_responses_call: ContextVar[tuple[Any, str, Any, bool] | None] = ContextVar("harness_responses_call", default=None)
 
 
 class ToolSeam:
-    """Patches the SDKs' tool objects that are already imported (an SDK not imported has no tools)."""
+    """Patches the SDKs' tool classes for one test, now or when the test imports the SDK."""
+
+    # Module -> the method of this class that patches it.
+    targets: ClassVar[dict[str, str]] = {
+        "anthropic.lib.tools._beta_functions": "_patch_anthropic",
+        "openai.lib.responses_tool_runner": "_patch_responses",
+    }
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self._undo: list[Callable[[], None]] = []
 
     def install(self) -> None:
-        mod = _imported("anthropic.lib.tools._beta_functions", "anthropic")
-        if mod is not None:
-            self._patch(mod.BetaFunctionTool, "call", is_async=False)
-            self._patch(mod.BetaAsyncFunctionTool, "call", is_async=True)
-        runner = _imported("openai.lib.responses_tool_runner", "openai")
-        if runner is not None:
-            self._patch_responses_runner(runner.ResponsesToolRunner, is_async=False)
-            self._patch_responses_runner(runner.AsyncResponsesToolRunner, is_async=True)
+        waiting: dict[str, Callable[[Any], None]] = {}
+        for module_name, method in self.targets.items():
+            patch = getattr(self, method)
+            module = sys.modules.get(module_name)
+            if module is not None:
+                patch(module)
+            else:
+                # Not imported yet: an SDK imported (or a runner module first used) by the test
+                # itself, after the session started, must not run its tools for real on replay.
+                waiting[module_name] = patch
+        if waiting:
+            hook = _ImportHook(waiting)
+            sys.meta_path.insert(0, hook)
+            self._undo.append(functools.partial(_remove_hook, hook))
 
-    def _patch_responses_runner(self, cls: type, *, is_async: bool) -> None:
-        # Every registered function the runner calls (in order, eagerly, or in its thread pool) goes
-        # through ``_execute_function(run, item)``, which returns the ``function_call_output`` item.
+    def _patch_anthropic(self, module: Any) -> None:
+        self._patch(module.BetaFunctionTool, "call", is_async=False)
+        self._patch(module.BetaAsyncFunctionTool, "call", is_async=True)
+
+    def _patch_responses(self, module: Any) -> None:
+        # The runner's ``_execute_function`` does its own bookkeeping around the call of the
+        # registered function (diagnostics, output validation, driver_failed on an error); only
+        # ``invoke(function.execute, arguments, cancelled=...)`` inside it is replaced, so all of
+        # that runs on replay exactly as while recording. What is recorded is the function's raw
+        # return value: the runner validates it again on replay.
+        real_invoke = module.__dict__["invoke"]
+
+        def invoke(handler: Any, *args: Any, cancelled: Any = None) -> Any:
+            call = _responses_call.get()
+            if call is None or call[0] is not handler:
+                return real_invoke(handler, *args, cancelled=cancelled)
+            _, name, arguments, is_async = call
+
+            def run() -> Any:
+                return real_invoke(handler, *args, cancelled=cancelled)
+
+            return call_async(name, arguments, run) if is_async else call_sync(name, arguments, run)
+
+        module.invoke = invoke
+        self._undo.append(functools.partial(_restore, module.__dict__, "invoke", invoke, real_invoke))
+        self._mark_responses_calls(module.ResponsesToolRunner, is_async=False)
+        self._mark_responses_calls(module.AsyncResponsesToolRunner, is_async=True)
+
+    def _mark_responses_calls(self, cls: type, *, is_async: bool) -> None:
         attr = "_execute_function"
         real = cls.__dict__[attr]
 
-        def output(item: Any, result: Any) -> dict[str, Any]:
-            return {"type": "function_call_output", "call_id": item.call_id, "output": result}
+        def current(runner: Any, run: Any, item: Any) -> tuple[Any, str, Any, bool] | None:
+            function = getattr(runner, "_functions", {}).get(item.name)
+            arguments = getattr(run, "arguments", {}).get(item.call_id)
+            return None if function is None else (function.execute, item.name, arguments, is_async)
 
         if is_async:
 
             async def aexecute(runner: Any, run: Any, item: Any) -> Any:
-                async def real_output() -> Any:
-                    return (await real(runner, run, item))["output"]
-
-                return output(item, await call_async(item.name, run.arguments[item.call_id], real_output))
+                token = _responses_call.set(current(runner, run, item))
+                try:
+                    return await real(runner, run, item)
+                finally:
+                    _responses_call.reset(token)
 
             setattr(cls, attr, aexecute)
         else:
 
             def execute(runner: Any, run: Any, item: Any) -> Any:
-                return output(item, call_sync(item.name, run.arguments[item.call_id], lambda: real(runner, run, item)["output"]))
+                token = _responses_call.set(current(runner, run, item))
+                try:
+                    return real(runner, run, item)
+                finally:
+                    _responses_call.reset(token)
 
             setattr(cls, attr, execute)
         self._undo.append(lambda: setattr(cls, attr, real))
@@ -294,3 +357,53 @@ class ToolSeam:
     def uninstall(self) -> None:
         while self._undo:
             self._undo.pop()()
+
+
+class _ImportHook:
+    """A meta path finder that patches each waiting module right after it is first executed."""
+
+    def __init__(self, waiting: dict[str, Callable[[Any], None]]) -> None:
+        self.waiting = waiting
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname not in self.waiting:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        loader = spec.loader
+        if loader is None or not hasattr(loader, "exec_module"):
+            return spec  # a loader harness cannot follow; leaves the module unpatched, as before
+        hook = self
+        real_exec = loader.exec_module
+        own = "exec_module" in getattr(loader, "__dict__", {})
+
+        def exec_module(module: Any) -> None:
+            # This spec's own loader object: put its method back (the module keeps it as __loader__).
+            if own:
+                loader.exec_module = real_exec  # type: ignore[method-assign]
+            else:
+                del loader.exec_module
+            real_exec(module)
+            patch = hook.waiting.pop(fullname, None)
+            if patch is not None:
+                patch(module)
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]  # this spec's own loader object
+        return spec
+
+
+def _remove_hook(hook: _ImportHook) -> None:
+    hook.waiting.clear()
+    if hook in sys.meta_path:
+        sys.meta_path.remove(hook)
+
+
+def _restore(namespace: dict[str, Any], key: str, wrapper: Any, real: Any) -> None:
+    if namespace.get(key) is wrapper:
+        namespace[key] = real

@@ -35,10 +35,19 @@ from mcp import Client, ClientSession, StdioServerParameters, stdio_client
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
-from tests.servers.mcp_tools import tiny_png
+from tests.servers.mcp_tools import build_server, tiny_png
 
 URL = os.environ["MCP_URL"]
 SSE_URL = os.environ.get("MCP_SSE_URL", "")
+REPLAYING = "MCP_REPLAYING" in os.environ
+
+
+def run(fn, *args):
+    # A deadlock in the recorder (or a replayed message the client never gets) fails the test, not CI.
+    async def bounded():
+        with anyio.fail_after(30):
+            await fn(*args)
+    anyio.run(bounded)
 
 
 def stdio_params():
@@ -48,11 +57,27 @@ def stdio_params():
 
 class Callbacks:
     def __init__(self, answer=True):
-        self.answer, self.elicited, self.logs, self.progress = answer, [], [], []
+        self.answer, self.elicited, self.logs, self.progress, self.sampled = answer, [], [], [], []
+        self.tools_changed = anyio.Event()
 
     async def elicit(self, context, params):
         self.elicited.append(params.message)
         return types.ElicitResult(action="accept", content={"confirm": self.answer})
+
+    async def sample(self, context, params):
+        self.sampled.append(params.messages[0].content.text)
+        return types.CreateMessageResult(role="assistant", content=types.TextContent(text="Short."), model="fake")
+
+    async def roots(self, context):
+        return types.ListRootsResult(roots=[types.Root(uri="file:///work/project", name="project")])
+
+    async def on_message(self, message):
+        if isinstance(message, types.ToolListChangedNotification):
+            self.tools_changed.set()
+
+    def kwargs(self):
+        return dict(elicitation_callback=self.elicit, logging_callback=self.log, sampling_callback=self.sample,
+                    list_roots_callback=self.roots, message_handler=self.on_message)
 
     async def log(self, params):
         self.logs.append((params.level, params.data))
@@ -91,18 +116,36 @@ async def exercise(session, cb, *, modern):
         assert len(cb.elicited) == 2
     (resource,) = (await session.read_resource("config://app")).contents
     assert resource.text == '{"feature": "on", "limit": 3}'
+    # Sampling, roots and a tool-list change: server requests mid-call (handshake era) or an
+    # InputRequiredResult round (2026 era); list_changed as a notification, or on a listen stream.
+    assert text(await session.call_tool("summarize", {"text": "A long text."})) == "Short."
+    assert cb.sampled == ["A long text."]
+    assert text(await session.call_tool("roots", {})) == "file:///work/project"
+    if modern:
+        async with session.listen(tools_list_changed=True) as subscription:
+            assert text(await session.call_tool("reload_tools", {})) == "reloaded"
+            assert type(await subscription.__anext__()).__name__ == "ToolsListChanged"
+    else:
+        assert text(await session.call_tool("reload_tools", {})) == "reloaded"
+        await cb.tools_changed.wait()
 
 
 async def legacy_session(transport, cb):
     async with transport as (read, write):
-        async with ClientSession(read, write, elicitation_callback=cb.elicit, logging_callback=cb.log) as session:
+        async with ClientSession(read, write, **cb.kwargs()) as session:
             init = await session.initialize()
             assert init.protocol_version == "2025-11-25" and init.server_info.name == "harness-test-tools"
             await exercise(session, cb, modern=False)
 
 
 async def modern_client(target, cb):
-    async with Client(target, elicitation_callback=cb.elicit, logging_callback=cb.log, log_level="debug") as client:
+    if REPLAYING and os.environ.get("LISTEN_OFFSET"):
+        # listen() ids come from a process-wide counter: a subscription elsewhere first (an in-process
+        # server, not recorded) moves the ids of this test's own, as running alone or under xdist would.
+        async with Client(build_server()) as other:
+            async with other.listen(tools_list_changed=True):
+                pass
+    async with Client(target, **cb.kwargs(), log_level="debug") as client:
         assert client.protocol_version == "2026-07-28"
         assert client.server_info.name == "harness-test-tools"
         await exercise(client, cb, modern=True)
@@ -110,27 +153,27 @@ async def modern_client(target, cb):
 
 @pytest.mark.cassette
 def test_stdio_client_session_initialize():
-    anyio.run(legacy_session, stdio_client(stdio_params()), Callbacks())
+    run(legacy_session, stdio_client(stdio_params()), Callbacks())
 
 
 @pytest.mark.cassette
 def test_stdio_client_discover():
-    anyio.run(modern_client, stdio_params(), Callbacks())
+    run(modern_client, stdio_params(), Callbacks())
 
 
 @pytest.mark.cassette
 def test_http_client_session_initialize():
-    anyio.run(legacy_session, streamable_http_client(URL), Callbacks())
+    run(legacy_session, streamable_http_client(URL), Callbacks())
 
 
 @pytest.mark.cassette
 def test_legacy_sse_client_session_initialize():
-    anyio.run(legacy_session, sse_client(SSE_URL), Callbacks())
+    run(legacy_session, sse_client(SSE_URL), Callbacks())
 
 
 @pytest.mark.cassette
 def test_http_client_discover():
-    anyio.run(modern_client, URL, Callbacks())
+    run(modern_client, URL, Callbacks())
 
 
 @pytest.mark.cassette
@@ -147,13 +190,43 @@ def test_http_concurrent_calls():
                 assert text(result) == f"counted to {n}"
             async def echo(word):
                 assert text(await client.call_tool("echo", {"text": word})) == word
+            calls = [(count, 1), (count, 2), (count, 3), (echo, "a"), (echo, "b")]
             async with anyio.create_task_group() as tg:
-                for n in (1, 2, 3):
-                    tg.start_soon(count, n)
-                for word in ("a", "b"):
-                    tg.start_soon(echo, word)
+                # Replay sends them in the reverse order: each is still answered with its own recording.
+                for fn, arg in reversed(calls) if REPLAYING else calls:
+                    tg.start_soon(fn, arg)
         assert seen == {1: [1], 2: [1, 2], 3: [1, 2, 3]}
-    anyio.run(main)
+    run(main)
+
+
+@pytest.mark.cassette
+def test_http_overlapping_logs():
+    # Two calls in flight, each logging with no progress token; then, in the 2026 era, the same again.
+    async def overlap(client, logs):
+        async def hold(name):
+            assert text(await client.call_tool("hold", {"name": name})) == f"{name}: done"
+        async def seen(line):
+            while line not in logs:
+                await anyio.sleep(0.01)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(hold, "A")
+            await seen("A: held")
+            tg.start_soon(hold, "B")
+            await seen("B: held")
+            # A logs again while B and this release are in flight, then B likewise.
+            assert text(await client.call_tool("release", {"name": "A"})) == "A: released"
+            await seen("A: released")
+            assert text(await client.call_tool("release", {"name": "B"})) == "B: released"
+        assert sorted(logs) == ["A: held", "A: released", "B: held", "B: released"]
+
+    async def main():
+        for mode in ("legacy", "auto"):
+            logs = []
+            async def log(params):
+                logs.append(params.data)
+            async with Client(URL, mode=mode, logging_callback=log, log_level="debug") as client:
+                await overlap(client, logs)
+    run(main)
 
 
 @pytest.mark.cassette
@@ -166,7 +239,7 @@ def test_changed_argument():
                 print("RESULT", text(result))
             except MCPError as exc:
                 print("SWALLOWED", exc.error.message.splitlines()[0])
-    anyio.run(main)
+    run(main)
 
 
 @pytest.mark.cassette
@@ -177,19 +250,28 @@ def test_elicitation_answer():
             async with ClientSession(read, write, elicitation_callback=cb.elicit) as session:
                 await session.initialize()
                 print("RESULT", text(await session.call_tool("confirm", {"action": "deploy"})))
-    anyio.run(main)
+    run(main)
 '''
 
 AGENT_INNER = r'''
 "PYTEST_DONT_REWRITE"
 import os
 import anthropic, anyio, openai, pytest
+import mcp_types as types
 from anthropic.lib.tools.mcp import async_mcp_tool, mcp_tool
 from mcp import Client, ClientSession
+from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
-MODEL_URL, MCP_URL = os.environ["MODEL_URL"], os.environ["MCP_URL"]
+MODEL_URL, MCP_URL, SSE_URL = os.environ["MODEL_URL"], os.environ["MCP_URL"], os.environ["MCP_SSE_URL"]
 KEY = "sk-ant-api03-" + "Zx9" * 30
+
+
+def run(fn):
+    async def bounded():
+        with anyio.fail_after(30):
+            await fn()
+    anyio.run(bounded)
 
 
 @pytest.mark.cassette
@@ -212,7 +294,31 @@ def test_agent_timeline():
             assert "sunny" in final.content[0].text
             summary = await gpt.chat.completions.create(model="gpt-5", messages=[{"role": "user", "content": final.content[0].text}])
             assert summary.choices[0].message.content.startswith("You said: Result:")
-    anyio.run(main)
+    run(main)
+
+
+@pytest.mark.cassette
+@pytest.mark.parametrize("transport", ["http", "sse"])
+def test_sampling_callback_calls_the_model(transport):
+    # The server samples the client's model mid-call; the client's callback asks a real SDK. The callback
+    # runs in the context of the HTTP task that delivered the request: the model call must still be recorded.
+    async def main():
+        async with openai.AsyncOpenAI(api_key="sk-proj-" + "Qw7" * 30, base_url=MODEL_URL + "/v1") as gpt:
+            await summarize(gpt)
+
+    async def summarize(gpt):
+        async def sample(context, params):
+            messages = [{"role": "system", "content": params.system_prompt}]
+            messages += [{"role": m.role, "content": m.content.text} for m in params.messages]
+            reply = await gpt.chat.completions.create(model="gpt-5", messages=messages)
+            return types.CreateMessageResult(role="assistant", content=types.TextContent(text=reply.choices[0].message.content), model=reply.model)
+        connect = streamable_http_client(MCP_URL) if transport == "http" else sse_client(SSE_URL)
+        async with connect as (read, write):
+            async with ClientSession(read, write, sampling_callback=sample) as session:
+                await session.initialize()
+                result = await session.call_tool("summarize", {"text": "Invoices can now be exported as PDF."})
+        assert result.content[0].text == "You said: Invoices can now be exported as PDF."
+    run(main)
 
 
 @pytest.mark.cassette
@@ -229,7 +335,7 @@ def test_async_mcp_tool_runner():
                 )
                 final = await runner.until_done()
         assert final.content[0].text == "Result: bonjour"
-    anyio.run(main)
+    run(main)
 
 
 @pytest.mark.cassette
@@ -247,7 +353,7 @@ def test_sync_mcp_tool_runner():
                 return runner.until_done()
             final = await anyio.to_thread.run_sync(run)
         assert final.content[0].text == "Result: 2"
-    anyio.run(main)
+    run(main)
 '''
 
 
@@ -310,6 +416,7 @@ def offline(closed_url: str, no_network: Any) -> Any:
             self.patch.setenv("MCP_SSE_URL", closed_url + "/sse")
             self.patch.setenv("MODEL_URL", closed_url)
             self.patch.setenv("MCP_CWD", "/nonexistent/harness-replay")
+            self.patch.setenv("MCP_REPLAYING", "1")
             self.spawns = Spawns(self.patch).__enter__()
             no_network.__enter__()
             return self
@@ -350,13 +457,13 @@ def calls(items: list[dict[str, Any]], tool: str) -> list[dict[str, Any]]:
 # --- the tests -------------------------------------------------------------------------------------------------------
 
 
-def test_record_then_replay_with_no_server_no_process_no_network(pytester, live, offline):
+def test_record_then_replay_with_no_server_no_process_no_network(pytester, live, offline, monkeypatch):
     import mcp.client.client
     import mcp.client.stdio
 
     # Given real MCP servers over stdio, streamable HTTP and legacy SSE, both handshakes, every kind of tool
     pytester.makepyfile(test_mcp=MCP_INNER)
-    selection = "not (changed_argument or elicitation_answer)"
+    selection = "not (changed_argument or elicitation_answer or overlapping_logs)"
     before = children()
     recorded = pytester.runpytest("--record-mode=once", "-k", selection)
     recorded.assert_outcomes(passed=6)
@@ -371,7 +478,9 @@ def test_record_then_replay_with_no_server_no_process_no_network(pytester, live,
     # The factories are the real ones again after each test.
     assert mcp.client.client.stdio_client is mcp.client.stdio.stdio_client
 
-    # When the tests run again in the default mode, with no server, no process and no network
+    # When the tests run again in the default mode, with no server, no process and no network, and the
+    # listen() ids of the client's process-wide counter moved on (as when a test runs alone, or under xdist)
+    monkeypatch.setenv("LISTEN_OFFSET", "1")
     with offline:
         replayed = pytester.runpytest("-k", selection, "-p", "no:randomly")
 
@@ -395,7 +504,10 @@ def test_record_then_replay_with_no_server_no_process_no_network(pytester, live,
         assert [i.get("request") or i.get("notify") for i in items[:2]] == ["initialize", "notifications/initialized"]
         # Each call is there once, in call order; no JSON-RPC ids, no _meta.
         tools = [i["params"]["name"] for i in items if i.get("request") == "tools/call"]
-        assert tools == ["echo", "add", "forecast", "image", "fail", "fail_protocol", "slow_count", "log", "confirm", "confirm_direct"]
+        assert tools == [
+            "echo", "add", "forecast", "image", "fail", "fail_protocol", "slow_count", "log", "confirm", "confirm_direct",
+            "summarize", "roots", "reload_tools",
+        ]
         text = files[name].read_text()
         assert '"id":' not in text and "_meta" not in text and "jsonrpc" not in text
 
@@ -413,6 +525,16 @@ def test_record_then_replay_with_no_server_no_process_no_network(pytester, live,
         assert elicit["request"] == "elicitation/create" and elicit["params"]["message"] == "Confirm action: deploy?"
         assert elicit["answer"] == {"result": {"action": "accept", "content": {"confirm": True}}}
         assert confirm["result"]["content"][0]["text"] == "deploy: confirmed"
+        # Sampling and roots: server requests mid-call, with the client's answers.
+        (summarize,) = calls(items, "summarize")
+        (sample,) = summarize["during"]
+        assert sample["request"] == "sampling/createMessage" and sample["params"]["messages"][0]["content"]["text"] == "A long text."
+        assert sample["answer"]["result"]["content"] == {"type": "text", "text": "Short."}
+        (roots,) = calls(items, "roots")
+        assert roots["during"] == [{"request": "roots/list", "answer": {"result": {"roots": [{"uri": "file:///work/project", "name": "project"}]}}}]
+        # list_changed is tied to no request: it comes during the call (stdio), or after it (the HTTP GET stream).
+        (reload,) = calls(items, "reload_tools")
+        assert [e["notify"] for e in reload.get("during", []) + reload.get("after", [])] == ["notifications/tools/list_changed"], name
     # The 2026 era: elicitation is an InputRequiredResult, then the same call again with the answer.
     modern = interactions(files["test_stdio_client_discover"])
     assert modern[0]["request"] == "server/discover"
@@ -421,6 +543,23 @@ def test_record_then_replay_with_no_server_no_process_no_network(pytester, live,
     assert again["params"]["inputResponses"] == {"__main__:ask_confirmation": {"action": "accept", "content": {"confirm": True}}}
     # requestState is sealed with a fresh key by every server run: the cassette holds a stable stand-in.
     assert first["result"]["requestState"] == again["params"]["requestState"] == "harness-request-state-1"
+    for name in ("test_stdio_client_discover", "test_http_client_discover"):
+        modern = interactions(files[name])
+        # Sampling and roots, the same way: an InputRequiredResult, then the call again with the answer.
+        for tool, method in [("summarize", "sampling/createMessage"), ("roots", "roots/list")]:
+            first, again = calls(modern, tool)
+            ((key, asked),) = first["result"]["inputRequests"].items()
+            assert asked["method"] == method and key in again["params"]["inputResponses"], name
+        # A listen stream: its ack and the event it delivered are its own, under a stable subscription id.
+        (listen,) = [i for i in modern if i.get("request") == "subscriptions/listen"]
+        assert listen["params"] == {"notifications": {"toolsListChanged": True}}
+        assert [(e["notify"], e["params"]["_meta"]) for e in listen["during"]] == [
+            ("notifications/subscriptions/acknowledged", {"io.modelcontextprotocol/subscriptionId": "harness-subscription-1"}),
+            ("notifications/tools/list_changed", {"io.modelcontextprotocol/subscriptionId": "harness-subscription-1"}),
+        ], name
+        assert "listen-" not in files[name].read_text()
+        (reload,) = calls(modern, "reload_tools")
+        assert "during" not in reload and "after" not in reload
 
     # Re-recording an unchanged exchange leaves the file as it was.
     pytester.runpytest("--record-mode=all", "-k", "http_client_discover").assert_outcomes(passed=1)
@@ -460,11 +599,35 @@ def test_a_changed_request_or_answer_fails_with_a_report(pytester, live, offline
     ])
 
 
+def test_overlapping_calls_keep_their_own_messages_over_http(pytester, live, offline):
+    # Given two calls in flight at once over streamable HTTP, each logging with no progress token, while
+    # further calls (the releases) are sent: both eras
+    pytester.makepyfile(test_mcp=MCP_INNER)
+    pytester.runpytest("--record-mode=once", "-k", "overlapping_logs").assert_outcomes(passed=1)
+    (path,) = cassettes(pytester).values()
+    snapshot = path.read_text()
+
+    # Then each log message is kept with the call whose HTTP exchange delivered it, not the latest call sent
+    items = interactions(path)
+    modern = [i.get("request") for i in items].index("server/discover")
+    assert items[0]["request"] == "initialize"
+    for era in (items[:modern], items[modern:]):
+        held = {i["params"]["arguments"]["name"]: [e["params"]["data"] for e in i["during"]] for i in calls(era, "hold")}
+        assert held == {"A": ["A: held", "A: released"], "B": ["B: held", "B: released"]}
+        assert [i.get("during") for i in calls(era, "release")] == [None, None]
+
+    # And it replays offline, the log messages coming with their own calls
+    with offline:
+        pytester.runpytest("-k", "overlapping_logs", "-p", "no:randomly").assert_outcomes(passed=1)
+    assert offline.attempts == []
+    assert path.read_text() == snapshot
+
+
 def test_mcp_and_model_calls_share_one_timeline(pytester, live, offline, model_server, monkeypatch):
     # Given an agent using a model over HTTP and MCP tools, by hand and through anthropic's tool runner
     pytester.makepyfile(test_agent=AGENT_INNER)
     monkeypatch.setenv("MODEL_URL", model_server.url)
-    pytester.runpytest("--record-mode=once").assert_outcomes(passed=3)
+    pytester.runpytest("--record-mode=once").assert_outcomes(passed=5)
     files = cassettes(pytester)
     snapshot = {name: path.read_text() for name, path in files.items()}
 
@@ -491,10 +654,18 @@ def test_mcp_and_model_calls_share_one_timeline(pytester, live, offline, model_s
         items = interactions(files[name])
         assert timeline(items) == ["mcp initialize", "mcp notifications/initialized", "mcp tools/list", "http messages", f"mcp tools/call {tool}", "http messages"], name
         assert calls(items, tool)[0]["params"]["arguments"] == answer
+    # A model call made by the client's sampling callback (run in the context of MCP's own HTTP task)
+    # is recorded, in its place: during the MCP call that asked for it.
+    for transport in ("http", "sse"):
+        items = interactions(files[f"test_sampling_callback_calls_the_model[{transport}]"])
+        # (the tools/list at the end is the client's own, to check the result against summarize's output schema)
+        assert timeline(items) == ["mcp initialize", "mcp notifications/initialized", "mcp tools/call summarize", "http chat/completions", "mcp tools/list"]
+        (sample,) = calls(items, "summarize")[0]["during"]
+        assert sample["answer"]["result"]["content"]["text"] == "You said: Invoices can now be exported as PDF."
 
     with offline:
         replayed = pytester.runpytest("-p", "no:randomly")
-    replayed.assert_outcomes(passed=3)
+    replayed.assert_outcomes(passed=5)
     assert offline.attempts == []
     assert {name: path.read_text() for name, path in cassettes(pytester).items()} == snapshot
 

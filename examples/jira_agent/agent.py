@@ -1,13 +1,27 @@
 """The seed's Jira agent, faithful and runnable: an OpenAI chat-completions tool loop over a Jira MCP
-server (streamable HTTP), then a streamed final summary.
+server (streamable HTTP), non-streamed, then the final summary streamed to the terminal under the seed's
+``--- RÉSUMÉ (streaming) ---`` header. Same system prompt, same two phases, same parameters
+(``tool_choice="auto"``, ``stream=False``, ``temperature=0.2``, ``max_tokens`` 800 then 900), same
+``httpx.AsyncClient`` (proxy, ``follow_redirects=False``, 120 s timeout) handed to ``AsyncOpenAI``.
 
 Configuration comes from the environment (no secret in the code):
-``JIRA_MCP_URL`` (default ``http://localhost:20000/mcp``), ``LLM_BASE_URL``, ``LLM_API_KEY``, ``LLM_MODEL``,
-``LLM_PROXY_URL`` (optional). ``python -m examples.jira_agent.agent "Résume le ticket PROJ-1"``.
+``JIRA_MCP_URL`` (default ``http://localhost:20000/mcp``), ``LLM_BASE_URL``, ``LLM_API_KEY``, ``LLM_MODEL``
+(default ``magistral-2509``), ``LLM_PROXY_URL`` (optional), ``LLM_INSECURE_TLS=1`` (optional).
+``python -m examples.jira_agent.agent "Résume le ticket Jira PROJ-1 avec get_issue."``.
 
-Two fixes to the seed, which the current SDKs need: the assistant turn that asks for tools keeps its
-``tool_calls`` (the API rejects ``tool`` messages without them), and MCP content blocks are pydantic
-models, dumped before ``json.dumps``.
+Deliberate differences from the seed:
+
+* Fixes the current SDKs need: the assistant turn that asks for tools keeps its ``tool_calls`` (the API
+  rejects ``tool`` messages that answer no call), and MCP content blocks are pydantic models, dumped before
+  ``json.dumps`` (the seed's ``json.dumps(result.content)`` raises ``TypeError``).
+* The seed's hard-coded key, URL, model and proxy come from the environment, and its request names a
+  ticket (the seed's ``"Résume le ticket Jira ."`` has lost its key).
+* TLS verification stays on unless ``LLM_INSECURE_TLS=1``: the seed's ``verify=False`` (for a proxy that
+  intercepts TLS) is not a default to copy.
+* ``streamable_http_client`` yields a ``(read, write)`` pair in mcp 2.x: the seed's fallbacks for older
+  transports (objects with ``read_stream`` or ``streams``) are gone.
+* ``run()`` takes the client, URL, request and model, and writes to ``out`` (the terminal by default), so
+  a test can drive it; ``main()`` builds them from the environment, as the seed's ``main()`` does.
 """
 
 from __future__ import annotations
@@ -26,6 +40,8 @@ from openai import AsyncOpenAI
 
 Message = dict[str, Any]
 
+MODEL = "magistral-2509"
+
 SYSTEM_PROMPT = """Tu es un assistant Jira.
 Tu dois utiliser les outils Jira pour lire le ticket demandé et faire un résumé structuré en FR.
 
@@ -40,6 +56,9 @@ OBJECTIF:
 ...
 
 CRITÈRES D’ACCEPTATION:
+- ...
+
+ÉTAPES / RÈGLES MÉTIER:
 - ...
 
 POINTS D’ATTENTION:
@@ -88,7 +107,7 @@ async def run_tool_call_loop(
     """Non-streamed model calls; run the tool calls on the MCP server until the model asks for none."""
     for _ in range(max_steps):
         response = await client.chat.completions.create(
-            model=model, messages=messages, tools=tools, tool_choice="auto", temperature=0.2, max_tokens=800
+            model=model, messages=messages, tools=tools, tool_choice="auto", stream=False, temperature=0.2, max_tokens=800
         )
         message = response.choices[0].message
         tool_calls = message.tool_calls or []
@@ -110,13 +129,20 @@ async def run_tool_call_loop(
 
 
 async def stream_final_answer(client: AsyncOpenAI, messages: list[Message], model: str, out: Any = sys.stdout) -> str:
+    """Stream the summary to ``out`` as it comes (the seed prints it), and return it."""
+    out.write("\n--- RÉSUMÉ (streaming) ---\n")
+    out.flush()
     stream = await client.chat.completions.create(model=model, messages=messages, stream=True, temperature=0.2, max_tokens=900)
     pieces = []
     async for chunk in stream:
-        if chunk.choices and chunk.choices[0].delta.content:
-            out.write(chunk.choices[0].delta.content)
-            pieces.append(chunk.choices[0].delta.content)
-    out.write("\n")
+        if not chunk.choices:
+            continue
+        piece = chunk.choices[0].delta.content
+        if piece:
+            out.write(piece)
+            out.flush()
+            pieces.append(piece)
+    out.write("\n\n")  # the seed's print("\n")
     return "".join(pieces).strip()
 
 
@@ -130,10 +156,12 @@ async def run(client: AsyncOpenAI, jira_url: str, request: str, model: str, out:
 
 
 async def main(request: str) -> None:
-    proxy = os.environ.get("LLM_PROXY_URL") or None
-    async with httpx.AsyncClient(proxy=proxy, timeout=120.0) as http_client:
+    proxy_url = os.environ.get("LLM_PROXY_URL", "")
+    proxy = httpx.Proxy(url=proxy_url) if proxy_url else None
+    verify = os.environ.get("LLM_INSECURE_TLS") != "1"
+    async with httpx.AsyncClient(proxy=proxy, verify=verify, follow_redirects=False, timeout=120.0) as http_client:
         client = AsyncOpenAI(api_key=os.environ["LLM_API_KEY"], base_url=os.environ["LLM_BASE_URL"], http_client=http_client)
-        await run(client, os.environ.get("JIRA_MCP_URL", "http://localhost:20000/mcp"), request, os.environ.get("LLM_MODEL", "gpt-5"))
+        await run(client, os.environ.get("JIRA_MCP_URL", "http://localhost:20000/mcp"), request, os.environ.get("LLM_MODEL", MODEL))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,15 @@ imported them), and puts them back afterwards.
 Recording enters the real transport and taps the pair: every message is handed on the moment it
 arrives (nothing is buffered, so a tool that elicits mid-call cannot deadlock) and noted in the
 session's timeline. MCP's own HTTP requests are made with the HTTP seam's ``passthrough`` flag
-set, so streamable HTTP is recorded once, as MCP.
+set, so streamable HTTP is recorded once, as MCP. The client's callbacks (sampling, elicitation,
+logging, message handler) run in the context of the HTTP task that delivered the message: the tap
+clears the flag there, so a model call made from a callback is recorded like any other.
+
+A server message is kept with the client request it belongs to: by progress token, by subscription
+id (a ``subscriptions/listen`` stream), else, over streamable HTTP, the request whose POST carried it
+(the legacy GET stream carries messages of no request). Over stdio and legacy SSE the transport does
+not say: a message goes to the latest request still in flight, so overlapping calls there need
+progress tokens to be told apart.
 
 Replay enters nothing (no subprocess, no HTTP): a stand-in pair answers each client request from
 the cassette. Requests are matched by server, method and params, without ``_meta`` and JSON-RPC
@@ -33,9 +41,13 @@ no request in flight. A request that got no response has neither ``result`` nor 
 
 Details: the 2026-era ``requestState`` (sealed with a fresh key by every server run) is stored as a
 stable stand-in, which the client echoes back on replay, so re-recording an unchanged exchange leaves
-the file unchanged. Listings (``tools/list``...) that the client sends a timing-dependent number of
-times may replay more or fewer times than recorded. anthropic's ``mcp_tool``/``async_mcp_tool`` tools
-are recorded here, as MCP, and not also by the local-tool seam.
+the file unchanged. So is a listen stream's subscription id (``listen-N``, from a process-wide counter
+that depends on which tests ran before): replay puts the live id back in the frames it sends. A listen
+stream replays its recorded frames (ack, then events) as soon as it opens, not when the call that caused
+an event runs: the events are queued on the subscription until the client reads them. Listings
+(``tools/list``...) that the client sends a timing-dependent number of times may replay more or fewer
+times than recorded. anthropic's ``mcp_tool``/``async_mcp_tool`` tools are recorded here, as MCP, and
+not also by the local-tool seam.
 
 Not seen: a ``Client``/transport created before the test started (it holds the real factory), and
 ``Client(<in-process server>)`` outside ``mode="legacy"`` (no streams at all; it is a test double).
@@ -43,6 +55,7 @@ Not seen: a ``Client``/transport created before the test started (it holds the r
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import importlib
 import importlib.util
@@ -114,6 +127,12 @@ class McpInteraction:
         return self
 
 
+def _is_mcp(item: Any) -> bool:
+    # By kind, not class: a cassette read by an earlier import of this module (pytester drops and
+    # re-imports modules between sessions) holds instances of that import's class.
+    return getattr(item, "kind", None) == "mcp"
+
+
 def _rel(path: Any) -> str:
     try:
         return str(os.path.relpath(path))
@@ -126,7 +145,9 @@ def _short(text: str, limit: int = 100) -> str:
 
 
 def _read(d: dict[str, Any], where: str) -> McpInteraction:
-    from harness.cassette.format import _Bad
+    # The format module this reader is registered with (pytester can import a second copy of it later:
+    # its loader would not catch this copy's error class).
+    _Bad = cassette_format._Bad
 
     server = d.get("server")
     if not isinstance(server, str):
@@ -148,7 +169,12 @@ def _read(d: dict[str, Any], where: str) -> McpInteraction:
             if not (isinstance(entry, dict) and (isinstance(entry.get("notify"), str) or isinstance(entry.get("request"), str))):
                 raise _Bad(f"{where}.{name}[{n}]", "expected {\"notify\": method, ...} or {\"request\": method, ...}")
         lists[name] = entries
-    return McpInteraction(server, method, d.get("params"), notification, d.get("result"), d.get("error"), lists["during"], lists["after"])
+    # pytester drops the modules an inner session imported, and a format module that outlived that keeps
+    # this reader: build the class of the module imported under this name now (importing it again if
+    # it was dropped), the one the seam and the miss reports will compare against.
+    current = getattr(importlib.import_module(__name__), "McpInteraction", McpInteraction)
+    item: McpInteraction = current(server, method, d.get("params"), notification, d.get("result"), d.get("error"), lists["during"], lists["after"])
+    return item
 
 
 def _write(i: McpInteraction) -> dict[str, Any]:
@@ -245,8 +271,33 @@ def _url_label(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     return stable_url(str(url))
 
 
-#: Per session: each real ``requestState`` seen while recording -> its stable stand-in.
-_request_states: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+#: Per session and kind (``request-state``, ``subscription``): each live value seen while recording -> its
+#: stable stand-in (``harness-<kind>-<n>``, numbered in the order they were first seen).
+_stand_ins: weakref.WeakKeyDictionary[Any, dict[str, dict[Any, str]]] = weakref.WeakKeyDictionary()
+
+
+def _stand_in(session: Session, kind: str, live: Any) -> str:
+    table = _stand_ins.setdefault(session, {}).setdefault(kind, {})
+    return table.setdefault(live, f"harness-{kind}-{len(table) + 1}")
+
+
+#: Where the 2026 era's ``subscriptions/listen`` stamps the subscription id (the listen request's JSON-RPC id)
+#: on its ack, its events and its closing result (``mcp.shared.subscriptions.SUBSCRIPTION_ID_META_KEY``).
+SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId"
+
+
+def _subscription_id(value: Any) -> Any:
+    meta = value.get("_meta") if isinstance(value, dict) else None
+    return meta.get(SUBSCRIPTION_ID) if isinstance(meta, dict) else None
+
+
+def _swap_subscription_id(value: Any, ids: dict[Any, Any]) -> Any:
+    """``value`` with the subscription id in its ``_meta`` replaced through ``ids`` (unchanged if not there)."""
+    sid = _subscription_id(value)
+    if sid is None or sid not in ids:
+        return value
+    return {**value, "_meta": {**value["_meta"], SUBSCRIPTION_ID: ids[sid]}}
+
 
 # module, function name, label maker
 _FACTORIES: tuple[tuple[str, str, Callable[[tuple[Any, ...], dict[str, Any]], str]], ...] = (
@@ -259,14 +310,47 @@ _FACTORIES: tuple[tuple[str, str, Callable[[tuple[Any, ...], dict[str, Any]], st
 # -- recording ----------------------------------------------------------------------------------
 
 
+#: While recording, around each write to a tapped transport: ``(recorder, JSON-RPC id)`` of the client
+#: request being sent, or ``(recorder, None)`` for a notification or an answer. The HTTP transports run each
+#: POST (and the legacy GET stream, started by the POST of ``notifications/initialized``) in a copy of the
+#: writer's context, and stamp every message they read with their own context: so the tap on the read stream
+#: knows which request's HTTP exchange delivered a message. stdio and legacy SSE read everything in one task
+#: started at connect time, where it is unset (``None``): delivery is unknown there.
+_delivering: contextvars.ContextVar[tuple[Any, Any] | None] = contextvars.ContextVar("harness_mcp_delivering", default=None)
+
+
+def _for_callbacks(context: contextvars.Context | None) -> contextvars.Context | None:
+    """The context the client runs a message's handlers in, without the recorder's own flags.
+
+    The SDK runs callbacks (sampling, elicitation, logging, message handler) in the context of the task
+    that delivered the message: over HTTP, the POST or GET task of MCP's own transport, where the HTTP
+    seam's ``passthrough`` is set. Left there, a model call made from a callback would go unrecorded."""
+    if context is None:
+        return None
+    from harness.transports.http import passthrough
+
+    if not context.get(passthrough, False) and context.get(_delivering) is None:
+        return context
+    cleared = context.copy()
+    cleared.run(_clear_flags, passthrough)
+    return cleared
+
+
+def _clear_flags(passthrough: contextvars.ContextVar[bool]) -> None:
+    passthrough.set(False)
+    _delivering.set(None)
+
+
 class _Recorder:
     """Notes one connection's traffic into the session's timeline, as it passes."""
 
     def __init__(self, session: Session, server: str) -> None:
         self.session, self.server = session, server
         self.inflight: dict[Any, McpInteraction] = {}  # client request id -> its interaction (in send order)
+        self.sent: dict[Any, McpInteraction] = {}  # every client request id -> its interaction
         self.tokens: dict[Any, McpInteraction] = {}  # progress token -> interaction
         self.asked: dict[Any, dict[str, Any]] = {}  # server request id -> its entry (awaiting the client's answer)
+        self.subscriptions: dict[Any, str] = {}  # live subscriptions/listen id -> its stand-in
         self.last: McpInteraction | None = None
 
     def _add(self, item: McpInteraction) -> None:
@@ -279,35 +363,41 @@ class _Recorder:
         self.last = item
 
     def _stable(self, value: Any) -> Any:
-        """``requestState`` (2026 era) is sealed with a fresh key on every run: store a stable stand-in.
+        """Values that differ on every run, as stable stand-ins, so re-recording leaves the file unchanged.
 
-        On replay the client echoes the stand-in from the recorded result, so it matches the request."""
+        ``requestState`` (2026 era) is sealed with a fresh key by every server run; on replay the client
+        echoes the stand-in from the recorded result, so it matches the request. A subscription id is the
+        ``listen-N`` id of a process-wide counter; on replay the live id is put back."""
         state = value.get("requestState") if isinstance(value, dict) else None
-        if not isinstance(state, str):
-            return value
-        states = _request_states.setdefault(self.session, {})
-        stand_in = states.setdefault(state, f"harness-request-state-{len(states) + 1}")
-        return {**value, "requestState": stand_in}
+        if isinstance(state, str):
+            value = {**value, "requestState": _stand_in(self.session, "request-state", state)}
+        return _swap_subscription_id(value, self.subscriptions)
 
     def outgoing(self, message: Any) -> None:
         d = _dump(message.message)
         if "method" in d and "id" in d:
+            if d["method"] == "subscriptions/listen":
+                self.subscriptions[d["id"]] = _stand_in(self.session, "subscription", d["id"])
             item = McpInteraction(self.server, d["method"], self._stable(_stored_params(self.session, d.get("params"))))
             self._add(item)
-            self.inflight[d["id"]] = item
+            self.inflight[d["id"]] = self.sent[d["id"]] = item
             token = _progress_token(d.get("params"))
             if token is not None:
                 self.tokens[token] = item
         elif "method" in d:
             if d["method"] == "notifications/cancelled":
-                return  # timing-dependent courtesy message: not part of the exchange
+                # A timing-dependent courtesy message, not part of the exchange; the request it cancels
+                # (a closed listen stream, say) gets no answer, so it no longer takes server messages.
+                params = d.get("params")
+                self.inflight.pop(params.get("requestId") if isinstance(params, dict) else None, None)
+                return
             self._add(McpInteraction(self.server, d["method"], _stored_params(self.session, d.get("params")), notification=True))
         else:  # the client's answer to a server request
             entry = self.asked.pop(d.get("id"), None)
             if entry is not None:
                 entry["answer"] = _answer_of(d)
 
-    def incoming(self, message: Any) -> None:
+    def incoming(self, message: Any, delivered_by: tuple[Any, Any] | None = None) -> None:
         if isinstance(message, Exception):
             return
         d = _dump(message.message)
@@ -324,20 +414,34 @@ class _Recorder:
             self.last = item
             return
         entry = _entry(d, "request" if "id" in d else "notify")
+        if "params" in entry:
+            entry["params"] = self._stable(entry["params"])
         if "id" in d:
             entry["answer"] = None
             self.asked[d["id"]] = entry
-        target = self._target(d)
+        target = self._target(d, delivered_by if delivered_by is not None and delivered_by[0] is self else None)
         if target is not None:
             target.append(entry)
 
-    def _target(self, d: dict[str, Any]) -> list[dict[str, Any]] | None:
-        if d["method"] == "notifications/progress" and isinstance(d.get("params"), dict):
-            item = self.tokens.get(d["params"].get("progressToken"))
+    def _target(self, d: dict[str, Any], delivered_by: tuple[Any, Any] | None) -> list[dict[str, Any]] | None:
+        params = d.get("params")
+        if d["method"] == "notifications/progress" and isinstance(params, dict):
+            item = self.tokens.get(params.get("progressToken"))
             if item is not None:
                 return item.during
+        # The 2026 era stamps a listen stream's frames with the listen request's id.
+        sid = _subscription_id(params)
+        owner = self.sent.get(sid) if sid in self.subscriptions else None
+        if owner is None and delivered_by is not None:
+            # Over HTTP: the request whose exchange carried the message (None: the legacy GET stream).
+            owner = self.sent.get(delivered_by[1])
+            if owner is None:
+                return self.last.after if self.last is not None else None
+        if owner is not None:
+            return owner.during if any(i is owner for i in self.inflight.values()) else owner.after
         if self.inflight:
-            # Without a token, a server message belongs to a request in flight: the latest one.
+            # Delivery unknown (stdio, legacy SSE): a server message belongs to a request in flight, the
+            # latest one. Overlapping calls over these transports need a progress token to be told apart.
             return next(reversed(self.inflight.values())).during
         return self.last.after if self.last is not None else None
 
@@ -347,14 +451,18 @@ class _TapRead:
 
     def __init__(self, inner: Any, recorder: _Recorder) -> None:
         self.inner, self.recorder = inner, recorder
+        self._context: contextvars.Context | None = None
 
     @property
-    def last_context(self) -> Any:
-        return getattr(self.inner, "last_context", None)
+    def last_context(self) -> contextvars.Context | None:
+        # The dispatcher reads this after each message and runs the message's handlers in it.
+        return self._context
 
     async def receive(self) -> Any:
         item = await self.inner.receive()
-        self.recorder.incoming(item)
+        context = getattr(self.inner, "last_context", None)
+        self.recorder.incoming(item, context.get(_delivering) if context is not None else None)
+        self._context = _for_callbacks(context)
         return item
 
     def __aiter__(self) -> _TapRead:
@@ -391,11 +499,15 @@ class _TapWrite:
         from harness.transports.http import passthrough
 
         self.recorder.outgoing(item)
+        message = item.message
+        request_id = getattr(message, "id", None) if getattr(message, "method", None) is not None else None
         # Set in the caller's context: the HTTP transports copy it into the task doing the POST.
         token = passthrough.set(True)
+        delivering = _delivering.set((self.recorder, request_id))
         try:
             await self.inner.send(item)
         finally:
+            _delivering.reset(delivering)
             passthrough.reset(token)
 
     async def aclose(self) -> None:
@@ -426,6 +538,7 @@ class _Player:
         self.tg: Any = None
         self.scopes: dict[Any, Any] = {}  # client request id -> cancel scope of its answer
         self.waiting: dict[Any, list[Any]] = {}  # server request id -> [event, the client's answer]
+        self.subscriptions: dict[Any, Any] = {}  # recorded subscription id (a stand-in) -> the live listen id
         self.next_id = 0
 
     async def send(self, obj: dict[str, Any]) -> None:
@@ -493,6 +606,11 @@ class _Player:
             await self.send({"jsonrpc": "2.0", "id": rid, "error": planned})
             return
         token = _progress_token(d.get("params"))
+        if d["method"] == "subscriptions/listen":
+            # The recorded frames carry the recorded subscription id; the client only hears its own.
+            recorded = next((sid for sid in map(_subscription_id, [*(e.get("params") for e in planned.during), planned.result]) if sid is not None), None)
+            if recorded is not None:
+                self.subscriptions[recorded] = rid
         with anyio.CancelScope() as scope:  # a client notifications/cancelled stops it
             self.scopes[rid] = scope
             try:
@@ -504,7 +622,7 @@ class _Player:
                 if planned.error is not None:
                     await self.send({"jsonrpc": "2.0", "id": rid, "error": planned.error})
                 elif planned.result is not None:
-                    await self.send({"jsonrpc": "2.0", "id": rid, "result": planned.result})
+                    await self.send({"jsonrpc": "2.0", "id": rid, "result": _swap_subscription_id(planned.result, self.subscriptions)})
             finally:
                 self.scopes.pop(rid, None)
         if scope.cancelled_caught:
@@ -531,7 +649,7 @@ class _Player:
         """Send one recorded server message; for a server request, wait for and check the answer."""
         import anyio
 
-        params = entry.get("params")
+        params = _swap_subscription_id(entry.get("params"), self.subscriptions)
         if "notify" in entry:
             if entry["notify"] == "notifications/progress" and token is not None and isinstance(params, dict):
                 params = {**params, "progressToken": token}
@@ -584,7 +702,7 @@ _repeats: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], McpInteraction]] 
 
 def _unplayed(session: Session, key: tuple[Any, ...]) -> bool:
     played = set(session.cassette.played)
-    return any(isinstance(i, McpInteraction) and n not in played and i.key() == key for n, i in enumerate(session.cassette.interactions))
+    return any(_is_mcp(i) and n not in played and i.key() == key for n, i in enumerate(session.cassette.interactions))
 
 
 def _settle_repeats(session: Session) -> None:
@@ -594,7 +712,7 @@ def _settle_repeats(session: Session) -> None:
         return
     played = set(session.cassette.played)
     for n, i in enumerate(session.cassette.interactions):
-        if isinstance(i, McpInteraction) and n not in played and i.key() in repeats:
+        if _is_mcp(i) and n not in played and i.key() in repeats:
             session.cassette.played.append(n)
 
 
@@ -618,7 +736,7 @@ class _Transport:
             return False
         # new_episodes: replay a server the cassette already had, record a new one.
         fresh = set(s.cassette.recorded)
-        return any(isinstance(i, McpInteraction) and i.server == self.server for n, i in enumerate(s.cassette.interactions) if n not in fresh)
+        return any(_is_mcp(i) and i.server == self.server for n, i in enumerate(s.cassette.interactions) if n not in fresh)
 
     async def __aenter__(self) -> tuple[Any, Any]:
         if self._replays():
@@ -744,7 +862,7 @@ class McpSeam:
         while self._undo:
             self._undo.pop()()
         _settle_repeats(self.session)
-        _request_states.pop(self.session, None)
+        _stand_ins.pop(self.session, None)
 
 
 _installed: list[bool] = []

@@ -12,6 +12,12 @@ Tools:
 ``confirm(action)``     elicits a boolean from the client mid-call and returns the answer (both eras)
 ``confirm_direct(a)``   the same through a bare ``ctx.elicit()`` (handshake-era connections only)
 ``log(msg)``            ``notifications/message`` logging notifications, then ``"logged"``
+``summarize(text)``     samples the client's model (``sampling/createMessage``) and returns what it wrote (both eras)
+``roots()``             lists the client's roots (``roots/list``) and returns their URIs (both eras)
+``hold(name)``          logs ``"<name>: held"``, waits until ``release(name)`` is called, logs ``"<name>: released"``
+``release(name)``       lets ``hold(name)`` finish (so a test can make calls overlap, in a known order)
+``reload_tools()``      announces that the tool list changed: a ``notifications/tools/list_changed``
+                        (handshake era) or an event on ``subscriptions/listen`` streams (2026 era)
 
 plus the resource ``config://app`` and the prompt ``review(code)``.
 
@@ -32,10 +38,13 @@ import warnings
 import zlib
 from typing import Annotated, Any
 
+import anyio
 from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult, Image, MCPServer, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import ListRoots, Sample
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
-from mcp_types import INVALID_PARAMS
+from mcp_types import INVALID_PARAMS, CreateMessageResult, ListRootsResult, LoggingLevel, SamplingMessage, TextContent
+from mcp_types.version import is_version_at_least
 from pydantic import BaseModel, Field
 
 from tests.servers.base import ServerThread
@@ -61,6 +70,34 @@ class Confirmation(BaseModel):
 def ask_confirmation(action: str) -> Elicit[Confirmation]:
     """Resolver for ``confirm``: the question to elicit (module level so its annotation resolves)."""
     return Elicit(f"Confirm action: {action}?", Confirmation)
+
+
+SUMMARY_SYSTEM_PROMPT = "Summarize the text in one short sentence."
+
+
+def ask_summary(text: str) -> Sample:
+    """Resolver for ``summarize``: the sampling request (module level so its annotation resolves)."""
+    return Sample(
+        [SamplingMessage(role="user", content=TextContent(text=text))], max_tokens=64, system_prompt=SUMMARY_SYSTEM_PROMPT
+    )
+
+
+def ask_roots() -> ListRoots:
+    """Resolver for ``roots``: the client's roots."""
+    return ListRoots()
+
+
+async def _log(ctx: Context, level: LoggingLevel, text: str) -> None:
+    """What ``ctx.info(text, logger_name="harness")`` sends, without its ``MCPDeprecationWarning`` (the project
+    runs with warnings as errors). The filter must not span an await: ``catch_warnings`` is process-wide, and
+    concurrent calls would restore each other's filters. The session's method warns when called, not when
+    awaited (``ctx.info`` warns inside its coroutine)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MCPDeprecationWarning)
+        sending = ctx.request_context.session.send_log_message(
+            level=level, data=text, logger="harness", related_request_id=ctx.request_id
+        )
+    await sending
 
 
 def tiny_png(rgb: tuple[int, int, int] = (255, 0, 0)) -> bytes:
@@ -159,11 +196,54 @@ def build_server() -> MCPServer:
     @mcp.tool()
     async def log(msg: str, ctx: Context) -> str:
         """Send logging notifications (info then warning) carrying msg."""
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", MCPDeprecationWarning)
-            await ctx.info(f"info: {msg}", logger_name="harness")
-            await ctx.warning(f"warning: {msg}", logger_name="harness")
+        await _log(ctx, "info", f"info: {msg}")
+        await _log(ctx, "warning", f"warning: {msg}")
         return "logged"
+
+    @mcp.tool()
+    async def summarize(text: str, sampled: Annotated[CreateMessageResult, Resolve(ask_summary)]) -> str:
+        """Ask the client's model to summarize the text (sampling) and return its answer.
+
+        Like ``confirm``: a ``sampling/createMessage`` request mid-call on a handshake-era connection, an
+        ``InputRequiredResult`` round on 2026-07-28."""
+        content = sampled.content
+        return content.text if isinstance(content, TextContent) else f"({content.type})"
+
+    @mcp.tool()
+    async def roots(listed: Annotated[ListRootsResult, Resolve(ask_roots)]) -> str:
+        """The client's root URIs, one per line (``roots/list``, in either era)."""
+        return "\n".join(str(root.uri) for root in listed.roots)
+
+    held: dict[str, anyio.Event] = {}  # hold(name) waits on held[name]; release(name) sets it
+
+    @mcp.tool()
+    async def hold(name: str, ctx: Context) -> str:
+        """Log, wait for ``release(name)``, log again: its messages come while other calls are in flight."""
+        await _log(ctx, "info", f"{name}: held")
+        await held.setdefault(name, anyio.Event()).wait()
+        del held[name]
+        await _log(ctx, "info", f"{name}: released")
+        return f"{name}: done"
+
+    @mcp.tool()
+    async def release(name: str) -> str:
+        """Let ``hold(name)`` go on (whether it is already waiting or not)."""
+        held.setdefault(name, anyio.Event()).set()
+        return f"{name}: released"
+
+    @mcp.tool()
+    async def reload_tools(ctx: Context) -> str:
+        """Tell the client the tool list changed (the list itself stays the same: runs stay deterministic).
+
+        A handshake-era client gets a ``notifications/tools/list_changed`` (not tied to this call: on
+        streamable HTTP it travels on the standalone GET stream); a 2026-07-28 client has no such channel
+        and gets it as an event on its open ``subscriptions/listen`` streams."""
+        version = ctx.protocol_version
+        if version is not None and is_version_at_least(version, "2026-07-28"):
+            await ctx.notify_tools_changed()
+        else:
+            await ctx.request_context.session.send_tool_list_changed()
+        return "reloaded"
 
     @mcp.resource("config://app", name="app-config", description="Static app configuration", mime_type="application/json")
     def app_config() -> str:

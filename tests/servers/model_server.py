@@ -1,6 +1,6 @@
 """The fake model server: the Anthropic and OpenAI routes on one loopback port, with a request log.
 
-``create_app()`` is the Starlette app; ``app.state.requests`` logs every request as ``{"method", "path", "headers",
+``create_app()`` is the Starlette app (``replies=`` scripts what the model says: see ``openai_api``); ``app.state.requests`` logs every request as ``{"method", "path", "headers",
 "json"}`` (``json`` is the parsed body, the text if it is not JSON, ``None`` if empty). ``ModelServer`` runs it in a
 thread (a context manager with ``.url`` and ``.requests``). ``python -m tests.servers.model_server`` runs it in the
 foreground and prints its URL.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -54,7 +55,7 @@ class RequestLog:
         await self.app(scope, replay, send)
 
 
-def create_app() -> Starlette:
+def create_app(replies: Callable[[dict[str, Any]], str | None] | None = None) -> Starlette:
     routes: list[BaseRoute] = list(anthropic_api.routes)
     try:
         from tests.servers import openai_api
@@ -65,14 +66,17 @@ def create_app() -> Starlette:
     requests: list[dict[str, Any]] = []
     app = Starlette(routes=routes, middleware=[Middleware(RequestLog, requests=requests)])
     app.state.requests = requests
+    app.state.replies = replies
     return app
 
 
 class ModelServer:
-    """The model server on a free loopback port: ``with ModelServer() as server: ... server.url ...``."""
+    """The model server on a free loopback port: ``with ModelServer() as server: ... server.url ...``.
 
-    def __init__(self) -> None:
-        self.app = create_app()
+    ``replies``: an optional script for the model's text (``openai_api``'s docstring); without it, the default brain."""
+
+    def __init__(self, replies: Callable[[dict[str, Any]], str | None] | None = None) -> None:
+        self.app = create_app(replies)
         self._thread = ServerThread(self.app)
 
     @property

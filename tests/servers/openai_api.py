@@ -21,6 +21,11 @@ The brain (same request -> byte-identical response):
   text ``"Result: " + <the trailing outputs joined by "; ">``.
 * otherwise -> ``"You said: " + <last user text>``.
 
+A recording can script what the model says instead (opt-in; nothing changes without it): ``create_app(replies=fn)``
+or ``ModelServer(replies=fn)`` puts ``fn`` on ``app.state.replies``. For each Chat Completions or Responses request,
+``fn(body)`` (the parsed JSON body) returns the assistant's text, or ``None`` to let the brain above answer (so
+the brain still makes the tool calls, and a script need only cover the turns it cares about).
+
 Text streams in word deltas (split on spaces, spaces kept); tool-call arguments stream in 5-character fragments, cut
 mid-token. Ids are ``deterministic_id`` of the request (and, for Assistants, of the thread's state); every timestamp is
 ``CREATED``; usage counts are derived from the lengths. Assistants state lives in memory, module-wide; an unknown
@@ -48,6 +53,8 @@ ARG_FRAGMENT = 5
 
 Json = dict[str, Any]
 Events = list[tuple[str | None, Any]]
+Replies = Callable[[Json], str | None]
+"""A script for the model's text: the request body -> the assistant's text, or ``None`` for the default brain."""
 
 # --------------------------------------------------------------------------------------------------- the brain
 
@@ -202,6 +209,13 @@ def numbered(events: list[tuple[str, Json]]) -> Events:
 # --------------------------------------------------------------------------------------------------- chat completions
 
 
+def scripted(call: Call) -> Reply | None:
+    """The reply the app's ``replies`` script gives this request, if the app has one and it answers."""
+    script: Replies | None = getattr(call.request.app.state, "replies", None)
+    text = script(call.body) if script is not None else None
+    return Reply(text=text) if text is not None else None
+
+
 def chat_reply(body: Json) -> Reply:
     messages = body.get("messages") or []
     tools = [t["function"] for t in body.get("tools") or [] if t.get("type") == "function"]
@@ -217,7 +231,7 @@ def chat_reply(body: Json) -> Reply:
 
 async def chat_completions(call: Call) -> Response:
     body = call.body
-    reply = chat_reply(body)
+    reply = scripted(call) or chat_reply(body)
     cid = deterministic_id("chatcmpl-", body)
     call_id = deterministic_id("call_", cid)
     finish = "tool_calls" if reply.tool else "stop"
@@ -289,7 +303,7 @@ def responses_reply(body: Json) -> Reply:
 
 async def responses(call: Call) -> Response:
     body = call.body
-    reply = responses_reply(body)
+    reply = scripted(call) or responses_reply(body)
     rid = deterministic_id("resp_", body)
     item_id = deterministic_id("fc_" if reply.tool else "msg_", rid)
     call_id = deterministic_id("call_", rid)

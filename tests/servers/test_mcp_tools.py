@@ -18,11 +18,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import mcp_types as types
 import pytest
 from mcp import Client, ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
+from pydantic import FileUrl
 
 from tests.servers.mcp_tools import McpHttpServer, build_server, tiny_png
 
@@ -54,6 +56,19 @@ class Recorder:
         self.elicitations: list[types.ElicitRequestParams] = []
         self.logs: list[types.LoggingMessageNotificationParams] = []
         self.progress: list[tuple[float, float | None, str | None]] = []
+        self.sampled: list[types.CreateMessageRequestParams] = []
+        self.tools_changed = anyio.Event()
+
+    async def sample(self, context: Any, params: types.CreateMessageRequestParams) -> types.CreateMessageResult:
+        self.sampled.append(params)
+        return types.CreateMessageResult(role="assistant", content=types.TextContent(text="A short summary."), model="fake-model")
+
+    async def roots(self, context: Any) -> types.ListRootsResult:
+        return types.ListRootsResult(roots=[types.Root(uri=FileUrl("file:///work/project"), name="project")])
+
+    async def on_message(self, message: Any) -> None:
+        if isinstance(message, types.ToolListChangedNotification):
+            self.tools_changed.set()
 
     async def elicit(self, context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
         self.elicitations.append(params)
@@ -78,7 +93,20 @@ def text_of(result: types.CallToolResult) -> str:
 
 async def check_listings(session: Client | ClientSession) -> None:
     tools = {tool.name: tool for tool in (await session.list_tools()).tools}
-    assert {"echo", "add", "forecast", "image", "fail", "fail_protocol", "slow_count", "confirm", "log"} <= set(tools)
+    assert {
+        "echo",
+        "add",
+        "forecast",
+        "image",
+        "fail",
+        "fail_protocol",
+        "slow_count",
+        "confirm",
+        "log",
+        "summarize",
+        "roots",
+        "reload_tools",
+    } <= set(tools)
     assert tools["echo"].output_schema is None
     assert tools["forecast"].output_schema is not None
     assert tools["forecast"].output_schema["properties"]["humidity"]["maximum"] == 100
@@ -164,12 +192,41 @@ async def check_elicitation(session: Client | ClientSession, rec: Recorder) -> N
     assert len(rec.elicitations) == 2
 
 
+async def check_sampling_and_roots(session: Client | ClientSession, rec: Recorder) -> None:
+    summary = await session.call_tool("summarize", {"text": "A very long text about invoices."})
+    assert text_of(summary) == "A short summary."
+    (params,) = rec.sampled
+    assert params.system_prompt == "Summarize the text in one short sentence."
+    assert isinstance(params.messages[0].content, types.TextContent)
+    assert params.messages[0].content.text == "A very long text about invoices."
+    assert text_of(await session.call_tool("roots", {})) == "file:///work/project"
+
+
+async def check_tools_changed(session: Client | ClientSession, rec: Recorder, *, modern: bool) -> None:
+    if not modern:
+        # Handshake era: a plain notification, reaching the message handler.
+        assert text_of(await session.call_tool("reload_tools", {})) == "reloaded"
+        with anyio.fail_after(5):
+            await rec.tools_changed.wait()
+        return
+    # 2026 era: only an open subscriptions/listen stream hears of it.
+    assert isinstance(session, Client)
+    async with session.listen(tools_list_changed=True) as subscription:
+        assert subscription.honored.tools_list_changed is True
+        assert text_of(await session.call_tool("reload_tools", {})) == "reloaded"
+        with anyio.fail_after(5):
+            event = await subscription.__anext__()
+    assert type(event).__name__ == "ToolsListChanged"
+
+
 async def exercise(session: Client | ClientSession, rec: Recorder, *, modern: bool) -> None:
     await check_listings(session)
     await check_simple_tools(session)
     await check_progress(session, rec)
     await check_logging(session, rec)
     await check_elicitation(session, rec)
+    await check_sampling_and_roots(session, rec)
+    await check_tools_changed(session, rec, modern=modern)
     if modern:
         # 2026-07-28 has no back-channel for a server-initiated request: a bare ctx.elicit() is refused.
         with pytest.raises(MCPError) as excinfo:
@@ -200,6 +257,9 @@ async def make_client(kind: str, mode: str, rec: Recorder, http_server: Any) -> 
         mode=mode,
         elicitation_callback=rec.elicit,
         logging_callback=rec.log,
+        sampling_callback=rec.sample,
+        list_roots_callback=rec.roots,
+        message_handler=rec.on_message,
         # 2026-07-28 logging is a per-request opt-in; without it the server sends no notifications/message
         log_level="debug",
     )
@@ -237,6 +297,9 @@ async def raw_session(kind: str, rec: Recorder, http_server: Any) -> AsyncIterat
             write_stream,
             elicitation_callback=rec.elicit,
             logging_callback=rec.log,
+            sampling_callback=rec.sample,
+            list_roots_callback=rec.roots,
+            message_handler=rec.on_message,
         )
         async with session:
             yield session

@@ -6,19 +6,23 @@ and stops it after; everything else (the seams, the fixtures) talks to the sessi
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import os
 import re
 import shlex
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness import sse
 from harness.cassette import format as cassette_format
 from harness.cassette.model import Body, Cassette, HttpInteraction, Request, Response
-from harness.cassette.store import atomic_write
+from harness.cassette.store import atomic_write, claim_for_run, write_lock
 from harness.config import Settings
 from harness.errors import CassetteFormatError, NoCassetteError, UnplayedInteractions, cassette_miss
 from harness.matching import Index, Matcher, diff, distance
@@ -34,6 +38,15 @@ class Plan:
 
 
 _current: Session | None = None
+
+_PROCESS_RUN = f"process-{uuid.uuid4().hex}"
+
+
+def run_id() -> str:
+    """This pytest run: the xdist workers of one run share xdist's test-run id; without xdist, the
+    process. (Several pytest runs in one process, as pytester's in-process runs are, count as one.)"""
+    xdist = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    return f"xdist-{xdist}" if xdist else _PROCESS_RUN
 
 
 def current() -> Session | None:
@@ -79,6 +92,15 @@ class Session:
 
     def rerecord_command(self) -> str:
         target = shlex.quote(self.nodeid) if self.nodeid else "<test id>"
+        if self.settings.path:
+            # Shared through the marker's path: 'all' on this test alone would rewrite the file with
+            # its traffic only, and the other tests using it would then miss. Which tests those are
+            # is not known here, so say how to re-record it whole. (A shell comment: the line still
+            # runs as it is when pasted.)
+            return (
+                f"pytest {target} --record-mode=new_episodes  # shared cassette: record mode 'all' on this test alone"
+                " would keep only its traffic; to re-record it whole, run every test that uses it with record mode 'all'"
+            )
         return f"pytest {target} --record-mode=all"
 
     def start(self) -> None:
@@ -205,37 +227,120 @@ class Session:
 
     def finish_http(self, slot: int, status: int, raw_headers: list[tuple[str, str]], body: bytes, chunks: list[list[float]], error: dict[str, str] | None) -> None:
         headers = self.redactor.headers(raw_headers)
-        stored = Body.from_bytes(body, headers.get("content-type", ""))
+        stored = parsed = Body.from_bytes(body, headers.get("content-type", ""))
         if stored.kind in ("json", "text", "sse") and self.redactor.contains_secret(body.decode("utf-8", "replace")):
             stored = Body(stored.kind, self.redactor.value(stored.value), stored.eol)
         # One chunk holding the whole body is the ordinary case: no need to store it.
         keep_chunks: list[list[float]] | None = chunks if (len(chunks) > 1 or error) else None
         if keep_chunks is not None and sum(int(c[0]) for c in keep_chunks) != len(stored.bytes()):
-            keep_chunks = [[len(stored.bytes()), keep_chunks[-1][1] if keep_chunks else 0.0]]
+            # Scrubbing changed the body's length: move the chunk ends to match, keeping their count and timings.
+            keep_chunks = moved_chunks(keep_chunks, body, parsed, stored)
         self.cassette.interactions[slot].response = Response(status, headers, stored, keep_chunks, error)
 
     # -- writing ----------------------------------------------------------------------------
 
     def save(self) -> None:
-        interactions = list(self.cassette.interactions)
+        """Write the cassette: under its lock, merged with what other sessions wrote meanwhile.
+
+        Tests sharing one cassette (the marker's ``path``) on several xdist workers each load it at
+        their start and write it at their end; written whole, the last writer would drop what the
+        others recorded. So the file is read again under a cross-process lock and merged:
+
+        * ``once`` / ``new_episodes``: what other sessions added since this one loaded the file is
+          kept, and this session's recordings are appended, except those another session already
+          wrote (tests sharing a cassette often make the same requests).
+        * ``all``, shared cassette: the cassette becomes what *this run* records into it. The first
+          session of the run to write it replaces it; the later ones (on any worker) merge into that
+          as above. A single test re-recorded alone so leaves only its own traffic (the re-record
+          command says so), and a whole run of its tests rebuilds it whole. Interactions that were
+          already in the file before the run keep their place and timings, so re-recording an
+          unchanged shared cassette leaves it byte for byte unchanged whatever order the workers
+          ran in; new ones follow, in the order they were written.
+        * ``all``, the test's own cassette: replaced, as nobody else writes it.
+        """
+        recorded = set(self.cassette.recorded)
         hook = self.settings.before_record
-        if hook is not None:
-            kept = []
-            for n, item in enumerate(interactions):
-                if n in self.cassette.recorded:
-                    item = hook(item)
-                if item is not None:
-                    kept.append(item)
-            interactions = kept
+        items: list[tuple[Any, bool]] = []
+        for n, item in enumerate(self.cassette.interactions):
+            if hook is not None and n in recorded:
+                item = hook(item)
+            if item is not None:
+                items.append((item, n in recorded))
+        path = self.cassette.path
+        with write_lock(path):
+            try:
+                disk: str | None = path.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                disk = None
+            except UnicodeDecodeError:
+                raise CassetteFormatError(path, "not UTF-8 text") from None
+            interactions = self._merged(items, disk)
+            text = self.redactor.text(cassette_format.dumps(interactions))
+            if text != disk:
+                atomic_write(path, text)
+
+    def _merged(self, items: list[tuple[Any, bool]], disk: str | None) -> list[Any]:
+        """What to write (see :meth:`save`), given the file's text on disk now."""
+        path = self.cassette.path
+        mine = [item for item, _ in items]
+        if self.settings.record_mode == "all" and self.settings.path:
+            first, before = claim_for_run(path, run_id(), disk)
+            current = [] if first or disk is None else cassette_format.loads(disk, path)
+            merged = current + self._missing(mine, current)
+            return self._in_pre_run_order(merged, cassette_format.loads(before, path) if before else [])
+        base = self._old
+        if self.settings.record_mode != "all" and disk is not None and disk != self._old_text:
+            # Another session wrote the file since this one loaded it: keep all it holds now.
+            current = cassette_format.loads(disk, path)
+            theirs = self._missing(current, self._old)
+            mine = current + self._missing([item for item, rec in items if rec], theirs)
+            base = current
         # Keep the old timings where nothing else changed, so re-recording an unchanged exchange
         # leaves the file unchanged.
-        for n, item in enumerate(interactions):
-            if n < len(self._old) and hasattr(item, "timeless") and type(item) is type(self._old[n]):
-                if item.timeless() == self._old[n].timeless():
-                    interactions[n] = self._old[n]
-        text = self.redactor.text(cassette_format.dumps(interactions))
-        if text != self._old_text:
-            atomic_write(self.cassette.path, text)
+        for n, item in enumerate(mine):
+            if n < len(base) and hasattr(item, "timeless") and type(item) is type(base[n]):
+                if item.timeless() == base[n].timeless():
+                    mine[n] = base[n]
+        return mine
+
+    def _canonical(self, item: Any) -> str:
+        """An interaction as written, without its timings: equal for the same exchange recorded twice."""
+        return self.redactor.text(cassette_format.dumps([item.timeless() if hasattr(item, "timeless") else item]))
+
+    def _missing(self, items: list[Any], present: list[Any]) -> list[Any]:
+        """``items`` minus ``present``, counting duplicates (a request made twice is kept twice)."""
+        if not present:
+            return list(items)
+        counts: dict[str, int] = {}
+        for item in present:
+            key = self._canonical(item)
+            counts[key] = counts.get(key, 0) + 1
+        out = []
+        for item in items:
+            key = self._canonical(item)
+            if counts.get(key, 0):
+                counts[key] -= 1
+            else:
+                out.append(item)
+        return out
+
+    def _in_pre_run_order(self, items: list[Any], before: list[Any]) -> list[Any]:
+        """Interactions that were in the file before the run first, as they were (place and
+        timings), then the new ones in their order."""
+        if not before:
+            return items
+        places: dict[str, list[int]] = {}
+        for n, item in enumerate(before):
+            places.setdefault(self._canonical(item), []).append(n)
+        kept: list[int] = []
+        new: list[Any] = []
+        for item in items:
+            free = places.get(self._canonical(item))
+            if free:
+                kept.append(free.pop(0))
+            else:
+                new.append(item)
+        return [before[n] for n in sorted(kept)] + new
 
     # -- reports ----------------------------------------------------------------------------
 
@@ -321,6 +426,62 @@ _LOOPBACK = re.compile(r"^(\w+://(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])):\d+(?
 def stable_url(url: str) -> str:
     """Loopback ports change on every run: drop them, so re-recording gives the same file."""
     return _LOOPBACK.sub(r"\1", url) if "://127." in url or "://localhost" in url or "://[::1]" in url else url
+
+
+def moved_chunks(chunks: list[list[float]], wire: bytes, parsed: Body, stored: Body) -> list[list[float]]:
+    """The chunk list of ``wire`` (the bytes as they came), moved onto ``stored.bytes()`` (the same
+    body after scrubbing): same number of chunks, same timings, each boundary where it was relative
+    to the text around it.
+
+    A stream is aligned event by event (an event's size changes only where a secret was scrubbed
+    from it), and inside an event that changed, a boundary before the change stays, one after it
+    keeps its distance to the event's end, and one inside the scrubbed text moves proportionally.
+    Collapsing the whole body into one chunk would lose the boundaries the SDKs' stream decoders
+    are tested against and the pacing of replay.
+    """
+    new = stored.bytes()
+    old_parts: list[bytes] = [wire]
+    new_parts: list[bytes] = [new]
+    if parsed.kind == "sse" and stored.kind == "sse" and len(parsed.value) == len(stored.value):
+        olds = [sse.render_entry(e, parsed.eol).encode("utf-8") for e in parsed.value]
+        news = [sse.render_entry(e, stored.eol).encode("utf-8") for e in stored.value]
+        if b"".join(olds) == wire and b"".join(news) == new:
+            old_parts, new_parts = olds, news
+    old_ends = list(itertools.accumulate(map(len, old_parts)))
+    new_ends = list(itertools.accumulate(map(len, new_parts)))
+    out: list[list[float]] = []
+    at_old = at_new = 0
+    for chunk in chunks:
+        at_old += int(chunk[0])
+        j = min(bisect.bisect_left(old_ends, at_old), len(old_parts) - 1)
+        start_old, start_new = old_ends[j] - len(old_parts[j]), new_ends[j] - len(new_parts[j])
+        end = start_new + _moved_offset(old_parts[j], new_parts[j], at_old - start_old)
+        out.append([end - at_new, *chunk[1:]])
+        at_new = end
+    if at_new != len(new):  # the chunks did not cover the wire bytes: one chunk, as loadable as can be
+        return [[len(new), *chunks[-1][1:]]] if chunks else []
+    return out
+
+
+def _moved_offset(old: bytes, new: bytes, rel: int) -> int:
+    """Where offset ``rel`` of ``old`` is in ``new``, the same text with a part replaced."""
+    if old == new or rel <= 0:
+        return min(max(rel, 0), len(new))
+    if rel >= len(old):
+        return len(new)
+    short = min(len(old), len(new))
+    prefix = 0
+    while prefix < short and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < short - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    if rel <= prefix:
+        return rel
+    if rel >= len(old) - suffix:
+        return len(new) - (len(old) - rel)
+    old_mid, new_mid = len(old) - prefix - suffix, len(new) - prefix - suffix
+    return prefix + (rel - prefix) * new_mid // old_mid
 
 
 def _view(matcher: Matcher, request: Request) -> Any:

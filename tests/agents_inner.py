@@ -17,6 +17,11 @@ from anthropic import beta_async_tool, beta_tool
 URL = os.environ["MODEL_URL"]
 ANTHROPIC_KEY = "sk-ant-api03-" + "Zx9" * 30
 OPENAI_KEY = "sk-proj-" + "Qw7" * 30
+#: Account values and credentials that must never reach a cassette (tests/test_record_replay.py checks).
+COOKIE = "session=c00kie-Vx41-never-stored"
+ORGANIZATION = "org-Hq7orgNeverStored"
+PROJECT = "proj_Hq7projNeverStored"
+QUERY_SECRET = "plain-query-secret-Kp2"
 MODEL = "claude-opus-4-7"
 PROMPT = os.environ.get("PROMPT", "What is the weather in Paris?")
 
@@ -138,9 +143,15 @@ def test_chat_completions_create():
 @pytest.mark.cassette
 def test_chat_completions_stream():
     with gpt().chat.completions.stream(model="gpt-5", messages=USER) as stream:
-        kinds = [event.type for event in stream]
+        events = list(stream)
         final = stream.get_final_completion()
-    assert ("content.delta" in kinds and kinds[-1] == "content.done") or "chunk" in kinds
+    # A "content.delta" follows each chunk that carries text, the deltas add up to the answer, and
+    # one "content.done" comes after the last: the accumulator saw the stream as it was sent.
+    kinds = [event.type for event in events]
+    deltas = [n for n, kind in enumerate(kinds) if kind == "content.delta"]
+    assert len(deltas) > 2 and all(kinds[n - 1] == "chunk" for n in deltas), kinds
+    assert "".join(events[n].delta for n in deltas) == f"You said: {PROMPT}"
+    assert kinds.count("content.done") == 1 and kinds.index("content.done") > deltas[-1], kinds
     assert final.choices[0].message.content == f"You said: {PROMPT}"
 
 
@@ -152,6 +163,13 @@ def test_chat_completions_create_stream_async_legacy_httpx():
         return "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
 
     assert asyncio.run(main()) == f"You said: {PROMPT}"
+
+
+@pytest.mark.cassette
+def test_chat_completions_create_sync_legacy_httpx():
+    client = gpt(http_client=httpx.Client())
+    completion = client.chat.completions.create(model="gpt-5", messages=USER)
+    assert completion.choices[0].message.content == f"You said: {PROMPT}"
 
 
 @pytest.mark.cassette
@@ -169,10 +187,19 @@ def test_concurrent_requests():
 
 
 @pytest.mark.cassette
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the Assistants API is deprecated
 def test_identical_requests_replay_in_order():
-    client = claude()
-    answers = [client.messages.create(model=MODEL, max_tokens=50, messages=USER, metadata={"user_id": f"u{n}"}) for n in range(3)]
-    assert len({a.id for a in answers}) == 3
+    # Byte-identical requests answered differently each time: adding the same message to a thread
+    # gives a new message (a new id), and listing the thread gives one more message each time.
+    # Replay must hand the recorded answers back in the order they were recorded.
+    client = gpt()
+    thread = client.beta.threads.create(metadata={"test": "identical_requests_replay_in_order"})
+    added, listed = [], []
+    for _ in range(3):
+        added.append(client.beta.threads.messages.create(thread.id, role="user", content="the same words"))
+        listed.append([m.id for m in client.beta.threads.messages.list(thread.id, order="asc")])
+    assert len({m.id for m in added}) == 3
+    assert listed == [[m.id for m in added[: n + 1]] for n in range(3)]
 
 
 @pytest.mark.cassette
@@ -208,3 +235,49 @@ def test_raw_chunks():
             chunks = list(response.iter_raw())
     print("CHUNKS", [len(c) for c in chunks])
     assert len(chunks) > 3
+
+
+# -- secrets: where they travel, none may reach the cassette; replay must still match ------------
+
+
+@pytest.mark.cassette
+def test_secrets_anthropic_stream():
+    # Keys in the prompt (so in the request body and in the streamed answer, which echoes it), in
+    # the URL query (a secret-named parameter and a key-shaped value), in a header that is not a
+    # credential header, and a cookie.
+    client = claude(default_headers={"cookie": COOKIE, "x-debug-token": ANTHROPIC_KEY})
+    prompt = f"my keys are {ANTHROPIC_KEY} and {OPENAI_KEY}"
+    query = {"api_key": QUERY_SECRET, "note": OPENAI_KEY}
+    with client.messages.stream(model=MODEL, max_tokens=200, messages=[{"role": "user", "content": prompt}], extra_query=query) as stream:
+        text = stream.get_final_message().content[0].text
+    # Live, the server echoes the keys; replayed, the answer is the scrubbed one.
+    assert text in (f"You said: {prompt}", "You said: my keys are <REDACTED> and <REDACTED>")
+
+
+@pytest.mark.cassette
+def test_secrets_openai_account():
+    client = gpt(organization=ORGANIZATION, project=PROJECT)
+    completion = client.chat.completions.create(
+        model="gpt-5", messages=[{"role": "user", "content": f"use {OPENAI_KEY}"}], extra_query={"token": QUERY_SECRET}
+    )
+    assert completion.choices[0].message.content in (f"You said: use {OPENAI_KEY}", "You said: use <REDACTED>")
+
+
+@beta_tool
+def get_token(service: str) -> str:
+    """Get an access token for a service.
+
+    Args:
+        service: the service's name
+    """
+    return f"token for {service}: {ANTHROPIC_KEY}"
+
+
+@pytest.mark.cassette
+def test_secrets_in_tool_result():
+    # A tool result is stored as the tool returned it: only the last pass over the file's text scrubs it.
+    runner = claude().beta.messages.tool_runner(
+        model=MODEL, max_tokens=200, tools=[get_token], messages=[{"role": "user", "content": "Get a token for Jira"}]
+    )
+    final = runner.until_done()
+    assert final.content[-1].text in (f"Result: token for Jira: {ANTHROPIC_KEY}", "Result: token for Jira: <REDACTED>")

@@ -3,6 +3,7 @@ with the server gone and the network refused. Every test runs a real pytest sess
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import sse
 from tests.conftest import load_cassette
 
 INNER = Path(__file__).with_name("agents_inner.py").read_text(encoding="utf-8")
@@ -146,16 +148,98 @@ def test_replay_yields_the_recorded_chunk_boundaries(agents, model_server, close
     assert len(json.loads(live)) > 3
 
 
-def test_secrets_never_reach_the_disk(agents, model_server, monkeypatch):
+SECRETS = (
+    "sk-ant-api03-" + "Zx9" * 30,  # the keys of agents_inner.py, in the prompts, the URL query, a header
+    "sk-proj-" + "Qw7" * 30,
+    "Zx9Zx9Zx9",  # any part of them
+    "Qw7Qw7Qw7",
+    "c00kie-Vx41",  # the cookie
+    "org-Hq7orgNeverStored",  # openai organization= and project=
+    "proj_Hq7projNeverStored",
+    "plain-query-secret-Kp2",  # ?api_key= and ?token= values that do not look like keys
+)
+
+
+def test_secrets_never_reach_the_disk(agents, model_server, closed_url, monkeypatch):
+    # Given agent tests whose keys and account ids travel in headers, cookies, message bodies (so
+    # also in the streamed answers, which echo them), URL queries and a tool's result
     monkeypatch.setenv("MODEL_URL", model_server.url)
     agents.runpytest("--record-mode=once").assert_outcomes(passed=N_INNER)
-    keys = ("sk-ant-api03-" + "Zx9" * 30, "sk-proj-" + "Qw7" * 30, "Zx9Zx9Zx9", "Qw7Qw7Qw7")
-    for path in cassette_files(agents).values():
+
+    # Then no cassette holds any of them, nor a credential header
+    files = cassette_files(agents)
+    for path in files.values():
         text = path.read_text()
-        for key in keys:
-            assert key not in text, path
+        for secret in SECRETS:
+            assert secret not in text, (secret, path)
         for header in ("authorization", "x-api-key", "cookie", "openai-organization", "openai-project"):
             assert f'"{header}"' not in text.lower(), (header, path)
+
+    # They are scrubbed where they were, not dropped: the query, the odd header, the bodies
+    (stream,) = load_cassette(files["test_secrets_anthropic_stream"])["interactions"]
+    assert stream["request"]["url"].endswith("/v1/messages?api_key=<REDACTED>&note=<REDACTED>")
+    assert stream["request"]["headers"]["x-debug-token"] == "<REDACTED>"
+    assert stream["request"]["body"]["json"]["messages"][0]["content"] == "my keys are <REDACTED> and <REDACTED>"
+    # The scrubbed stream keeps its chunk boundaries (the server writes one event at a time, so each
+    # chunk ends where an event ends) instead of collapsing into one chunk.
+    events = stream["response"]["body"]["sse"]
+    event_ends = set(itertools.accumulate(sse.entry_sizes(events)))
+    chunk_ends = list(itertools.accumulate(c[0] for c in stream["response"]["chunks"]))
+    assert len(chunk_ends) > 3 and set(chunk_ends) <= event_ends, (chunk_ends, sorted(event_ends))
+    (chat,) = load_cassette(files["test_secrets_openai_account"])["interactions"]
+    assert chat["request"]["url"].endswith("/v1/chat/completions?token=<REDACTED>")
+    tool = next(i for i in load_cassette(files["test_secrets_in_tool_result"])["interactions"] if i["kind"] == "tool")
+    assert "<REDACTED>" in json.dumps(tool)
+
+    # And replay still matches every request, with the server gone
+    monkeypatch.setenv("MODEL_URL", closed_url)
+    agents.runpytest("-k", "secrets", "-p", "no:randomly").assert_outcomes(passed=3)
+
+
+def test_user_redaction_settings(pytester, model_server, closed_url, monkeypatch):
+    # redact_patterns and redact_headers from the marker, before_record from the harness_config fixture
+    pytester.makeconftest(
+        """
+        import pytest
+
+        def before_record(item):
+            if item.request.path.startswith("/v1/messages/count_tokens"):
+                return None  # recorded, then dropped
+            item.response.headers.pop("request-id", None)
+            return item
+
+        @pytest.fixture
+        def harness_config():
+            return {"before_record": before_record}
+        """
+    )
+    pytester.makepyfile(
+        """
+        import os, anthropic, pytest
+
+        @pytest.mark.cassette(redact_patterns=[r"acct-\\d{6}"], redact_headers=["x-tenant"])
+        def test_custom():
+            client = anthropic.Anthropic(api_key="sk-ant-test", base_url=os.environ["MODEL_URL"],
+                                         default_headers={"x-tenant": "tenant-owl-42"})
+            if os.environ.get("RECORDING"):
+                client.messages.count_tokens(model="m", messages=[{"role": "user", "content": "count me"}])
+            msg = client.messages.create(model="m", max_tokens=10, messages=[{"role": "user", "content": "bill acct-123456"}])
+            assert msg.content[0].text in ("You said: bill acct-123456", "You said: bill <REDACTED>")
+        """
+    )
+    monkeypatch.setenv("MODEL_URL", model_server.url)
+    monkeypatch.setenv("RECORDING", "1")
+    pytester.runpytest("--record-mode=once").assert_outcomes(passed=1)
+    (path,) = (pytester.path / "cassettes").rglob("*.json")
+    text = path.read_text()
+    for gone in ("acct-123456", "tenant-owl-42", "x-tenant", "request-id", "count_tokens"):
+        assert gone not in text, gone
+    (item,) = load_cassette(path)["interactions"]
+    assert item["request"]["body"]["json"]["messages"][0]["content"] == "bill <REDACTED>"
+
+    monkeypatch.setenv("MODEL_URL", closed_url)
+    monkeypatch.delenv("RECORDING")
+    pytester.runpytest().assert_outcomes(passed=1)
 
 
 def test_host_port_and_headers_are_not_matched(pytester, model_server, closed_url, monkeypatch):
@@ -401,7 +485,7 @@ def test_a_misspelt_marker_option_fails_loudly(pytester):
     result.assert_outcomes(errors=2)
     result.stdout.fnmatch_lines(
         [
-            "*ConfigError: harness: bad @pytest.mark.cassette(...) arguments: *unexpected keyword argument 'record_mod'*",
+            "*ConfigError: harness: @pytest.mark.cassette has no option 'record_mod' (did you mean 'record_mode'?)",
             "*ConfigError: harness: cassette marker: record mode 'sometimes' is not one of none, once, new_episodes, all, rewrite",
         ]
     )
@@ -446,3 +530,176 @@ def test_vcrpy_holds_the_stream_back_while_recording(model_server, tmp_path):
             first_at = time.perf_counter() - start
     assert first.type == "message_start"
     assert first_at >= 0.9, first_at
+
+
+TIMEOUTS = """
+import asyncio, contextlib, inspect, os, time, anthropic, httpx2, pytest
+
+ARGS = dict(model="m", max_tokens=10, messages=[{"role": "user", "content": "hi"}])
+ERRORS = {"ReadTimeout": httpx2.ReadTimeout, "APITimeoutError": anthropic.APITimeoutError}
+
+
+def client(cls):
+    # max_retries=0: a retried request would find its one recording already played.
+    return cls(api_key="sk-ant-test", base_url=os.environ["MODEL_URL"], max_retries=0,
+               timeout=float(os.environ.get("TIMEOUT", "10")), default_headers={"x-fake-scenario": "pause=1.0"})
+
+
+def check(name, call):
+    # Times the call alone (not the event loop's start), expecting the error named by $EXPECT.
+    expected = os.environ.get("EXPECT")
+    outcome = pytest.raises(ERRORS[expected]) if expected else contextlib.nullcontext()
+
+    async def timed():
+        start = time.perf_counter()
+        try:
+            with outcome:
+                await call() if inspect.iscoroutinefunction(call) else call()
+        finally:
+            print(f"ELAPSED {name} {time.perf_counter() - start:.3f}")
+
+    asyncio.run(timed())
+
+
+@pytest.mark.cassette
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_paused_stream(kind):
+    # The server sends the first event, then pauses 1 s.
+    def sync():
+        with client(anthropic.Anthropic).messages.stream(**ARGS) as stream:
+            stream.get_final_message()
+
+    async def in_async():
+        async with client(anthropic.AsyncAnthropic).messages.stream(**ARGS) as stream:
+            await stream.get_final_message()
+
+    check(f"stream-{kind}", sync if kind == "sync" else in_async)
+
+
+@pytest.mark.cassette
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_slow_headers(kind):
+    def sync():
+        client(anthropic.Anthropic).messages.create(**ARGS)
+
+    async def in_async():
+        await client(anthropic.AsyncAnthropic).messages.create(**ARGS)
+
+    check(f"headers-{kind}", sync if kind == "sync" else in_async)
+"""
+
+
+def _elapsed(result: pytest.RunResult) -> dict[str, float]:
+    return {name: float(t) for name, t in re.findall(r"ELAPSED (\S+) ([\d.]+)", result.stdout.str())}
+
+
+def test_paced_replay_trips_the_clients_read_timeout(pytester, model_server, closed_url, monkeypatch):
+    pytester.makepyfile(test_timeouts=TIMEOUTS)
+    monkeypatch.setenv("MODEL_URL", model_server.url)
+    pytester.runpytest("--record-mode=once").assert_outcomes(passed=4)
+
+    # Live, a 0.3 s read timeout trips on the 1 s pause mid-stream: httpx2.ReadTimeout, which the
+    # SDK lets through as it is when it is raised while the body streams.
+    monkeypatch.setenv("TIMEOUT", "0.3")
+    monkeypatch.setenv("EXPECT", "ReadTimeout")
+    pytester.runpytest("-p", "no:harness", "-k", "paused_stream", "-W", "ignore::pytest.PytestUnknownMarkWarning").assert_outcomes(passed=2)
+
+    # Replayed at the recorded pace, with the server gone: the same error, after the timeout (not the whole pause)
+    monkeypatch.setenv("MODEL_URL", closed_url)
+    paced = pytester.runpytest("--replay-speed=1", "-k", "paused_stream", "-s")
+    paced.assert_outcomes(passed=2)
+    for name in ("stream-sync", "stream-async"):
+        assert 0.28 <= _elapsed(paced)[name] < 0.9, _elapsed(paced)
+    # Instant replay has no pause to time out on
+    monkeypatch.delenv("EXPECT")
+    pytester.runpytest("-k", "paused_stream").assert_outcomes(passed=2)
+
+    # Time to the response headers is paced too (here, made 0.8 s by hand), and a wait longer than
+    # the read timeout raises the SDK's own timeout error after the timeout.
+    for path in (pytester.path / "cassettes").rglob("test_slow_headers*.json"):
+        doc = load_cassette(path)
+        doc["interactions"][0]["elapsed_ms"] = 800.0
+        path.write_text(json.dumps(doc), encoding="utf-8")
+    monkeypatch.setenv("TIMEOUT", "0.3")
+    monkeypatch.setenv("EXPECT", "APITimeoutError")
+    timed_out = pytester.runpytest("--replay-speed=1", "-k", "slow_headers", "-s")
+    timed_out.assert_outcomes(passed=2)
+    for name in ("headers-sync", "headers-async"):
+        assert 0.28 <= _elapsed(timed_out)[name] < 0.75, _elapsed(timed_out)
+    monkeypatch.setenv("TIMEOUT", "10")
+    monkeypatch.delenv("EXPECT")
+    slow = pytester.runpytest("--replay-speed=2", "-k", "slow_headers", "-s")
+    slow.assert_outcomes(passed=2)
+    for name in ("headers-sync", "headers-async"):
+        assert 0.38 <= _elapsed(slow)[name] < 0.78, _elapsed(slow)
+
+
+SHARED_MISS = """
+import os, anthropic, pytest
+
+def ask(question):
+    client = anthropic.Anthropic(api_key="sk-ant-test", base_url=os.environ["MODEL_URL"])
+    client.messages.create(model="m", max_tokens=10, messages=[{"role": "user", "content": question}])
+
+@pytest.mark.cassette("shared", allow_unplayed=True)
+def test_one():
+    ask(os.environ["QUESTION"])
+
+@pytest.mark.cassette("shared", allow_unplayed=True)
+def test_two():
+    ask("two")
+"""
+
+
+def test_a_miss_in_a_shared_cassette_suggests_a_command_that_keeps_the_other_tests(pytester, model_server, closed_url, monkeypatch):
+    pytester.makepyfile(test_shared=SHARED_MISS)
+    monkeypatch.setenv("MODEL_URL", model_server.url)
+    monkeypatch.setenv("QUESTION", "one")
+    pytester.runpytest("--record-mode=new_episodes", "-p", "no:randomly").assert_outcomes(passed=2)
+
+    monkeypatch.setenv("MODEL_URL", closed_url)
+    monkeypatch.setenv("QUESTION", "one, changed")
+    result = pytester.runpytest("-k", "test_one")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*    1. If the change is intended, re-record this test:",
+            "*       pytest test_shared.py::test_one --record-mode=new_episodes  # shared cassette: record mode 'all' on this"
+            " test alone would keep only its traffic; to re-record it whole, run every test that uses it with record mode 'all'",
+        ]
+    )
+
+    # The command, pasted as it is (the note is a shell comment), records the change and keeps test_two's exchange.
+    command = re.search(r"(pytest test_shared.py::test_one .*)$", result.stdout.str(), re.M).group(1)
+    args = command.split("#")[0].split()[1:]
+    monkeypatch.setenv("MODEL_URL", model_server.url)
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+    (path,) = (pytester.path / "cassettes").rglob("*.json")
+    contents = [i["request"]["body"]["json"]["messages"][0]["content"] for i in load_cassette(path)["interactions"]]
+    assert contents == ["one", "two", "one, changed"]
+    monkeypatch.setenv("MODEL_URL", closed_url)
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_cassette_dir_option_and_pyproject_record_mode(pytester, model_server, closed_url, monkeypatch):
+    # pyproject sets only the record mode; the cassette folder comes from the command line.
+    pytester.makepyprojecttoml(
+        """
+        [tool.pytest.ini_options]
+        harness_record_mode = "once"
+        """
+    )
+    pytester.makepyfile(test_weather=MISS_TEST)
+    monkeypatch.setenv("MODEL_URL", model_server.url)
+    monkeypatch.setenv("QUESTION", "hi")
+    pytester.runpytest("--cassette-dir=recorded/tapes").assert_outcomes(passed=1)
+    assert (pytester.path / "recorded" / "tapes" / "test_weather" / "test_weather.json").is_file()
+    assert not (pytester.path / "cassettes").exists()
+
+    # once, from pyproject, replays the cassette that now exists: no server needed
+    monkeypatch.setenv("MODEL_URL", closed_url)
+    pytester.runpytest("--cassette-dir=recorded/tapes").assert_outcomes(passed=1)
+    # without the option, the default folder has none
+    result = pytester.runpytest("--record-mode=none")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*expected: cassettes/test_weather/test_weather.json"])

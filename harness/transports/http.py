@@ -59,19 +59,38 @@ class _Streams:
         sync_base, async_base = lib.SyncByteStream, lib.AsyncByteStream
 
         class ReplayStream(sync_base, async_base):  # type: ignore[misc,valid-type]
-            __slots__ = ("error", "parts", "speed", "times")
+            __slots__ = ("error", "parts", "read_timeout", "request", "speed", "times")
 
-            def __init__(self, parts: list[bytes], times: list[float] | None, speed: float, error: BaseException | None) -> None:
+            def __init__(
+                self,
+                parts: list[bytes],
+                times: list[float] | None,
+                speed: float,
+                error: BaseException | None,
+                read_timeout: float | None = None,
+                request: Any = None,
+            ) -> None:
                 self.parts, self.times, self.speed, self.error = parts, times, speed, error
+                self.read_timeout, self.request = read_timeout, request
+
+            def _timed_out(self, gap: float) -> BaseException:
+                return _read_timeout_error(lib, self.request, gap, self.read_timeout)
 
             def __iter__(self) -> Iterator[bytes]:
                 if self.times is None:
                     yield from self.parts
                 else:
+                    # Paced: each chunk comes when it came while recording. A wait longer than the
+                    # request's read timeout is one the client would have given up on: give up the
+                    # same way, after the timeout, as the real network read would.
                     start = time.perf_counter()
+                    read = self.read_timeout
                     for part, at in zip(self.parts, self.times):
                         wait = start + at - time.perf_counter()
                         if wait > 0:
+                            if read is not None and wait > read:
+                                time.sleep(read)
+                                raise self._timed_out(wait)
                             time.sleep(wait)
                         yield part
                 if self.error is not None:
@@ -85,9 +104,13 @@ class _Streams:
                     import anyio
 
                     start = time.perf_counter()
+                    read = self.read_timeout
                     for part, at in zip(self.parts, self.times):
                         wait = start + at - time.perf_counter()
                         if wait > 0:
+                            if read is not None and wait > read:
+                                await anyio.sleep(read)
+                                raise self._timed_out(wait)
                             await anyio.sleep(wait)
                         yield part
                 if self.error is not None:
@@ -231,7 +254,13 @@ class HttpSeam:
             body = request.read()
             plan = session.plan_http(request.method, str(request.url), request.headers.raw, body)
             if plan.replay is not None:
-                return _replay_response(lib, streams, plan.replay, session.settings.replay_speed)
+                speed = session.settings.replay_speed
+                wait, timeout = _header_wait(lib, plan.replay, speed, request)
+                if wait:
+                    time.sleep(wait)
+                if timeout is not None:
+                    raise timeout
+                return _replay_response(lib, streams, plan.replay, speed, request)
             t0 = time.perf_counter()
             try:
                 response = real_sync(transport, request)
@@ -248,7 +277,15 @@ class HttpSeam:
             body = await request.aread()
             plan = session.plan_http(request.method, str(request.url), request.headers.raw, body)
             if plan.replay is not None:
-                return _replay_response(lib, streams, plan.replay, session.settings.replay_speed)
+                speed = session.settings.replay_speed
+                wait, timeout = _header_wait(lib, plan.replay, speed, request)
+                if wait:
+                    import anyio
+
+                    await anyio.sleep(wait)
+                if timeout is not None:
+                    raise timeout
+                return _replay_response(lib, streams, plan.replay, speed, request)
             t0 = time.perf_counter()
             try:
                 response = await real_async(transport, request)
@@ -272,7 +309,34 @@ class HttpSeam:
 _first = operator.itemgetter(0)
 
 
-def _replay_response(lib: ModuleType, streams: _Streams, interaction: Any, speed: float) -> Any:
+def _read_timeout(request: Any) -> float | None:
+    """The read timeout (seconds) the client set on ``request``, or None (no timeout)."""
+    extensions = getattr(request, "extensions", None)
+    timeout = extensions.get("timeout") if isinstance(extensions, dict) else None
+    read = timeout.get("read") if isinstance(timeout, dict) else None
+    return float(read) if isinstance(read, (int, float)) else None
+
+
+def _read_timeout_error(lib: ModuleType, request: Any, gap: float, read: float | None) -> BaseException:
+    """The library's own ``ReadTimeout``, as its transport raises it (SDKs map it to their timeout error)."""
+    message = f"timed out (harness replay: the recording waited {gap:.3g} s here, more than the read timeout of {read:g} s)"
+    error: BaseException = lib.ReadTimeout(message, request=request) if request is not None else lib.ReadTimeout(message)
+    return error
+
+
+def _header_wait(lib: ModuleType, interaction: Any, speed: float, request: Any) -> tuple[float, BaseException | None]:
+    """Paced replay: how long the response headers took while recording (at ``speed``), and the
+    timeout to raise after that wait when it is longer than the request's read timeout."""
+    if speed <= 0 or not interaction.elapsed_ms:
+        return 0.0, None
+    wait = float(interaction.elapsed_ms) / 1000 / speed
+    read = _read_timeout(request)
+    if read is not None and wait > read:
+        return read, _read_timeout_error(lib, request, wait, read)
+    return wait, None
+
+
+def _replay_response(lib: ModuleType, streams: _Streams, interaction: Any, speed: float, request: Any = None) -> Any:
     if interaction.response is None:
         raise _error(lib, interaction.error)
     resp = interaction.response
@@ -297,7 +361,8 @@ def _replay_response(lib: ModuleType, streams: _Streams, interaction: Any, speed
         chunks = resp.chunks if resp.chunks is not None else [[0, 0.0]]
         paced = [(float(c[1]) / 1000 if len(c) > 1 else 0.0) / speed for c in chunks]
     error = _error(lib, resp.error) if resp.error is not None else None
-    return lib.Response(resp.status, headers=headers, stream=streams.Replay(parts, paced, speed, error))
+    stream = streams.Replay(parts, paced, speed, error, _read_timeout(request) if paced else None, request)
+    return lib.Response(resp.status, headers=headers, stream=stream)
 
 
 def _error(lib: ModuleType, error: dict[str, str] | None) -> BaseException:

@@ -55,11 +55,14 @@ class Style:
 
 
 def color_enabled(choice: bool | None, stream: Any = None) -> bool:
-    """``--color`` / ``--no-color`` win; otherwise colour when the stream is a TTY and NO_COLOR is unset."""
+    """``--color`` / ``--no-color`` win; then NO_COLOR (set: no colour), then FORCE_COLOR (set and not
+    ``0``: colour, even into a pipe); otherwise colour when the stream is a TTY."""
     if choice is not None:
         return choice
     if os.environ.get("NO_COLOR"):
         return False
+    if os.environ.get("FORCE_COLOR", "0") not in ("", "0", "false"):
+        return True
     stream = sys.stdout if stream is None else stream
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
@@ -601,6 +604,14 @@ class ShowOptions:
 
 LABEL_WIDTH = 13
 _LABEL_COLORS = {
+    "progress": "dim",
+    "log": "yellow",
+    "elicitation": "magenta",
+    "server asks": "magenta",
+    "answer": "green",
+    "structured": "green",
+    "needs input": "yellow",
+    "notify": "dim",
     "assistant": "green",
     "tool call": "magenta",
     "thinking": "dim",
@@ -701,15 +712,235 @@ def render_http(n: int, item: HttpInteraction, o: ShowOptions) -> list[str]:
     return out
 
 
+def _timing(item: Any) -> str:
+    """``  12 ms`` when the interaction kept how long it took."""
+    elapsed = getattr(item, "elapsed_ms", None)
+    return f"  {_ms(elapsed)}" if isinstance(elapsed, (int, float)) and not isinstance(elapsed, bool) else ""
+
+
 def render_tool(n: int, item: Any, o: ShowOptions) -> list[str]:
     st = o.style
-    out = [st.paint(f"#{n} tool {item.name}", "bold")]
+    out = [st.paint(f"#{n} tool {item.name}", "bold") + _timing(item)]
     out += field_lines(st, "input", _clip(_compact(item.input), o.input_limit))
     if item.error:
         out += field_lines(st, "error", st.paint(f"{item.error.get('type')}: {item.error.get('message')}", "red"))
     else:
         result = item.result if isinstance(item.result, str) else _compact(item.result)
         out += field_lines(st, "result", _clip(result, o.input_limit))
+    return out
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _b64_size(data: Any) -> str:
+    if not isinstance(data, str):
+        return "?"
+    data = data.strip()
+    return _size(max(0, len(data) * 3 // 4 - data[-2:].count("=")))
+
+
+def _mcp_block(block: Any, o: ShowOptions) -> str:
+    """One piece of MCP content: its text (clipped), or what it is: ``[image/png 1.2 kB]``."""
+    if not isinstance(block, dict):
+        return _clip(_compact(block), o.input_limit)
+    kind = block.get("type")
+    if kind == "text" or (kind is None and isinstance(block.get("text"), str)):
+        return _clip(str(block.get("text", "")), o.input_limit)
+    if kind in ("image", "audio") or "blob" in block:
+        mime = block.get("mimeType") or kind or "blob"
+        uri = f" {block['uri']}" if isinstance(block.get("uri"), str) else ""
+        return f"[{mime} {_b64_size(block.get('data', block.get('blob')))}{uri}]"
+    if kind == "resource_link":
+        return f"[link {block.get('uri')}" + (f" {block['name']}" if block.get("name") else "") + "]"
+    if kind == "resource":
+        inner = _obj(block.get("resource"))
+        if isinstance(inner.get("text"), str):
+            return f"[resource {inner.get('uri')}] " + _clip(inner["text"], o.input_limit)
+        return _mcp_block(inner, o) if inner else "[resource]"
+    return f"[{kind}] " + _clip(_compact(block), 200 if not o.full else None)
+
+
+def _mcp_content(label: str, content: Any, o: ShowOptions, color: str | None = None, prefix: str = "") -> list[str]:
+    blocks = content if isinstance(content, list) else [content]
+    text = prefix + ("\n".join(_mcp_block(b, o) for b in blocks) if blocks else "(no content)")
+    return field_lines(o.style, label, o.style.paint(text, color) if color else text, color)
+
+
+def _single_text(content: Any) -> str | None:
+    if isinstance(content, list) and len(content) == 1 and isinstance(content[0], dict) and content[0].get("type") == "text":
+        text = content[0].get("text")
+        return text if isinstance(text, str) else None
+    return None
+
+
+def _parses_to(text: str, value: Any) -> bool:
+    try:
+        return bool(json.loads(text) == value)
+    except ValueError:
+        return False
+
+
+def _rpc_error(error: Any) -> str:
+    e = _obj(error)
+    code, message = e.get("code"), e.get("message")
+    text = f"{code}: {message}" if code is not None else str(message if message is not None else _compact(error))
+    if e.get("data") is not None:
+        text += f" {_compact(e['data'])}"
+    return text
+
+
+def _names(items: Any, key: str = "name") -> str:
+    return ", ".join(str(_obj(i).get(key) or _obj(i).get("uri") or _obj(i).get("uriTemplate") or "?") for i in items or [])
+
+
+def _mcp_result(method: str, result: Any, o: ShowOptions) -> list[str]:
+    """The lines of an MCP result, read by method: content, listings, resources, prompts."""
+    st = o.style
+    if not isinstance(result, dict):
+        return field_lines(st, "result", _clip(_compact(result), o.input_limit))
+    r = result
+    out: list[str] = []
+    if r.get("resultType") == "input_required":
+        for key, asked in _obj(r.get("inputRequests")).items():
+            a = _obj(asked)
+            what = _obj(a.get("params")).get("message")
+            out += field_lines(
+                st, "needs input", f"{a.get('method', '?')} " + (_clip(str(what), o.input_limit) if what else f"[{key}]")
+            )
+        if not out:
+            out = field_lines(st, "needs input", "(request state only)")
+        return out
+    if "content" in r:
+        if r.get("isError"):
+            out += _mcp_content("error", r["content"], o, "red", prefix="isError: ")
+        else:
+            out += _mcp_content("result", r["content"], o)
+    if r.get("structuredContent") is not None:
+        structured = r["structuredContent"]
+        same = _single_text(r.get("content"))
+        if same is not None and _parses_to(same, structured):
+            out += field_lines(st, "structured", st.paint("(the result text above, as JSON)", "dim"))
+        else:
+            out += field_lines(st, "structured", _clip(_compact(structured), o.input_limit))
+    if "contents" in r:  # resources/read
+        out += _mcp_content("contents", r["contents"], o)
+    if "messages" in r:  # prompts/get
+        if r.get("description"):
+            out += field_lines(st, "description", _clip(str(r["description"]), o.input_limit))
+        for m in r["messages"] if isinstance(r["messages"], list) else []:
+            out += _mcp_content(str(_obj(m).get("role", "?")), _obj(m).get("content"), o)
+    for key, label in (
+        ("tools", "tools"),
+        ("prompts", "prompts"),
+        ("resources", "resources"),
+        ("resourceTemplates", "templates"),
+    ):
+        if isinstance(r.get(key), list):
+            out += field_lines(st, label, f"{len(r[key])}: " + _clip(_names(r[key]), o.input_limit))
+    if isinstance(r.get("completion"), dict):
+        out += field_lines(st, "result", _clip(", ".join(map(str, r["completion"].get("values") or [])), o.input_limit))
+    if not out:
+        rest = {k: v for k, v in r.items() if k not in ("_meta", "resultType")}
+        if rest:
+            out += field_lines(st, "result", _clip(_compact(rest), o.input_limit))
+    return out
+
+
+def _mcp_server_message(entry: Any, o: ShowOptions) -> list[str]:
+    """What the server sent during (or after) a call: progress, logs, requests and the client's answers."""
+    st = o.style
+    e = _obj(entry)
+    params = _obj(e.get("params"))
+    if "notify" in e:
+        method = str(e["notify"])
+        if method == "notifications/progress":
+            total = f"/{params['total']}" if params.get("total") is not None else ""
+            message = f" {params['message']}" if params.get("message") else ""
+            return field_lines(st, "progress", f"{params.get('progress')}{total}{message}")
+        if method == "notifications/message":
+            data = params.get("data")
+            text = data if isinstance(data, str) else _compact(data)
+            logger = f" [{params['logger']}]" if params.get("logger") else ""
+            return field_lines(st, "log", f"{params.get('level', '?')}{logger} {_clip(text, o.input_limit)}")
+        rest = {k: v for k, v in params.items() if k != "_meta"}
+        return field_lines(st, "notify", method + (f" {_clip(_compact(rest), 200 if not o.full else None)}" if rest else ""))
+    method = str(e.get("request", "?"))
+    if method == "elicitation/create":
+        schema = _obj(params.get("requestedSchema")).get("properties")
+        fields = f" {{{', '.join(schema)}}}" if isinstance(schema, dict) and schema else ""
+        out = field_lines(st, "elicitation", _clip(str(params.get("message", "")), o.input_limit) + fields)
+    elif method == "sampling/createMessage":
+        messages = params.get("messages") if isinstance(params.get("messages"), list) else []
+        last = _obj(messages[-1]).get("content") if messages else None
+        out = field_lines(st, "server asks", "sampling: " + _clip(_mcp_block(last, o) if last is not None else "", o.input_limit))
+    else:
+        rest = {k: v for k, v in params.items() if k != "_meta"}
+        out = field_lines(st, "server asks", method + (f" {_clip(_compact(rest), 200 if not o.full else None)}" if rest else ""))
+    answer = e.get("answer")
+    if not isinstance(answer, dict):
+        return out + field_lines(st, "answer", st.paint("(none recorded)", "dim"))
+    if "error" in answer:
+        return out + field_lines(st, "answer", st.paint(f"error {_rpc_error(answer['error'])}", "red"))
+    result = answer.get("result")
+    r = _obj(result)
+    if method == "elicitation/create" and "action" in r:
+        content = f" {_compact(r['content'])}" if r.get("content") is not None else ""
+        return out + field_lines(st, "answer", f"{r['action']}{content}")
+    if method == "sampling/createMessage" and "content" in r:
+        return out + field_lines(st, "answer", _mcp_block(r["content"], o))
+    if method == "roots/list" and isinstance(r.get("roots"), list):
+        return out + field_lines(st, "answer", ", ".join(str(_obj(x).get("uri")) for x in r["roots"]) or "(no roots)")
+    return out + field_lines(st, "answer", _clip(_compact(result), o.input_limit))
+
+
+_HANDSHAKE = frozenset({"initialize", "server/discover"})
+
+
+def render_mcp(n: int, item: Any, o: ShowOptions) -> list[str]:
+    """An MCP call like an HTTP one: method and params, the server's messages during the call, then
+    its result (or error, in the error colour); the handshake on one line."""
+    st = o.style
+    method = str(item.method)
+    params = item.params
+    server = st.paint(f"  @ {item.server}", "dim")
+    result, error = item.result, item.error
+    if method in _HANDSHAKE and not item.notification and error is None and isinstance(result, dict):
+        info = _obj(result.get("serverInfo"))
+        who = " ".join(str(info[k]) for k in ("name", "version") if info.get(k)) or "server"
+        versions = result.get("protocolVersion") or ", ".join(map(str, result.get("supportedVersions") or [])) or "?"
+        caps = ", ".join(sorted(_obj(result.get("capabilities"))))
+        line = f"{who}, protocol {versions}" + (f" ({caps})" if caps else "")
+        return [st.paint(f"#{n} mcp {method}", "bold") + f"  {line}" + server + _timing(item)]
+    p = _obj(params)
+    named = method in ("tools/call", "prompts/get") and isinstance(p.get("name"), str)
+    head = f"#{n} mcp {'notify ' if item.notification else ''}{method}" + (f" {p['name']}" if named else "")
+    if method == "resources/read" and isinstance(p.get("uri"), str):
+        head += f" {p['uri']}"
+    out = [st.paint(head, "bold") + server + _timing(item)]
+    if named:
+        out += field_lines(st, "input", _clip(_compact(p.get("arguments") or {}), o.input_limit))
+        rest = {k: v for k, v in p.items() if k not in ("name", "arguments", "_meta")}
+        if rest:
+            out += field_lines(st, "params", _clip(_compact(rest), o.input_limit), "blue")
+    elif params not in (None, {}) and not (method == "resources/read" and set(p) <= {"uri", "_meta"}):
+        out += field_lines(st, "params", _clip(_compact(params), o.input_limit), "blue")
+    for entry in item.during or []:
+        out += _mcp_server_message(entry, o)
+    if error is not None:
+        out += field_lines(st, "error", st.paint(_rpc_error(error), "red"))
+    elif result is not None:
+        out += _mcp_result(method, result, o)
+    elif not item.notification:
+        out += field_lines(st, "result", st.paint("(no answer recorded)", "dim"))
+    if item.after:
+        out.append("  " + st.paint("after the answer:", "dim"))
+        for entry in item.after:
+            out += _mcp_server_message(entry, o)
+    if o.raw_events and (result is not None or error is not None):
+        raw = {"error": error} if error is not None else {"result": result}
+        out.append("      " + st.paint(_clip(_compact(raw), None if o.full else 400), "dim"))
     return out
 
 
@@ -722,7 +953,7 @@ def render_generic(n: int, item: Any, o: ShowOptions) -> list[str]:
 
 Renderer = Callable[[int, Any, ShowOptions], list[str]]
 #: kind -> the lines that show one interaction of that kind; other kinds use :func:`render_generic`.
-RENDERERS: dict[str, Renderer] = {"http": render_http, "tool": render_tool}
+RENDERERS: dict[str, Renderer] = {"http": render_http, "tool": render_tool, "mcp": render_mcp}
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -777,13 +1008,71 @@ def align(a: list[Any], b: list[Any]) -> list[tuple[int | None, int | None]]:
     return pairs
 
 
+_CONTEXT = 40
+
+
 def _text_change(label: str, a: str, b: str) -> list[str]:
+    """A changed string: on one line when short; lines changed, as a unified diff, when it has lines;
+    otherwise the part that changed, with some text either side (a long value never hides its change
+    behind a cut-off)."""
     if "\n" not in a + b and len(a) <= 100 and len(b) <= 100:
         return [f"{label}: {_short(a)} != {_short(b)}"]
-    import difflib
+    if "\n" in a + b:
+        import difflib
 
-    lines = list(difflib.unified_diff(a.split("\n"), b.split("\n"), lineterm="", n=1))[2:]
-    return [f"{label}:"] + [f"  {line}" for line in lines]
+        lines = list(difflib.unified_diff(a.split("\n"), b.split("\n"), lineterm="", n=1))[2:]
+        return [f"{label}:"] + [f"  {_clip(line, 300)}" for line in lines]
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+
+    def window(text: str) -> str:
+        lo, hi = max(0, start - _CONTEXT), len(text) - max(0, end - _CONTEXT)
+        return ("…" if lo else "") + _clip(text[lo:hi], 300) + ("…" if hi < len(text) else "")
+
+    return [f"{label} (at character {start}): {window(a)!r} != {window(b)!r}"]
+
+
+def _key_path(path: str, key: Any) -> str:
+    return f"{path}.{key}" if re.fullmatch(r"\w+", str(key)) else f"{path}[{json.dumps(key)}]"
+
+
+def changes(a: Any, b: Any, path: str = "$", limit: int = 20) -> list[str]:
+    """Path-level changes, ``$.result: 'a' != 'b'`` (A != B); long or multi-line strings as text diffs."""
+    out: list[str] = []
+    _changes(a, b, path, out, limit)
+    return out
+
+
+def _changes(a: Any, b: Any, path: str, out: list[str], limit: int) -> None:
+    if len(out) >= limit or a == b:
+        return
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in a:
+            if k not in b:
+                out.append(f"{_key_path(path, k)}: {_short(a[k])} != (missing)")
+            else:
+                _changes(a[k], b[k], _key_path(path, k), out, limit)
+            if len(out) >= limit:
+                return
+        out += [f"{_key_path(path, k)}: (missing) != {_short(b[k])}" for k in b if k not in a][: max(0, limit - len(out))]
+    elif isinstance(a, list) and isinstance(b, list):
+        for i in range(max(len(a), len(b))):
+            if i >= len(a):
+                out.append(f"{path}[{i}]: (missing) != {_short(b[i])}")
+            elif i >= len(b):
+                out.append(f"{path}[{i}]: {_short(a[i])} != (missing)")
+            else:
+                _changes(a[i], b[i], f"{path}[{i}]", out, limit)
+            if len(out) >= limit:
+                return
+    elif isinstance(a, str) and isinstance(b, str):
+        out += _text_change(path, a, b)
+    else:
+        out.append(f"{path}: {_short(a)} != {_short(b)}")
 
 
 def _part_title(part: Part) -> str:
@@ -794,8 +1083,6 @@ def _part_title(part: Part) -> str:
 
 def diff_answers(a: Answer, b: Answer) -> list[str]:
     """Changes in text, tool calls (name and input), stop reason and error; ids and usage are ignored."""
-    from harness.matching import diff
-
     out: list[str] = []
     for i in range(max(len(a.parts), len(b.parts))):
         if i >= len(a.parts):
@@ -807,7 +1094,7 @@ def diff_answers(a: Answer, b: Answer) -> list[str]:
             if x.kind != y.kind or (x.kind == "tool" and x.name != y.name):
                 out.append(f"{_part_title(x)} != {_part_title(y)}")
             elif x.kind == "tool":
-                out += [f"tool call {x.name} {d}" for d in diff(x.input, y.input, "$", limit=20)]
+                out += [f"tool call {x.name} {d}" for d in changes(x.input, y.input)]
             elif x.text != y.text:
                 out += _text_change(x.kind, x.text, y.text)
     if a.stop != b.stop:
@@ -829,14 +1116,12 @@ def _request_view(request: Request, matcher: Matcher) -> Any:
 
 
 def diff_http(a: HttpInteraction, b: HttpInteraction, o: DiffOptions) -> list[str]:
-    from harness.matching import diff
-
     ra, rb, out = a.request, b.request, []
     if (ra.method, ra.path) != (rb.method, rb.path):
         out.append(f"request: {ra.method} {ra.path} != {rb.method} {rb.path}")
-    out += [f"request {d}" for d in diff(_request_view(ra, o.matcher), _request_view(rb, o.matcher), "$", limit=20)]
+    out += [f"request {d}" for d in changes(_request_view(ra, o.matcher), _request_view(rb, o.matcher))]
     if o.headers:
-        out += [f"request {d}" for d in diff(ra.headers, rb.headers, "headers", limit=20)]
+        out += [f"request {d}" for d in changes(ra.headers, rb.headers, "headers")]
     if a.error != b.error:
         out.append(f"transport error: {_short(a.error)} != {_short(b.error)}")
     sa, sb = a.response, b.response
@@ -852,21 +1137,75 @@ def diff_http(a: HttpInteraction, b: HttpInteraction, o: DiffOptions) -> list[st
     if xa is not None or xb is not None:
         out += [f"answer {d}" for d in diff_answers(xa or Answer(), xb or Answer())]
     elif sa.body.kind == "json" and sb.body.kind == "json":
-        out += [f"response {d}" for d in diff(sa.body.value, sb.body.value, "$", limit=20)]
+        out += [f"response {d}" for d in changes(sa.body.value, sb.body.value)]
     elif sa.body != sb.body:
         out.append(f"response body: {_body_summary(sa.body)} != {_body_summary(sb.body)} (contents differ)")
     return out
 
 
 def diff_generic(a: Any, b: Any, o: DiffOptions) -> list[str]:
-    from harness.matching import diff
+    return changes(as_json(a), as_json(b))
 
-    return diff(as_json(a), as_json(b), "$", limit=20)
+
+def _content_text(content: Any) -> str | None:
+    """MCP content as one text (other blocks as ``[type]``), or None when it is not a content list."""
+    if not isinstance(content, list):
+        return None
+    return "\n".join(
+        str(b["text"]) if isinstance(b, dict) and isinstance(b.get("text"), str) else f"[{_obj(b).get('type', '?')}]"
+        for b in content
+    )
+
+
+def diff_mcp(a: Any, b: Any, o: DiffOptions) -> list[str]:
+    """MCP calls: server, method, params (a tool's name and arguments), what the server sent during
+    the call, and the result: its content as text (a unified diff when long), then its other fields."""
+    out: list[str] = []
+    if a.server != b.server:
+        out.append(f"server: {_short(a.server)} != {_short(b.server)}")
+    if (a.notification, a.method) != (b.notification, b.method):
+        out.append(f"method: {a.name} != {b.name}")
+    out += changes(a.params, b.params, "params")
+    out += changes(a.during, b.during, "during")
+    if (a.error is None) != (b.error is None):
+        what = {"error": a.error} if a.error is not None else {"result": a.result}
+        other = {"error": b.error} if b.error is not None else {"result": b.result}
+        out.append(f"answer: {_short(what)} != {_short(other)}")
+    elif a.error is not None:
+        out += changes(a.error, b.error, "error")
+    else:
+        ra, rb = a.result, b.result
+        ta, tb = _content_text(_obj(ra).get("content")), _content_text(_obj(rb).get("content"))
+        if ta is not None and tb is not None:
+            if ta != tb:
+                out += _text_change("result text", ta, tb)
+            rest_a = {k: v for k, v in _obj(ra).items() if k != "content"}
+            rest_b = {k: v for k, v in _obj(rb).items() if k != "content"}
+            blocks_a = [x for x in ra["content"] if not (isinstance(x, dict) and isinstance(x.get("text"), str))]
+            blocks_b = [x for x in rb["content"] if not (isinstance(x, dict) and isinstance(x.get("text"), str))]
+            out += changes(blocks_a, blocks_b, "result.content (not text)")
+            out += changes(rest_a, rest_b, "result")
+        else:
+            out += changes(ra, rb, "result")
+    out += changes(a.after, b.after, "after")
+    return out
+
+
+def diff_tool(a: Any, b: Any, o: DiffOptions) -> list[str]:
+    """Local tool calls: input, then result or error (long results as text diffs)."""
+    out = changes(a.input, b.input, "$.input")
+    if (a.error is None) != (b.error is None):
+        out.append(f"answer: {_short(a.error or a.result)} != {_short(b.error or b.result)}")
+    elif a.error is not None:
+        out += changes(a.error, b.error, "$.error")
+    else:
+        out += changes(a.result, b.result, "$.result")
+    return out
 
 
 Differ = Callable[[Any, Any, DiffOptions], list[str]]
 #: kind -> the changes between two interactions of that kind; other kinds use :func:`diff_generic`.
-DIFFERS: dict[str, Differ] = {"http": diff_http}
+DIFFERS: dict[str, Differ] = {"http": diff_http, "mcp": diff_mcp, "tool": diff_tool}
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -926,7 +1265,7 @@ class Finding:
     path: str
     line: int
     what: str
-    category: str = field(compare=False)  # "secret", "unreadable", "format", "orphan", "stray"
+    category: str = field(compare=False)  # "secret", "unreadable", "format", "orphan", "unused", "stray"
 
     @property
     def is_error(self) -> bool:
@@ -1024,7 +1363,7 @@ def _cassette_root(path: Path, cassette_dir: Path) -> Path | None:
     return None
 
 
-def orphan_of(path: Path, cassette_dir: Path) -> str | None:
+def orphan_of(path: Path, cassette_dir: Path, rootdir: Path | None = None) -> str | None:
     """The missing test module of a cassette at ``<cassettes>/<module path>/<test>.json``, if it is missing.
 
     Kept simple on purpose: a cassette shared by name (``@pytest.mark.cassette("shared/name")``)
@@ -1037,12 +1376,61 @@ def orphan_of(path: Path, cassette_dir: Path) -> str | None:
     if rel == Path("."):
         return None  # directly in the cassette folder: named through the marker, no module to check
     module = Path(f"{rel}.py")
-    if (root.parent / module).exists() or module.exists():
+    if (root.parent / module).exists() or module.exists() or (rootdir is not None and (rootdir / module).exists()):
         return None
     return str(module)
 
 
-def lint_file(path: Path, kind: str, redactor: Redactor, cassette_dir: Path) -> list[Finding]:
+#: Credentials the recorder's patterns (``harness.redact``) do not cover, looked for by lint too: a
+#: secret in a URL's query string, a Google API key, a JSON Web Token.
+LINT_PATTERNS = (
+    r"(?<=[?&])(?i:api[_-]?key|apikey|key|token|access_token|id_token|refresh_token|auth|secret|client_secret"
+    r"|password|passwd|sig|signature)=[^&#\s\"'\\<]{8,}",
+    r"(?<![A-Za-z0-9_\-])AIza[0-9A-Za-z_\-]{35}",
+    r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
+)
+
+
+def pytest_ini(start: Path) -> tuple[Path, dict[str, str]]:
+    """pytest's rootdir and ini settings as pytest finds them: the first ``pytest.ini``,
+    ``.pytest.ini``, ``pyproject.toml`` (with ``[tool.pytest.ini_options]``), ``tox.ini`` (with
+    ``[pytest]``) or ``setup.cfg`` (with ``[tool:pytest]``) in ``start`` or a folder above it."""
+    import configparser
+
+    for folder in (start, *start.parents):
+        for name in ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg"):
+            path = folder / name
+            if not path.is_file():
+                continue
+            try:
+                if name == "pyproject.toml":
+                    import tomllib
+
+                    table = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {}).get("pytest", {})
+                    options = table.get("ini_options") if isinstance(table, dict) else None
+                    if isinstance(options, dict):
+                        return folder, {k: str(v) for k, v in options.items() if isinstance(v, (str, int, float))}
+                    continue
+                parser = configparser.ConfigParser(interpolation=None)
+                parser.read_string(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, ValueError, configparser.Error) as exc:
+                raise CliError(f"{path}: cannot be read ({exc})") from None
+            section = {"setup.cfg": "tool:pytest", "tox.ini": "pytest"}.get(name, "pytest")
+            if parser.has_section(section):
+                return folder, dict(parser.items(section))
+            if name in ("pytest.ini", ".pytest.ini"):
+                return folder, {}  # pytest.ini is the ini file even when empty
+    return start, {}
+
+
+def _relative(path: Path) -> Path:
+    try:
+        return Path(os.path.relpath(path))
+    except ValueError:  # another drive
+        return path
+
+
+def lint_file(path: Path, kind: str, redactor: Redactor, cassette_dir: Path, rootdir: Path | None = None) -> list[Finding]:
     from harness.cassette import format as cassette_format
     from harness.errors import CassetteFormatError
 
@@ -1067,25 +1455,88 @@ def lint_file(path: Path, kind: str, redactor: Redactor, cassette_dir: Path) -> 
         except CassetteFormatError as exc:
             where, what, category = _format_finding(exc, text)
             findings.append(Finding(shown, where, what, category))
-        module = orphan_of(path, cassette_dir)
+        module = orphan_of(path, cassette_dir, rootdir)
         if module is not None:
             findings.append(Finding(shown, 1, f"orphaned: its test module {module} does not exist", "orphan"))
     return findings
+
+
+def unused_cassettes(rootdir: Path) -> tuple[set[Path], dict[Path, str], str]:
+    """Cassette files under the test modules' folders that no collected test opens, found by
+    collecting the suite for real (``pytest --collect-only`` with harness's plugin listing every
+    collected test's cassette path: parametrized ids, classes and marker paths all count).
+
+    Returns the unused files (resolved), the module each belongs to, and a note when pytest could
+    not collect everything (modules it could not collect are not judged)."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="harness-lint-") as tmp:
+        listing = Path(tmp) / "cassettes.json"
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--harness-cassette-list={listing}",
+        ]
+        if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+            command[3:3] = ["-p", "harness.plugin"]
+        try:
+            done = subprocess.run(command, cwd=rootdir, capture_output=True, text=True, check=False, timeout=600)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise CliError(f"--unused: could not run pytest to collect the tests ({exc})") from None
+        if not listing.exists():
+            tail = "\n  ".join((done.stdout + done.stderr).strip().splitlines()[-8:])
+            raise CliError(f"--unused: pytest collected nothing (exit {done.returncode}):\n  {tail}")
+        data = json.loads(listing.read_text(encoding="utf-8"))
+    note = ""
+    if done.returncode == 2:  # interrupted by collection errors (other plugins may set 1: syrupy's unused snapshots)
+        errors = [line for line in done.stdout.splitlines() if line.startswith("ERROR ")]
+        note = f"pytest could not collect everything ({len(errors) or 'some'} error(s)): modules it could not collect are not checked"
+    expected = {Path(p).resolve() for p in data.get("expected", [])}
+    unused: set[Path] = set()
+    modules: dict[Path, str] = {}
+    for module, entry in data.get("modules", {}).items():
+        folder = Path(entry["folder"])
+        if module in data.get("partial", []) or not folder.is_dir():
+            continue
+        for file in folder.glob("*.json"):
+            if file.is_file() and file.resolve() not in expected:
+                unused.add(file.resolve())
+                modules[file.resolve()] = f"{module} ({_plural(len(entry['items']), 'test')} collected)"
+    return unused, modules, note
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
     from harness.redact import Redactor
 
     st = Style(color_enabled(args.color))
-    cassette_dir = Path(args.cassette_dir)
+    rootdir, ini = pytest_ini(Path.cwd())
+    if args.cassette_dir is not None:
+        cassette_dir = Path(args.cassette_dir)
+    elif ini.get("harness_cassette_dir"):
+        cassette_dir = _relative(rootdir / ini["harness_cassette_dir"])
+    else:
+        cassette_dir = _relative(rootdir / "cassettes")
     targets = lint_targets(args.paths, cassette_dir)
     try:
-        redactor = Redactor(patterns=args.pattern)
+        redactor = Redactor(patterns=[*LINT_PATTERNS, *args.pattern])
     except re.error as exc:
         raise CliError(f"bad --pattern: {exc}") from None
     findings: list[Finding] = []
     for path, kind in targets:
-        findings += lint_file(path, kind, redactor, cassette_dir)
+        findings += lint_file(path, kind, redactor, cassette_dir, rootdir)
+    note = ""
+    if args.unused:
+        unused, modules, note = unused_cassettes(rootdir)
+        for path, kind in targets:
+            if kind == "cassette" and path.resolve() in unused:
+                module = modules[path.resolve()]
+                findings.append(Finding(os.path.normpath(path), 1, f"unused: no collected test of {module} opens it", "unused"))
     for f in sorted(findings):
         color = "red" if f.is_error else "yellow"
         print(f"{f.path}:{f.line}: {st.paint(f.what, color)}")
@@ -1101,10 +1552,11 @@ def cmd_lint(args: argparse.Namespace) -> int:
         "unreadable": "unreadable file",
         "format": "old/unknown format",
         "orphan": "orphaned cassette",
+        "unused": "unused cassette",
         "stray": "stray temp file",
     }
     problems = ", ".join(
-        _plural(counts[c], names[c]) + (" (warning)" if c in ("orphan", "stray") else "") for c in names if c in counts
+        _plural(counts[c], names[c]) + (" (warning)" if c in ("orphan", "unused", "stray") else "") for c in names if c in counts
     )
     failed = any(f.is_error for f in findings) or (args.strict and bool(findings))
     print(
@@ -1113,6 +1565,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
     )
     if "orphan" in counts:
         print("  (orphaned = the test module file is missing; cassettes shared by name through the marker may be false alarms)")
+    if note:
+        print(f"  ({note})")
     return 1 if failed else 0
 
 
@@ -1369,15 +1823,26 @@ def build_parser() -> argparse.ArgumentParser:
         description="Checks cassettes (*.json under the cassette folder and examples/**/cassettes) and syrupy snapshots "
         "(__snapshots__ folders) for credentials, cassettes for unreadable files and old or unknown format versions, "
         "and reports orphaned cassettes: <cassettes>/<module path>/<test>.json whose <module path>.py is missing "
-        "(a simple rule: cassettes shared by name through the marker can be false alarms). Exit 1 on a credential "
-        "or an unreadable file; orphans are warnings unless --strict.",
+        "(a simple rule: cassettes shared by name through the marker can be false alarms); with --unused, also "
+        "cassettes in a test module's folder that no collected test opens. Exit 1 on a credential or an unreadable "
+        "file; orphans and unused cassettes are warnings unless --strict.",
     )
     lint.add_argument(
         "paths", nargs="*", metavar="PATHS", help="files or folders to check (default: the cassette folder and snapshots)"
     )
-    lint.add_argument("--cassette-dir", default="cassettes", metavar="DIR", help="the cassette folder (default: cassettes)")
+    lint.add_argument(
+        "--cassette-dir",
+        default=None,
+        metavar="DIR",
+        help="the cassette folder (default: harness_cassette_dir of the pytest ini file, else cassettes under its folder)",
+    )
     lint.add_argument("--pattern", action="append", default=[], metavar="REGEX", help="another credential pattern (repeatable)")
-    lint.add_argument("--strict", action="store_true", help="warnings (orphans, stray temp files) fail too")
+    lint.add_argument(
+        "--unused",
+        action="store_true",
+        help="also report cassettes that no test opens any more (collects the tests with pytest: imports the test modules)",
+    )
+    lint.add_argument("--strict", action="store_true", help="warnings (orphans, unused cassettes, stray temp files) fail too")
     lint.set_defaults(func=cmd_lint)
 
     imp = sub.add_parser(

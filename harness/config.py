@@ -59,6 +59,34 @@ def marker_options(
     return {k: v for k, v in given.items() if v is not None}
 
 
+_code = marker_options.__code__
+#: The marker's options, in order: ``path`` (also the one positional argument), then the keywords.
+MARKER_OPTIONS: tuple[str, ...] = _code.co_varnames[: _code.co_argcount + _code.co_kwonlyargcount]
+
+
+def marker_settings(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The options of ``@pytest.mark.cassette(*args, **kwargs)``; a misspelt option is a report
+    naming the valid ones (and the closest, when one is close)."""
+    import difflib
+
+    for name in kwargs:
+        if name not in MARKER_OPTIONS:
+            close = difflib.get_close_matches(name, MARKER_OPTIONS, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                f"harness: @pytest.mark.cassette has no option {name!r}{hint}\n"
+                f"  valid options: {', '.join(MARKER_OPTIONS)}"
+            )
+    if len(args) > 1:
+        raise ConfigError(
+            f"harness: @pytest.mark.cassette takes one positional argument (the cassette path), got {len(args)}: "
+            f"{', '.join(map(repr, args))}\n  valid options: {', '.join(MARKER_OPTIONS)}"
+        )
+    if args and "path" in kwargs:
+        raise ConfigError("harness: @pytest.mark.cassette got the path twice (positional and path=...)")
+    return marker_options(*args, **kwargs)
+
+
 def _check(name: str, value: Any, source: str) -> Any:
     if name == "record_mode":
         if value not in RECORD_MODES:

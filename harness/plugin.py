@@ -28,6 +28,7 @@ _INI: dict[str, tuple[str, str, Any]] = {
 _summary_key = pytest.StashKey[dict[str, int]]()
 _call_excinfo_key = pytest.StashKey[Any]()
 _session_key = pytest.StashKey[Any]()
+_usage_key = pytest.StashKey["_Usage"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,6 +37,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--replay-speed", dest="harness_replay_speed", default=None, help="pace replayed streams: 0 instant (default), 1.0 as recorded")
     group.addoption("--allow-unplayed", dest="harness_allow_unplayed", action="store_true", default=None, help="do not fail tests that leave recorded interactions unplayed")
     group.addoption("--real-tools", dest="harness_real_tools", action="store_true", default=None, help="run local tools for real on replay instead of returning recorded results")
+    group.addoption("--harness-cassette-list", dest="harness_cassette_list", default=None, metavar="FILE", help="write the cassette paths the collected tests use to FILE, as JSON (for `harness lint --unused`)")
     for name, (kind, help_text, default) in _INI.items():
         parser.addini(f"harness_{name}", help_text, type=kind, default=default)  # type: ignore[arg-type]
 
@@ -69,6 +71,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "model and MCP traffic into a cassette, and replay it with no network. See the harness README.",
     )
     config.stash[_summary_key] = {"replayed": 0, "recorded": 0, "unplayed": 0}
+    config.stash[_usage_key] = _Usage()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -77,6 +80,110 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             names = getattr(item, "fixturenames", None)
             if names is not None and "cassette" not in names:
                 names.append("cassette")
+
+
+# -- unused cassettes ------------------------------------------------------------------------------
+#
+# A cassette file is unused when no collected test would open it. That can only be said of a test
+# module whose every test was collected and run in this session (no -k/-m/--deselect/--lf, no
+# node id selection, no early stop): each such module's cassette folder is listed at the end and
+# its files that no test's cassette path names are counted. Paths come from collection, not from
+# the tests that ran, so a skipped or failing test still keeps its cassette. Under xdist every
+# worker collects the whole suite and runs part of it: the controller adds up what they ran.
+
+
+class _Usage:
+    """What this session collected (per test module) and ran, for the unused-cassette count."""
+
+    def __init__(self) -> None:
+        #: module nodeid part -> {"folder": its cassette folder, "items": its collected node ids}
+        self.modules: dict[str, dict[str, Any]] = {}
+        #: cassette files the collected tests would open
+        self.expected: set[str] = set()
+        self.ran: set[str] = set()
+        self.partial: set[str] = set()  # modules not collected or run whole
+        self.partial_paths: set[Path] = set()  # module files named with ::node ids on the command line
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "modules": {m: {"folder": d["folder"], "items": sorted(d["items"])} for m, d in self.modules.items()},
+            "expected": sorted(self.expected),
+            "ran": sorted(self.ran),
+            "partial": sorted(self.partial),
+        }
+
+    def merge(self, data: dict[str, Any]) -> None:
+        for module, d in data.get("modules", {}).items():
+            mine = self.modules.setdefault(module, {"folder": d["folder"], "items": set()})
+            mine["items"].update(d["items"])
+        self.expected.update(data.get("expected", ()))
+        self.ran.update(data.get("ran", ()))
+        self.partial.update(data.get("partial", ()))
+
+    def unused(self) -> list[Path]:
+        found: list[Path] = []
+        for module, d in sorted(self.modules.items()):
+            if module in self.partial or not d["items"] <= self.ran:
+                continue
+            folder = Path(d["folder"])
+            if folder.is_dir():
+                found += [p for p in sorted(folder.glob("*.json")) if p.is_file() and str(p) not in self.expected]
+        return found
+
+
+def _module_of(nodeid: str) -> str:
+    return nodeid.partition("::")[0]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    usage = config.stash.get(_usage_key, None)
+    if usage is None:
+        return
+    uses = [item for item in session.items if "cassette" in (getattr(item, "fixturenames", None) or ())]
+    listing = config.getoption("harness_cassette_list", None)
+    if not uses and not listing:
+        return  # no test uses a cassette: nothing to load, nothing to count
+    from harness.cassette.store import default_path
+
+    folder = _cassette_folder(config)
+    for arg in config.args:
+        if "::" in arg:
+            usage.partial_paths.add(Path(config.invocation_params.dir, arg.partition("::")[0]).resolve())
+    for item in session.items:
+        module = _module_of(item.nodeid)
+        entry = usage.modules.get(module)
+        if entry is None:
+            entry = usage.modules[module] = {"folder": str(default_path(folder, module, "x").parent), "items": set()}
+            if item.path.resolve() in usage.partial_paths:
+                usage.partial.add(module)
+        entry["items"].add(item.nodeid)
+    for item in uses:
+        try:
+            usage.expected.add(str(cassette_path(config, item, folder)))
+        except Exception:  # a bad marker: the test fails with its report; its module is not judged
+            usage.partial.add(_module_of(item.nodeid))
+    if listing:
+        import json
+
+        Path(listing).write_text(json.dumps({"rootdir": str(config.rootpath), "cassette_dir": str(folder), **usage.to_json()}), encoding="utf-8")
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        usage = items[0].config.stash.get(_usage_key, None)
+        if usage is not None:
+            usage.partial.update(_module_of(item.nodeid) for item in items)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Any:
+    result = yield
+    usage = item.config.stash.get(_usage_key, None)
+    if usage is not None:
+        usage.ran.add(item.nodeid)
+    return result
 
 
 @pytest.hookimpl(wrapper=True)
@@ -136,6 +243,49 @@ def _test_name(nodeid: str) -> tuple[str, str]:
     return module, rest.replace("::", ".")
 
 
+def _marker_kwargs(node: pytest.Item) -> dict[str, Any]:
+    from harness.config import marker_settings
+    from harness.errors import ConfigError
+
+    marker = node.get_closest_marker("cassette")
+    if marker is None:
+        return {}
+    try:
+        return marker_settings(marker.args, marker.kwargs)
+    except TypeError as exc:  # a value of the wrong kind
+        raise ConfigError(f"harness: bad @pytest.mark.cassette(...) arguments: {exc}") from None
+
+
+def _folder(config: pytest.Config, cassette_dir: str) -> Path:
+    folder = Path(cassette_dir)
+    return folder if folder.is_absolute() else config.rootpath / folder
+
+
+def _cassette_folder(config: pytest.Config) -> Path:
+    """The cassette folder (command line, then pyproject): the marker and fixture cannot move it."""
+    from harness.config import resolve
+
+    return _folder(config, resolve(_cli_options(config), {}, {}, _ini_options(config)).cassette_dir)
+
+
+def _path_for(nodeid: str, folder: Path, name: str | None) -> Path:
+    from harness.cassette.store import default_path
+
+    module, test = _test_name(nodeid)
+    path = default_path(folder, module, test)
+    if name:
+        # A bare name shares a cassette within the module's folder; a path is relative to the cassette dir.
+        path = path.with_name(name) if "/" not in name else folder / name
+        path = path if path.suffix else path.with_suffix(".json")
+    return path
+
+
+def cassette_path(config: pytest.Config, item: pytest.Item, folder: Path | None = None) -> Path:
+    """The cassette file a collected test opens (its marker's path, or the one named after it)."""
+    name = _marker_kwargs(item).get("path")
+    return _path_for(item.nodeid, folder or _cassette_folder(config), name)
+
+
 @pytest.fixture
 def cassette(request: pytest.FixtureRequest, harness_config: dict[str, Any]) -> Iterator[Any]:
     """The test's cassette, loaded and bound to the HTTP (and MCP) seams for the test's duration.
@@ -143,27 +293,14 @@ def cassette(request: pytest.FixtureRequest, harness_config: dict[str, Any]) -> 
     ``cassette.path``, ``cassette.mode``, ``cassette.interactions``, ``cassette.played``,
     ``cassette.recorded``. Used by ``@pytest.mark.cassette`` tests automatically.
     """
-    from harness.cassette.store import default_path
-    from harness.config import marker_options, resolve
-    from harness.errors import CassetteMiss, ConfigError
+    from harness.config import resolve
+    from harness.errors import CassetteMiss
     from harness.session import Session
 
     config = request.config
-    marker = request.node.get_closest_marker("cassette")
-    try:
-        marker_kwargs = marker_options(*marker.args, **marker.kwargs) if marker else {}
-    except TypeError as exc:
-        raise ConfigError(f"harness: bad @pytest.mark.cassette(...) arguments: {exc}") from None
+    marker_kwargs = _marker_kwargs(request.node)
     settings = resolve(_cli_options(config), marker_kwargs, harness_config, _ini_options(config))
-    folder = Path(settings.cassette_dir)
-    if not folder.is_absolute():
-        folder = config.rootpath / folder
-    module, name = _test_name(request.node.nodeid)
-    path = default_path(folder, module, name)
-    if settings.path:
-        # A bare name shares a cassette within the module's folder; a path is relative to the cassette dir.
-        path = path.with_name(settings.path) if "/" not in settings.path else folder / settings.path
-        path = path if path.suffix else path.with_suffix(".json")
+    path = _path_for(request.node.nodeid, _folder(config, settings.cassette_dir), settings.path)
 
     session = Session(settings, path, request.node.nodeid)
     request.node.stash[_session_key] = session
@@ -186,27 +323,51 @@ def cassette(request: pytest.FixtureRequest, harness_config: dict[str, Any]) -> 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     # An xdist worker hands its counts to the controller, which prints the one summary line.
     config = session.config
+    usage = config.stash.get(_usage_key, None)
     workeroutput = getattr(config, "workeroutput", None)
     summary = config.stash.get(_summary_key, None)
     if workeroutput is not None and summary is not None:
         workeroutput["harness_summary"] = dict(summary)
+        if usage is not None and usage.modules:
+            workeroutput["harness_usage"] = usage.to_json()
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node: Any, error: Any) -> None:
     """xdist (controller side): add up the counts of a worker that finished."""
-    counts = getattr(node, "workeroutput", {}).get("harness_summary")
+    output = getattr(node, "workeroutput", {})
+    counts = output.get("harness_summary")
     summary = node.config.stash.get(_summary_key, None)
     if counts and summary is not None:
         for key, value in counts.items():
             summary[key] = summary.get(key, 0) + int(value)
+    usage = node.config.stash.get(_usage_key, None)
+    if usage is not None and output.get("harness_usage"):
+        usage.merge(output["harness_usage"])
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     summary = config.stash.get(_summary_key, None)
-    if not summary or not (summary["replayed"] or summary["recorded"]):
+    usage = config.stash.get(_usage_key, None)
+    unused = usage.unused() if usage is not None and usage.modules else []
+    if not summary or not (summary["replayed"] or summary["recorded"] or unused):
         return
     parts = [f"{summary['replayed']} cassette(s) replayed", f"{summary['recorded']} recorded"]
     if summary["unplayed"]:
         parts.append(f"{summary['unplayed']} interaction(s) unplayed")
+    if unused:
+        parts.append(f"{len(unused)} unused")
     terminalreporter.write_line("harness: " + ", ".join(parts) + ".")
+    if unused:
+        if config.get_verbosity() > 0:
+            for path in unused:
+                terminalreporter.write_line(f"  unused: {_shown(path, config.rootpath)}")
+        else:
+            terminalreporter.write_line("  (no collected test opens them: -v lists them, `harness lint --unused` too)")
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)

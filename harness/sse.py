@@ -45,8 +45,14 @@ def _compact_encoder() -> Any:
     return encode
 
 
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 _encode_json = _compact_encoder()
-_decode_json = json.JSONDecoder().decode
+# NaN and Infinity are not JSON (Python's json reads them): such data is kept as text, which renders
+# to the same bytes, so a cassette never holds them as values (nor fails to equal itself).
+_decode_json = json.JSONDecoder(parse_constant=_not_json).decode
 
 
 def _split_blocks(text: str) -> list[tuple[list[str], str]]:
@@ -162,3 +168,96 @@ def render(entries: list[Event], eol: str = "\n") -> bytes:
 def entry_sizes(entries: list[Event], eol: str = "\n") -> list[int]:
     """Byte length of each entry, for mapping chunk boundaries onto events."""
     return [len(render_entry(e, eol).encode("utf-8")) for e in entries]
+
+
+# -- checks: what the loader asks before a stored stream reaches an SDK --------------------------------------
+
+_EOL = r"(?:\r\n|\r(?!\n)|\n)"
+#: One whole event: blank lines before it (kept with it by :func:`parse`), its lines, then a blank line.
+_WHOLE = re.compile(rf"{_EOL}*(?:[^\r\n]+{_EOL})+{_EOL}")
+#: The last event of a stream that broke part-way: it may stop anywhere, even mid-line.
+_CUT = re.compile(rf"{_EOL}*(?:[^\r\n]+{_EOL})*[^\r\n]*")
+_EOL_SPLIT = re.compile(r"\r\n|\r|\n")
+
+
+def finite(value: Any) -> bool:
+    """False when a JSON value holds NaN or +-Infinity anywhere (Python's json reads them; JSON has none)."""
+    if isinstance(value, float):
+        return value - value == 0.0
+    if isinstance(value, dict):
+        return all(map(finite, value.values()))
+    if isinstance(value, list):
+        return all(map(finite, value))
+    return True
+
+
+_RUNS_ON = "is not a whole event: no blank line ends it, so it runs into the next event"
+_NEVER_SEEN = (
+    "is not a whole event: no blank line ends it, so an SDK never sees it "
+    "(only a stream that broke, with its error recorded, may stop mid-event)"
+)
+
+
+def _block(lines: list[str], exact: str, may_stop: bool, last: bool) -> tuple[Event, str | None]:
+    """One block's entry, and what keeps it from reaching an SDK as one whole event (None: nothing).
+    ``may_stop``: the block may stop mid-event (the last one of a stream that was cut)."""
+    if not lines:
+        return {}, None  # blank lines at the end of a stream: nothing to dispatch
+    entry = _entry(lines)
+    if not (_WHOLE.fullmatch(exact) or (may_stop and _CUT.fullmatch(exact))):
+        if _CUT.fullmatch(exact):
+            return entry, _NEVER_SEEN if last else _RUNS_ON
+        return entry, "is not one event: it holds a blank line, so it is several events"
+    return entry, None
+
+
+def check_raw(entry: Event, last: bool) -> str | None:
+    """What is wrong with a stored entry's exact text (``raw``), or None.
+
+    It must be one whole event (the last entry may stop mid-event: a recording keeps what the
+    server sent, and an SDK drops an event that never ends), and where the entry also has its
+    fields, they must be what the text says: an edit of one without the other would replay
+    something other than what the cassette shows.
+    """
+    raw = entry["raw"]
+    if _WHOLE.fullmatch(raw) is None and not (last and _CUT.fullmatch(raw)):
+        blocks = _split_blocks(raw)
+        if len(blocks) != 1:
+            return "is not one event: it holds a blank line, so it is several events" if blocks else "is empty"
+        return _block(*blocks[0], last, last)[1]  # None for blank lines only: harmless
+    said = _entry([line for line in _EOL_SPLIT.split(raw) if line])
+    if len(entry) > 1:
+        said["raw"] = raw
+        if said != entry:
+            del said["raw"]
+            return f"does not say what the entry's fields say (was one edited without the other?): the text reads {said!r:.120}"
+    return None
+
+
+def check_text(text: str, broken: bool) -> tuple[int, str] | None:
+    """The first event of an SSE body kept as plain text (harness never writes one: a hand edit)
+    that would not reach an SDK whole, and why. Only the last event of a stream that broke
+    (``broken``) may stop mid-event."""
+    blocks = _split_blocks(text)
+    last = len(blocks) - 1
+    for n, (lines, exact) in enumerate(blocks):
+        entry, problem = _block(lines, exact, broken and n == last, n == last)
+        if problem is None and lines:
+            names = [line.partition(":")[0] for line in lines if not line.startswith(":")]
+            if names.count("event") > 1 or names.count("id") > 1:
+                problem = "has two 'event' or 'id' lines: two events run together (a blank line is missing)"
+            else:
+                data = [line.partition(":")[2].removeprefix(" ") for line in lines if line.partition(":")[0] == "data"]
+                if len(data) > 1 and data[0][:1] in ("{", "[") and "data" not in entry and _is_json(data[0]):
+                    problem = "has JSON data lines that only parse one by one: two events run together (a blank line is missing)"
+        if problem is not None:
+            return n, problem
+    return None
+
+
+def _is_json(text: str) -> bool:
+    try:
+        _decode_json(text)
+    except ValueError:
+        return False
+    return True

@@ -20,9 +20,11 @@ from harness.cassette.model import Body, HttpInteraction, Request, Response
 from harness.cli import main
 from harness.config import Settings
 from harness.session import Session
+from harness.transports.mcp import McpInteraction
 from harness.transports.tools import ToolInteraction, recorded_tool
 
 ROOT = Path(__file__).resolve().parent.parent
+JIRA = ROOT / "cassettes" / "examples" / "jira_agent" / "test_jira_agent" / "test_jira_agent.json"
 KEY = "sk-ant-api03-" + "Zx8" * 12
 
 # --------------------------------------------------------------------------------------------------- helpers
@@ -343,6 +345,146 @@ def test_show_renders_unknown_kinds_through_a_small_registry(tmp_path, capsys, m
     assert out.splitlines()[1] == "#0 custom lookup"
 
 
+SRV = "python -m srv"
+
+
+def mcp_run() -> list[McpInteraction]:
+    """An MCP session with every kind of answer: handshake, listings, content (text, image,
+    structured), a tool error, a protocol error, progress, logs, elicitation, sampling, roots, a
+    resource, a message after the answer, an input-required result, and a call never answered."""
+    return [
+        McpInteraction(SRV, "initialize", {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "mcp", "version": "0.1.0"}},
+                       result={"protocolVersion": "2025-11-25", "capabilities": {"tools": {"listChanged": False}, "logging": {}},
+                               "serverInfo": {"name": "deployer", "version": "2.1.0"}, "instructions": "Deploys things."}),
+        McpInteraction(SRV, "notifications/initialized", notification=True),
+        McpInteraction(SRV, "tools/list", result={"tools": [{"name": "deploy", "inputSchema": {}}, {"name": "status", "inputSchema": {}}]}),
+        McpInteraction(SRV, "tools/call", {"name": "deploy", "arguments": {"env": "prod"}}, during=[
+            {"notify": "notifications/progress", "params": {"progressToken": 1, "progress": 1, "total": 2, "message": "building"}},
+            {"notify": "notifications/message", "params": {"level": "warning", "logger": "ci", "data": "cache cold"}},
+            {"request": "elicitation/create", "params": {"message": "Deploy to prod?", "requestedSchema": {"type": "object", "properties": {"confirm": {"type": "boolean"}}}},
+             "answer": {"result": {"action": "accept", "content": {"confirm": True}}}},
+        ], result={"content": [{"type": "text", "text": "deployed v42\n" + "log line\n" * 60}, {"type": "image", "mimeType": "image/png", "data": "A" * 1640}],
+                   "structuredContent": {"version": 42}, "isError": False}),
+        McpInteraction(SRV, "tools/call", {"name": "status", "arguments": {"env": "moon"}},
+                       result={"content": [{"type": "text", "text": "no such environment: moon"}], "isError": True}),
+        McpInteraction(SRV, "tools/call", {"name": "rollback", "arguments": {}}, error={"code": -32602, "message": "Unknown tool: rollback"}),
+        McpInteraction(SRV, "tools/call", {"name": "summarize", "arguments": {"text": "A long text."}}, during=[
+            {"request": "sampling/createMessage", "params": {"messages": [{"role": "user", "content": {"type": "text", "text": "A long text."}}], "maxTokens": 20},
+             "answer": {"result": {"role": "assistant", "content": {"type": "text", "text": "Short."}, "model": "m"}}},
+            {"request": "roots/list", "answer": {"result": {"roots": [{"uri": "file:///work/project"}]}}},
+        ], result={"content": [{"type": "text", "text": "Short."}]}),
+        McpInteraction(SRV, "resources/read", {"uri": "file:///notes.md"},
+                       result={"contents": [{"uri": "file:///notes.md", "mimeType": "text/markdown", "text": "# Notes"}]}),
+        McpInteraction(SRV, "tools/call", {"name": "reload", "arguments": {}}, result={"content": []},
+                       after=[{"notify": "notifications/tools/list_changed"}]),
+        McpInteraction(SRV, "tools/call", {"name": "confirm", "arguments": {}}, result={
+            "resultType": "input_required", "inputRequests": {"ask": {"method": "elicitation/create", "params": {"message": "Sure?"}}},
+            "requestState": "harness-request-state-1"}),
+        McpInteraction(SRV, "tools/call", {"name": "hang", "arguments": {}}),
+    ]  # fmt: skip
+
+
+def test_show_mcp_calls_like_http_ones(tmp_path, capsys):
+    # Given a cassette of MCP calls with results, errors and server messages during the calls
+    path = write(tmp_path / "mcp.json", mcp_run())
+
+    # When it is shown
+    code, out, _ = run(capsys, "show", str(path))
+
+    # Then the handshake is one line, and each call reads as method, input, what the server sent
+    # during it (with the client's answers), then its result or error
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].endswith("11 interactions (11 mcp)")
+    shown = [*lines[1:9], "...", *lines[lines.index('  structured   {"version": 42}') - 1 :]]
+    assert shown == [
+        "#0 mcp initialize  deployer 2.1.0, protocol 2025-11-25 (logging, tools)  @ python -m srv",
+        "#1 mcp notify notifications/initialized  @ python -m srv",
+        "#2 mcp tools/list  @ python -m srv",
+        "  tools        2: deploy, status",
+        "#3 mcp tools/call deploy  @ python -m srv",
+        '  input        {"env": "prod"}',
+        "  progress     1/2 building",
+        "  log          warning [ci] cache cold",
+        "...",
+        "               [image/png 1.2 kB]",
+        '  structured   {"version": 42}',
+        "#4 mcp tools/call status  @ python -m srv",
+        '  input        {"env": "moon"}',
+        "  error        isError: no such environment: moon",
+        "#5 mcp tools/call rollback  @ python -m srv",
+        "  input        {}",
+        "  error        -32602: Unknown tool: rollback",
+        "#6 mcp tools/call summarize  @ python -m srv",
+        '  input        {"text": "A long text."}',
+        "  server asks  sampling: A long text.",
+        "  answer       Short.",
+        "  server asks  roots/list",
+        "  answer       file:///work/project",
+        "  result       Short.",
+        "#7 mcp resources/read file:///notes.md  @ python -m srv",
+        "  contents     # Notes",
+        "#8 mcp tools/call reload  @ python -m srv",
+        "  input        {}",
+        "  result       (no content)",
+        "  after the answer:",
+        "  notify       notifications/tools/list_changed",
+        "#9 mcp tools/call confirm  @ python -m srv",
+        "  input        {}",
+        "  needs input  elicitation/create Sure?",
+        "#10 mcp tools/call hang  @ python -m srv",
+        "  input        {}",
+        "  result       (no answer recorded)",
+    ]
+    assert "  elicitation  Deploy to prod? {confirm}" in lines
+    assert '  answer       accept {"confirm": true}' in lines
+    # the long text result is clipped: --full shows it whole
+    assert "  result       deployed v42" in lines and "(+" in out and out.count("log line") < 60
+    _, full, _ = run(capsys, "show", str(path), "--full")
+    assert full.count("log line") == 60 and "… (+" not in full
+
+    # And in colour, errors and isError results are in the error colour
+    _, coloured, _ = run(capsys, "show", str(path), "--color")
+    assert "\x1b[31misError: no such environment: moon\x1b[0m" in coloured
+    assert "\x1b[31m-32602: Unknown tool: rollback\x1b[0m" in coloured
+
+
+def test_show_mcp_timings_when_the_interaction_has_them(tmp_path, capsys):
+    item = McpInteraction(SRV, "tools/call", {"name": "deploy", "arguments": {}}, result={"content": []})
+    path = write(tmp_path / "mcp.json", [item])
+    timed = fmt.loads(path.read_text(encoding="utf-8"), path)[0]
+    timed.elapsed_ms = 12.5  # an interaction kind that keeps its duration
+    from harness.cli import ShowOptions, Style, render_mcp
+
+    assert render_mcp(0, timed, ShowOptions(Style(False)))[0] == "#0 mcp tools/call deploy  @ python -m srv  12 ms"
+
+
+def test_show_the_jira_agent_mcp_calls(capsys):
+    # Given the example agent's cassette (model calls over HTTP, Jira over MCP)
+    code, out, _ = run(capsys, "show", str(JIRA))
+    lines = out.splitlines()
+
+    # Then the MCP calls show their server, tools, arguments and results, not one line each
+    assert code == 0
+    assert (
+        lines[1] == "#0 mcp initialize  jira-local 1.0.0, protocol 2025-11-25 (prompts, resources, tools)  @ http://127.0.0.1/mcp"
+    )
+    assert lines[2] == "#1 mcp notify notifications/initialized  @ http://127.0.0.1/mcp"
+    assert any(line.startswith("  tools        4: search_issues, get_issue, ") for line in lines)
+    at = next(n for n, line in enumerate(lines) if re.match(r"#\d+ mcp tools/call get_issue", line))
+    assert lines[at : at + 4] == [
+        lines[at].split(" ")[0] + " mcp tools/call get_issue  @ http://127.0.0.1/mcp",
+        '  input        {"key": "PROJ-1"}',
+        "  result       {",
+        '                 "key": "PROJ-1",',
+    ]
+    call = lines[at : next(n for n in range(at + 1, len(lines)) if lines[n].startswith("#"))]
+    assert call[-1] == "  structured   (the result text above, as JSON)"
+    assert any("… (+" in line for line in call)  # the long issue text is clipped
+    _, full, _ = run(capsys, "show", str(JIRA), "--full")
+    assert '"body": "Started with the layout; the locale handling needs a decision."' in full
+
+
 def test_colour_only_on_a_tty_without_no_color(monkeypatch):
     from harness.cli import color_enabled
 
@@ -357,6 +499,29 @@ def test_colour_only_on_a_tty_without_no_color(monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     assert color_enabled(None, Tty()) is False
     assert color_enabled(True, object()) is True  # --color forces it
+    # FORCE_COLOR colours a pipe too; NO_COLOR and --no-color still win; FORCE_COLOR=0 forces nothing
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert color_enabled(None, object()) is True
+    assert color_enabled(False, Tty()) is False
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert color_enabled(None, object()) is False
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("FORCE_COLOR", "0")
+    assert color_enabled(None, object()) is False
+
+
+def test_force_color_paints_show_into_a_pipe(recorded):
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    shown = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "show", str(recorded["Paris"])],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**env, "FORCE_COLOR": "1"},
+        check=False,
+    )
+    assert shown.returncode == 0 and "\x1b[1m#0 POST /v1/messages\x1b[0m" in shown.stdout
 
 
 def test_bad_input_is_a_short_report(tmp_path, capsys):
@@ -431,6 +596,96 @@ def test_diff_added_removed_and_ignored_paths(tmp_path, capsys):
     assert '- #1 only in b.json: tool log({"n":1})' in out
 
 
+def test_diff_shows_a_change_deep_in_a_long_mcp_result(tmp_path, capsys):
+    # Given the Jira agent's cassette, and a copy where the issue's assignee changed deep in the
+    # MCP result's text (and in its structured content)
+    doc = json.loads(JIRA.read_text(encoding="utf-8"))
+    (call,) = [i for i in doc["interactions"] if i["kind"] == "mcp" and i.get("request") == "tools/call"]
+    text = call["result"]["content"][0]["text"]
+    assert len(text) > 500 and text.index('"assignee": "alice"') > 120
+    call["result"]["content"][0]["text"] = text.replace('"assignee": "alice"', '"assignee": "carol"')
+    call["result"]["structuredContent"]["assignee"] = "carol"
+    changed = tmp_path / "carol.json"
+    changed.write_text(json.dumps(doc), encoding="utf-8")
+
+    # When they are compared
+    code, out, _ = run(capsys, "diff", str(JIRA), str(changed))
+
+    # Then the change is shown as the lines that changed, not as two identical cut-off prefixes
+    assert code == 1
+    lines = out.splitlines()
+    at = next(
+        n
+        for n, line in enumerate(lines)
+        if re.fullmatch(r'~ #\d+ mcp tools/call get_issue\(\{"key":"PROJ-1"\}\) @ http://127.0.0.1/mcp', line)
+    )
+    body = lines[at + 1 : lines.index(next(line for line in lines[at + 1 :] if not line.startswith("    ")))]
+    assert body[0] == "    result text:" and body[1].startswith("      @@ ")
+    assert '      -  "assignee": "alice",' in body and '      +  "assignee": "carol",' in body
+    assert body[-1] == "    result.structuredContent.assignee: 'alice' != 'carol'"
+
+
+def test_diff_mcp_calls_method_params_errors(tmp_path, capsys):
+    a = [
+        McpInteraction(
+            SRV,
+            "tools/call",
+            {"name": "deploy", "arguments": {"env": "prod"}},
+            result={"content": [{"type": "text", "text": "ok"}]},
+        ),
+        McpInteraction(
+            SRV, "tools/call", {"name": "status", "arguments": {}}, result={"content": [{"type": "text", "text": "up"}]}
+        ),
+        McpInteraction(
+            SRV,
+            "tools/call",
+            {"name": "deploy", "arguments": {}},
+            during=[{"notify": "notifications/progress", "params": {"progress": 1}}],
+            result={"content": [{"type": "text", "text": "x"}, {"type": "image", "mimeType": "image/png", "data": "AAAA"}]},
+        ),
+    ]
+    b = [
+        McpInteraction(
+            SRV,
+            "tools/call",
+            {"name": "deploy", "arguments": {"env": "staging"}},
+            result={"content": [{"type": "text", "text": "ok"}]},
+        ),
+        McpInteraction(SRV, "tools/call", {"name": "status", "arguments": {}}, error={"code": -32603, "message": "down"}),
+        McpInteraction(
+            SRV,
+            "tools/call",
+            {"name": "deploy", "arguments": {}},
+            during=[{"notify": "notifications/progress", "params": {"progress": 2}}],
+            result={"content": [{"type": "text", "text": "x"}, {"type": "image", "mimeType": "image/jpeg", "data": "AAAA"}]},
+        ),
+    ]
+    code, out, _ = run(capsys, "diff", str(write(tmp_path / "a.json", a)), str(write(tmp_path / "b.json", b)))
+    assert code == 1
+    assert out.splitlines()[2:-1] == [
+        '~ #0 mcp tools/call deploy({"env":"prod"}) @ python -m srv',
+        "    params.arguments.env: 'prod' != 'staging'",
+        "~ #1 mcp tools/call status({}) @ python -m srv",
+        '    answer: {"result": {"content": [{"type": "text", "text": "up"}]}} != {"error": {"code": -32603, "message": "down"}}',
+        "~ #2 mcp tools/call deploy({}) @ python -m srv",
+        "    during[0].params.progress: 1 != 2",
+        "    result.content (not text)[0].mimeType: 'image/png' != 'image/jpeg'",
+    ]
+
+
+def test_diff_shows_where_a_long_one_line_tool_result_changed(tmp_path, capsys):
+    long_a = "x" * 300 + " status=alice " + "y" * 300
+    long_b = "x" * 300 + " status=carol " + "y" * 300
+    a = write(tmp_path / "a.json", [ToolInteraction("lookup", {"q": 1}, result={"text": long_a})])
+    b = write(tmp_path / "b.json", [ToolInteraction("lookup", {"q": 1}, result={"text": long_b})])
+    code, out, _ = run(capsys, "diff", str(a), str(b))
+    assert code == 1
+    assert out.splitlines()[3] == (
+        # 40 characters either side of the change
+        f"    $.result.text (at character 308): '…{'x' * 32} status=alice {'y' * 39}…' != '…{'x' * 32} status=carol {'y' * 39}…'"
+    )
+
+
 # --------------------------------------------------------------------------------------------------- lint
 
 
@@ -486,6 +741,119 @@ def test_lint_finds_planted_keys(project, capsys):
         "harness lint: 2 cassettes, 1 snapshot file checked: 3 secrets",
     ]
     assert KEY not in out
+
+
+def test_lint_finds_query_string_google_and_jwt_secrets(project, capsys):
+    # Given cassettes holding an API key in a URL's query string, a Google API key, and a JWT
+    google = "AIza" + "Sy0-fake_Google_key_1234567890abcde"
+    jwt = "eyJhbGciOiJIUzI1NiJ9." + "eyJzdWIiOiIxMjM0NTY3ODkwIn0." + "dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    folder = project / "cassettes" / "tests" / "test_agent"
+    write(
+        folder / "test_url.json",
+        [
+            HttpInteraction(
+                Request("GET", "https://maps.example.com/v1/geocode?q=Paris&api_key=live_51Hx9QfakeKEY123", {}), Response(200)
+            )
+        ],
+    )
+    write(folder / "test_google.json", [ToolInteraction("geocode", {"key": google}, result="ok")])
+    write(folder / "test_jwt.json", [HttpInteraction(post("/v1/x", {"session": jwt}), Response(200))])
+    # and a URL whose key the recorder already scrubbed, which is fine
+    write(
+        folder / "test_x.json",
+        [HttpInteraction(Request("GET", "https://maps.example.com/v1/geocode?key=<REDACTED>", {}), Response(200))],
+    )
+
+    code, out, _ = run(capsys, "lint")
+
+    # Then each is reported, masked, with its file and line
+    assert code == 1
+    assert out.splitlines() == [
+        "cassettes/tests/test_agent/test_google.json:8: secret: AIzaSy0-… (39 chars) looks like a credential",
+        "cassettes/tests/test_agent/test_jwt.json:14: secret: eyJhbGci… (91 chars) looks like a credential",
+        "cassettes/tests/test_agent/test_url.json:8: secret: api_key=… (29 chars) looks like a credential",
+        "harness lint: 4 cassettes, 1 snapshot file checked: 3 secrets",
+    ]
+    assert google not in out and jwt not in out and "live_51" not in out
+
+
+def test_lint_reads_the_cassette_dir_from_the_ini_file(project, capsys):
+    # Given a project whose cassettes live where pyproject says, with a key planted in one
+    (project / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\nharness_cassette_dir = "tests/recordings"\n', encoding="utf-8"
+    )
+    leak = [HttpInteraction(post("/v1/messages", {"note": f"key {KEY}"}), Response(200))]
+    write(project / "tests" / "recordings" / "tests" / "test_agent" / "test_x.json", leak)
+
+    # When lint runs from the project, or from a folder inside it
+    code, out, _ = run(capsys, "lint")
+    (project / "tests" / "sub").mkdir()
+    os.chdir(project / "tests" / "sub")
+    code_inside, out_inside, _ = run(capsys, "lint")
+
+    # Then it checks that folder (and finds the key), and its module paths are rootdir-relative (no orphan)
+    assert code == 1 and code_inside == 1
+    assert out.splitlines() == [
+        "tests/recordings/tests/test_agent/test_x.json:14: secret: sk-ant-a… (49 chars) looks like a credential",
+        "harness lint: 1 cassette, 1 snapshot file checked: 1 secret",
+    ]
+    assert out_inside.splitlines()[0].startswith("../recordings/tests/test_agent/test_x.json:14: secret: sk-ant-a…")
+    # and --cassette-dir still wins
+    os.chdir(project)
+    assert (
+        run(capsys, "lint", "--cassette-dir", "cassettes")[1]
+        == "harness lint: 1 cassette, 1 snapshot file checked: no problems\n"
+    )
+
+
+UNUSED_TESTS = """
+import pytest
+
+@pytest.mark.cassette
+def test_a():
+    pass
+
+@pytest.mark.cassette
+@pytest.mark.parametrize("n", [1, 2])
+def test_b(n):
+    pass
+
+class TestC:
+    @pytest.mark.cassette
+    def test_d(self):
+        pass
+
+@pytest.mark.cassette("shared")
+def test_e():
+    pass
+
+def test_no_cassette():
+    pass
+"""
+
+
+def test_lint_unused_finds_cassettes_no_collected_test_opens(project, capsys):
+    # Given a test module whose tests (a parametrized one, a method, a shared cassette) have their
+    # cassettes, and cassettes of tests that are gone: a renamed test, a removed parameter
+    (project / "tests" / "test_agent.py").write_text(UNUSED_TESTS, encoding="utf-8")
+    folder = project / "cassettes" / "tests" / "test_agent"
+    for name in ("test_a", "test_b[1]", "test_b[2]", "TestC.test_d", "shared", "test_old_name", "test_b[3]"):
+        write(folder / f"{name}.json", clean_cassette())
+    folder.joinpath("test_x.json").unlink()
+
+    # When lint runs with --unused (it collects the tests with pytest)
+    code, out, _ = run(capsys, "lint", "--unused")
+
+    # Then exactly the two stale cassettes are reported, as warnings
+    assert out.splitlines() == [
+        "cassettes/tests/test_agent/test_b[3].json:1: unused: no collected test of tests/test_agent.py (6 tests collected) opens it",
+        "cassettes/tests/test_agent/test_old_name.json:1: unused: no collected test of tests/test_agent.py (6 tests collected) opens it",
+        "harness lint: 7 cassettes, 1 snapshot file checked: 2 unused cassettes (warning)",
+    ]
+    assert code == 0
+    assert run(capsys, "lint", "--unused", "--strict")[0] == 1
+    # and without --unused, nothing is collected and nothing is said
+    assert run(capsys, "lint")[1] == "harness lint: 7 cassettes, 1 snapshot file checked: no problems\n"
 
 
 def test_lint_reports_truncated_and_future_files_and_orphans(project, capsys):

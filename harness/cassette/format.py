@@ -38,6 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from harness import sse
 from harness.cassette.model import Body, Cassette, HttpInteraction, Request, Response
 from harness.errors import CassetteFormatError
 
@@ -117,17 +118,35 @@ def _headers(d: Any, where: str) -> dict[str, str]:
 
 _EVENT_KEYS = ("comments", "event", "id", "retry", "data", "text", "fields", "raw")
 _EVENT_STRINGS = ("event", "id", "retry", "text", "raw")
+#: Fields written on one line each: a line break in one would start another field, or another event.
+_ONE_LINE_FIELDS = ("event", "id", "retry")
+_SIMPLE_KEYS = frozenset(_EVENT_KEYS) - {"comments", "fields"}
+_SSE_FIELD_NAMES = frozenset({"data", "event", "id", "retry"})
 
 
-def _check_events(events: list[Any], where: str) -> None:
-    """Every SSE entry must render: checked at C speed first (a stream can hold tens of thousands
-    of events); the loop runs only for entries with comments or fields, or to name a bad entry."""
+def _breaks(text: str) -> bool:
+    return "\n" in text or "\r" in text
+
+
+def _joined(events: list[Any], key: str) -> str:
+    return "".join(map(dict.get, events, itertools.repeat(key), itertools.repeat("")))
+
+
+def _check_events(events: list[Any], where: str) -> set[str]:
+    """Every SSE entry must render to what it shows; returns the keys the entries use.
+
+    Checked at C speed first (a stream can hold tens of thousands of events); the loop runs only
+    for entries with comments or fields, or to name a bad entry."""
     if set(map(type, events)) <= {dict}:
         keys = set(itertools.chain.from_iterable(events))
-        if keys <= _SIMPLE_KEYS and all(
-            set(map(type, map(dict.get, events, itertools.repeat(k), itertools.repeat("")))) <= {str} for k in _EVENT_STRINGS if k in keys
+        if (
+            keys <= _SIMPLE_KEYS
+            and all(set(map(type, map(dict.get, events, itertools.repeat(k), itertools.repeat("")))) <= {str} for k in _EVENT_STRINGS if k in keys)
+            and not any(_breaks(_joined(events, k)) for k in _ONE_LINE_FIELDS if k in keys)
+            and not ("text" in keys and "\r" in _joined(events, "text"))
         ):
-            return
+            return keys
+    keys = set()
     for i, event in enumerate(events):
         w = f"{where}[{i}]"
         if not isinstance(event, dict):
@@ -135,37 +154,69 @@ def _check_events(events: list[Any], where: str) -> None:
         for key in event:
             if key not in _EVENT_KEYS:
                 raise _Bad(w, f"unknown field {key!r} (an event has {', '.join(_EVENT_KEYS)})")
+            keys.add(key)
         for key in _EVENT_STRINGS:
             if key in event and not isinstance(event[key], str):
                 raise _Bad(f"{w}.{key}", f"expected a string, got {type(event[key]).__name__} {event[key]!r:.40}")
+        for key in _ONE_LINE_FIELDS:
+            if key in event and _breaks(event[key]):
+                raise _Bad(f"{w}.{key}", f"has a line break (CR or LF), which would split the event: {event[key]!r:.60}")
+        if "\r" in event.get("text", ""):
+            raise _Bad(f"{w}.text", "has a CR: lines of text data are split on LF only")
         comments = event.get("comments", [])
         if not (isinstance(comments, list) and all(isinstance(c, str) for c in comments)):
             raise _Bad(f"{w}.comments", f"expected a list of strings, got {comments!r:.40}")
+        if any(map(_breaks, comments)):
+            raise _Bad(f"{w}.comments", "a comment has a line break (CR or LF), which would split the event")
         fields = event.get("fields", [])
         if not (isinstance(fields, list) and all(isinstance(f, list) and len(f) == 2 and all(isinstance(x, str) for x in f) for f in fields)):
             raise _Bad(f"{w}.fields", f"expected a list of [name, value] strings, got {fields!r:.40}")
+        for name, value in fields:
+            if not name or ":" in name or name in _SSE_FIELD_NAMES or _breaks(name) or _breaks(value):
+                raise _Bad(f"{w}.fields", f"[{name!r:.30}, {value!r:.30}] is not an unknown field on one line")
+    return keys
 
 
-_SIMPLE_KEYS = frozenset(_EVENT_KEYS) - {"comments", "fields"}
+def _check_stream(body: Body, headers: dict[str, str], broken: bool, where: str, keys: set[str]) -> None:
+    """A stream's exact texts (``raw`` entries, or a text body sent as ``text/event-stream``) must be
+    whole events: the SDKs' decoders would otherwise join, split or drop events, and fail far
+    from the cassette. Events kept as fields are rendered by harness and need no second look.
+    ``broken``: the response recorded the error that cut it."""
+    if body.kind == "sse":
+        if "raw" not in keys:
+            return
+        events = body.value
+        last = len(events) - 1
+        for i in itertools.compress(itertools.count(), map(operator.contains, events, itertools.repeat("raw"))):
+            problem = sse.check_raw(events[i], i == last)
+            if problem is not None:
+                raise _Bad(f"{where}.body.sse[{i}].raw", problem)
+    elif body.kind == "text" and any(
+        k.lower() == "content-type" and v.split(";", 1)[0].strip().lower() == "text/event-stream" for k, v in headers.items()
+    ):
+        found = sse.check_text(body.value, broken)
+        if found is not None:
+            n, problem = found
+            raise _Bad(f"{where}.body.text", f"SSE event {n} {problem}")
 
 
-def _body(d: Any, where: str) -> Body:
+def _body(d: Any, where: str) -> tuple[Body, set[str]]:
     raw = _get(d, "body", dict, where, {})
     kinds = [k for k in _BODY_KINDS if k in raw]
     if not kinds:
         if raw:
             raise _Bad(f"{where}.body", f"expected one of {', '.join(_BODY_KINDS)}, got {sorted(raw)}")
-        return Body("empty")
+        return Body("empty"), set()
     if len(kinds) > 1:
         raise _Bad(f"{where}.body", f"has both {kinds[0]!r} and {kinds[1]!r}")
     kind = kinds[0]
     if kind == "sse":
         events = _get(raw, "sse", list, f"{where}.body")
-        _check_events(events, f"{where}.body.sse")
+        keys = _check_events(events, f"{where}.body.sse")
         eol = _get(raw, "eol", str, f"{where}.body", "\n")
         if eol not in ("\n", "\r\n", "\r"):
             raise _Bad(f"{where}.body.eol", f"expected a line ending, got {eol!r}")
-        return Body("sse", events, eol)
+        return Body("sse", events, eol), keys
     if kind in ("text", "base64"):
         value = _get(raw, kind, str, f"{where}.body")
         if kind == "base64":
@@ -176,8 +227,8 @@ def _body(d: Any, where: str) -> Body:
                 base64.b64decode(value, validate=True)
             except binascii.Error as exc:
                 raise _Bad(f"{where}.body.base64", f"not valid base64 ({exc})") from None
-        return Body(kind, value)
-    return Body("json", raw["json"])
+        return Body(kind, value), set()
+    return Body("json", raw["json"]), set()
 
 
 _first = operator.itemgetter(0)
@@ -207,7 +258,7 @@ def _read_http(d: dict[str, Any], where: str) -> HttpInteraction:
         method=_get(req, "method", str, f"{where}.request"),
         url=_get(req, "url", str, f"{where}.request"),
         headers=_headers(req, f"{where}.request"),
-        body=_body(req, f"{where}.request"),
+        body=_body(req, f"{where}.request")[0],
     )
     response = None
     resp = _get(d, "response", (dict, type(None)), where, None)
@@ -218,13 +269,15 @@ def _read_http(d: dict[str, Any], where: str) -> HttpInteraction:
             for i, c in enumerate(chunks):
                 if not _chunks_ok([c]):
                     raise _Bad(f"{w}.chunks[{i}]", f"expected [bytes, ms] (a byte count >= 0, then ms), got {c!r:.40}")
+        body, keys = _body(resp, w)
         response = Response(
             status=_get(resp, "status", int, w),
             headers=_headers(resp, w),
-            body=_body(resp, w),
+            body=body,
             chunks=chunks,
             error=_get(resp, "error", dict, w, None),
         )
+        _check_stream(body, response.headers, response.error is not None, w, keys)
         if chunks is not None and sum(map(_first, chunks)) != len(response.body.bytes()):
             raise _Bad(f"{w}.chunks", "chunk sizes do not add up to the body's length (was the body edited?)")
     error = _get(d, "error", dict, where, None)
@@ -255,18 +308,60 @@ def _write_http(i: HttpInteraction) -> dict[str, Any]:
 register_kind("http", _read_http, _write_http)
 
 
+def _not_utf8(path: Path | str, data: bytes, exc: UnicodeDecodeError) -> CassetteFormatError:
+    line = data.count(b"\n", 0, exc.start) + 1
+    return CassetteFormatError(path, f"not UTF-8 text (byte {exc.start}, line {line}: {data[exc.start:exc.start + 4]!r})")
+
+
+def read_text(path: Path) -> str:
+    """A cassette file's text. A file that is not UTF-8 is a :class:`CassetteFormatError` naming the
+    file, the byte and its line; ``OSError`` (``FileNotFoundError``...) is left to the caller."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, data, exc) from None
+
+
+def _decoder() -> tuple[Callable[[str], Any], list[str]]:
+    """A JSON decoder that notes NaN and Infinity (Python reads them; JSON has no such values)."""
+    seen: list[str] = []
+
+    def constant(name: str) -> float:
+        seen.append(name)
+        return float(name)
+
+    return json.JSONDecoder(parse_constant=constant).decode, seen
+
+
+def _first_not_finite(items: list[Any]) -> tuple[str, str] | None:
+    """Where a stored stream event's data holds NaN or Infinity: rendered, it is not JSON."""
+    for n, item in enumerate(items):
+        for side in ("request", "response"):
+            part = getattr(item, side, None) if isinstance(item, HttpInteraction) else None
+            body = getattr(part, "body", None)
+            if body is None or body.kind != "sse":
+                continue
+            for i, event in enumerate(body.value):
+                if "data" in event and not sse.finite(event["data"]):
+                    return f"interactions[{n}].{side}.body.sse[{i}].data", f"{event['data']!r:.60}"
+    return None
+
+
 def loads(text: str | bytes, path: Path | str) -> list[Any]:
     """Parse a cassette file's content into interactions; errors name the file and the place."""
     _load_kinds()
     if isinstance(text, bytes):
+        data = text
         try:
-            text = text.decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise CassetteFormatError(path, f"not UTF-8 text (byte {exc.start}: {text[exc.start:exc.start + 4]!r})") from None
+            raise _not_utf8(path, data, exc) from None
     if not text.strip():
         raise CassetteFormatError(path, "the file is empty", hint="Delete it and record again (--record-mode=once).")
+    decode, constants = _decoder()
     try:
-        doc = json.loads(text)
+        doc = decode(text)
     except json.JSONDecodeError as exc:
         problem = f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         # harness writes a closing brace last: a file that ends elsewhere was cut short.
@@ -299,17 +394,22 @@ def loads(text: str | bytes, path: Path | str) -> list[Any]:
             if reader is None:
                 raise _Bad(f"{where}.kind", f"unknown interaction kind {kind!r} (known: {', '.join(sorted(_readers))})")
             out.append(reader(item, where))
-        return out
     except _Bad as bad:
         raise CassetteFormatError(path, bad.problem, where=bad.where) from None
+    if constants:
+        found = _first_not_finite(out)
+        if found is not None:
+            where, value = found
+            raise CassetteFormatError(path, f"NaN or Infinity is not JSON (harness keeps such data as text): {value}", where=where)
+    return out
 
 
 def load(path: Path) -> list[Any]:
     try:
-        data = path.read_bytes()
+        text = read_text(path)
     except OSError as exc:
         raise CassetteFormatError(path, f"cannot be read: {exc.strerror}") from None
-    return loads(data, path)
+    return loads(text, path)
 
 
 def _compact(value: Any) -> str:

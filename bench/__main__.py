@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only replay,load,match,suite,record]``: every benchmark, one table.
+"""``python -m bench [--quick] [--only replay,load,match,suite,record,fuzz]``: every benchmark, one table.
 
 Medians throughout; every ratio is against a baseline measured in the same run (in-process cases
 interleaved round by round and timed in CPU time; whole pytest runs interleaved and timed by
@@ -14,7 +14,8 @@ import time
 
 from bench.common import Row, fmt_time
 
-SECTIONS = ("replay", "load", "match", "suite", "record")
+SECTIONS = ("replay", "load", "match", "suite", "record", "fuzz")
+MODULES = {"match": "matching", "fuzz": "bench_fuzz"}
 
 
 def _x(value: float) -> str:
@@ -48,6 +49,15 @@ def cells(row: Row) -> tuple[str, str, str, str, str]:
             f"{fmt_time(m['harness @ 10'])} per request @ 10",
             f"{fmt_time(m['harness @ 10,000'])} @ 10,000 = **{_x(r['harness 10,000 / 10'])}**",
             f"vcrpy {fmt_time(m['vcrpy @ 10'])} @ 10, {fmt_time(m['vcrpy @ 10,000'])} @ 10,000 ({_x(r['vcrpy 10,000 / 10'])})",
+            row.note,
+        )
+    if row.section == "fuzz":
+        end = r["end to end"]
+        return (
+            f"fuzz: {row.case}",
+            f"plain replay {fmt_time(m['plain'])} = {1 / m['plain']:.1f} replays/s",
+            f"{fmt_time(m['end to end'])} per variant = {1 / m['end to end']:.1f} variants/s = **{_x(end)}** of plain",
+            "",
             row.note,
         )
     if row.section == "suite":
@@ -97,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         if section not in chosen:
             continue
         log(f"{section} ...")
-        module = importlib.import_module(f"bench.{'matching' if section == 'match' else section}")
+        module = importlib.import_module(f"bench.{MODULES.get(section, section)}")
         rows.extend(module.run(quick=args.quick, log=log))
     elapsed = time.perf_counter() - start
     import anthropic

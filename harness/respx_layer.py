@@ -39,6 +39,7 @@ from respx.mocks import HTTPCoreMocker
 from respx.models import AllMockedAssertionError
 
 from harness.errors import HarnessError
+from harness.fuzz.faults import Stall, bind_stall
 from harness.fuzz.variant import Variant
 from harness.transports import http as _http
 
@@ -98,11 +99,20 @@ class CassetteMocker(HTTPCoreMocker):
         core = importlib.import_module(core_name)
         plan = session.plan_http(request.method, str(request.url), request.headers.raw, request.content)
         assert plan.replay is not None  # the override only runs over a replaying cassette
-        response = _http._replay_response(lib, _http._Streams.of(lib), plan.replay, session.settings.replay_speed)
-        return core.Response(status=response.status_code, headers=response.headers.raw, content=response.stream, extensions={})
+        response = _http._replay_response(lib, _http._Streams.of(lib), plan.replay, session.settings.replay_speed, request)
+        stream = _stalled(lib, plan.replay, response.stream, request)
+        return core.Response(status=response.status_code, headers=response.headers.raw, content=stream, extensions={})
 
 
-def _httpx_response(interaction: Any) -> Any:
+def _stalled(lib: Any, interaction: Any, stream: Any, request: Any) -> Any:
+    """The body of a ``read_timeout`` fault stalls, honouring ``request``'s read timeout."""
+    response = getattr(interaction, "response", None)
+    if isinstance(response, Stall) and request is not None:
+        return bind_stall(lib, stream, request, response.stall)
+    return stream
+
+
+def _httpx_response(interaction: Any, request: Any = None) -> Any:
     """A recorded (or variant) interaction as the ``httpx.Response`` respx expects from a route,
     its body cut at the recorded chunks and ending with the recorded transport error, if any."""
     import httpx
@@ -111,7 +121,7 @@ def _httpx_response(interaction: Any) -> Any:
     if interaction.response is None:
         raise _http._error(httpx2, interaction.error)
     replayed = _http._replay_response(httpx2, _http._Streams.of(httpx2), interaction, 0.0)
-    inner = replayed.stream
+    inner = _stalled(httpx2, interaction, replayed.stream, request)
 
     class Stream(httpx.SyncByteStream, httpx.AsyncByteStream):
         def __iter__(self) -> Iterator[bytes]:
@@ -133,7 +143,7 @@ def respond(variant: Variant | Any) -> Any:
 
     def side_effect(request: Any) -> Any:
         item = queue.pop(0) if len(queue) > 1 else queue[0]
-        return _httpx_response(item)
+        return _httpx_response(item, request)
 
     return side_effect
 

@@ -20,7 +20,7 @@ SDKs, by the same HTTP seam as any replay::
     @pytest.mark.cassette
     def test_properties(cassette):
         hs.assert_equivalent(final_message)        # every meaning-preserving variant: the recorded result
-        hs.assert_fails_cleanly(final_message, hs.faults(kinds=("status", "error_event")))
+        hs.assert_fails_cleanly(final_message, hs.faults(kinds=("status", "error_event")))  # what the SDK raises
 
 Strategies (each draws a :class:`Variant`; by default over every SSE response of the running
 test's cassette, resolved when drawn; ``at=`` picks interactions by position, ``source=`` gives
@@ -29,11 +29,14 @@ interactions directly, e.g. for use outside a cassette test):
 * :func:`rechunked` the same bytes, cut anywhere (inside UTF-8, inside ``\\r\\n``, inside ``data:``...)
 * :func:`resplit`   provider-aware delta splits and merges (Anthropic, OpenAI chat, Responses, Assistants)
 * :func:`equivalent` both, and both at once: every variant must give the recorded result
-* :func:`faults`    truncation, dropped connection, error event, HTTP 429/529, read timeout
+* :func:`faults`    truncation, dropped connection, error event, HTTP 429/529, a stalled stream (the
+                    client's read timeout raises ``ReadTimeout``; give clients a short one in tests)
 
 Using them: :func:`fuzz` (decorator), :func:`substitute` (a context manager for one variant, e.g.
 with ``@given``), :func:`assert_equivalent`, :func:`assert_fails_cleanly`,
 :func:`assert_callback_order`. Overriding single responses with respx: :func:`override`.
+What each SDK raises for each fault, per format (the default of ``assert_fails_cleanly``):
+:func:`sdk_behaviour`, :data:`SDK_BEHAVIOUR`. The whole story: ``docs/fuzzing.md``.
 """
 
 from __future__ import annotations
@@ -58,15 +61,18 @@ from harness.fuzz.properties import (
 from harness.fuzz.rechunk import rechunk, rechunk_strategy
 from harness.fuzz.resplit import Rewriter, detect, register_rewriter, resplit_strategy, rewriters
 from harness.fuzz.resplit import resplit as resplit_ops
-from harness.fuzz.runner import StreamHang, call_with_timeout, fuzz, run_examples, substitute
+from harness.fuzz.runner import StreamHang, call_with_timeout, fuzz, is_recording, run_examples, substitute
+from harness.fuzz.sdk_errors import SDK_BEHAVIOUR, SdkBehaviour, sdk_behaviour
 from harness.fuzz.stream import Recorded, recorded
 from harness.fuzz.variant import Variant, original
 
 __all__ = [
     "KINDS",
+    "SDK_BEHAVIOUR",
     "Outcome",
     "Recorded",
     "Rewriter",
+    "SdkBehaviour",
     "StreamHang",
     "Variant",
     "assert_callback_order",
@@ -84,6 +90,7 @@ __all__ = [
     "faults",
     "from_cassette",  # noqa: F822 (from harness.respx_layer, imported on first use)
     "fuzz",
+    "is_recording",
     "original",
     "override",  # noqa: F822 (from harness.respx_layer, imported on first use)
     "read_timeout",
@@ -97,6 +104,7 @@ __all__ = [
     "respond",  # noqa: F822 (from harness.respx_layer, imported on first use)
     "rewriters",
     "run_examples",
+    "sdk_behaviour",
     "status",
     "substitute",
     "targets",
@@ -175,8 +183,9 @@ _STRATEGIES: dict[int, tuple[Recorded, dict[str, st.SearchStrategy[Variant]]]] =
 
 def rechunked(at: At = None, *, source: Source = None) -> st.SearchStrategy[Variant]:
     """The recorded bytes cut at other places: a few cuts, often at bytes where naive code breaks
-    (inside UTF-8, inside CRLF, after ``data:``), plus dense runs of cuts (one byte per chunk,
-    every k bytes); or no cut at all. Failures shrink to the earliest single cut that breaks."""
+    (inside UTF-8, inside CRLF, after ``data:``), plus dense runs of cuts (every k bytes); and, as
+    options of their own, one byte per chunk and everything in one chunk. Failures shrink to the
+    earliest single cut that breaks."""
     return _lazy(lambda rec: _cached(rec, "rechunk", lambda: rechunk_strategy(rec)), source, at, sse_only=True)
 
 

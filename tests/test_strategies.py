@@ -13,6 +13,7 @@ import asyncio
 import collections
 import contextlib
 import json
+import math
 import re
 import time
 import traceback
@@ -38,6 +39,7 @@ from harness.cassette.model import HttpInteraction
 from harness.config import Settings
 from harness.errors import CassetteFormatError, CassetteMiss
 from harness.fuzz import samples
+from harness.fuzz.faults import Stall
 from harness.session import Session
 from tests.servers.base import Scenario, ServerThread, sse_response
 from tests.servers.openai_api import routes as openai_routes
@@ -120,9 +122,9 @@ def anthropic_one(url: str, **kw: Any) -> Any:
         return stream.get_final_message()
 
 
-async def anthropic_async_crlf(url: str) -> tuple[Any, list[Any]]:
+async def anthropic_async_crlf(url: str, **kw: Any) -> tuple[Any, list[Any]]:
     async with anthropic.AsyncAnthropic(
-        api_key="sk-ant-test", base_url=url, default_headers={"x-fake-scenario": "crlf"}
+        api_key="sk-ant-test", base_url=url, default_headers={"x-fake-scenario": "crlf"}, **kw
     ) as client:
         async with record_callbacks(
             client.messages.stream(
@@ -149,8 +151,8 @@ def chat(url: str, **kw: Any) -> tuple[Any, ...]:
     return text, call, s1.calls, s2.calls
 
 
-async def chat_async(url: str) -> tuple[Any, list[Any]]:
-    async with openai.AsyncOpenAI(api_key="sk-test", base_url=url + "/v1") as client:
+async def chat_async(url: str, **kw: Any) -> tuple[Any, list[Any]]:
+    async with openai.AsyncOpenAI(api_key="sk-test", base_url=url + "/v1", **kw) as client:
         async with record_callbacks(
             client.chat.completions.stream(
                 model="gpt-4o-mini", messages=[{"role": "user", "content": QUESTION}], tools=CHAT_TOOLS
@@ -159,8 +161,8 @@ async def chat_async(url: str) -> tuple[Any, list[Any]]:
             return await s.get_final_completion(), s.calls
 
 
-def responses(url: str) -> tuple[Any, ...]:
-    client = gpt(url)
+def responses(url: str, **kw: Any) -> tuple[Any, ...]:
+    client = gpt(url, **kw)
     with record_callbacks(client.responses.stream(model="gpt-4o-mini", input=QUESTION)) as s1:
         text = s1.get_final_response()
     with record_callbacks(client.responses.stream(model="gpt-4o-mini", input=QUESTION, tools=[RESP_TOOL])) as s2:
@@ -172,8 +174,8 @@ class Handler(openai.AssistantEventHandler):
     pass
 
 
-def assistants(url: str) -> tuple[Any, ...]:
-    client = gpt(url)
+def assistants(url: str, **kw: Any) -> tuple[Any, ...]:
+    client = gpt(url, **kw)
     thread = client.beta.threads.create(messages=[{"role": "user", "content": QUESTION}])
     recorder = record_callbacks(Handler())
     with client.beta.threads.runs.stream(
@@ -191,13 +193,37 @@ def assistants(url: str) -> tuple[Any, ...]:
     return run.required_action, [m.content for m in messages], recorder.calls, recorder2.calls
 
 
+async def responses_async(url: str, **kw: Any) -> tuple[Any, list[Any]]:
+    async with openai.AsyncOpenAI(api_key="sk-test", base_url=url + "/v1", **kw) as client:
+        async with record_callbacks(client.responses.stream(model="gpt-4o-mini", input=QUESTION, tools=[RESP_TOOL])) as s:
+            return await s.get_final_response(), s.calls
+
+
+class AsyncHandler(openai.AsyncAssistantEventHandler):
+    pass
+
+
+async def assistants_async(url: str, **kw: Any) -> tuple[Any, list[Any]]:
+    async with openai.AsyncOpenAI(api_key="sk-test", base_url=url + "/v1", **kw) as client:
+        thread = await client.beta.threads.create(messages=[{"role": "user", "content": "Say café ☕ please"}])
+        recorder = record_callbacks(AsyncHandler())
+        async with client.beta.threads.runs.stream(
+            thread_id=thread.id, assistant_id="asst_fuzz", event_handler=recorder.target
+        ) as stream:
+            await stream.until_done()
+            messages = await stream.get_final_messages()
+    return [m.content for m in messages], recorder.calls
+
+
 SCENARIOS: dict[str, Callable[[str], Any]] = {
     "anthropic_agent": anthropic_agent,
     "anthropic_async_crlf": lambda url: asyncio.run(anthropic_async_crlf(url)),
     "chat": chat,
     "chat_async": lambda url: asyncio.run(chat_async(url)),
     "responses": responses,
+    "responses_async": lambda url: asyncio.run(responses_async(url)),
     "assistants": assistants,
+    "assistants_async": lambda url: asyncio.run(assistants_async(url)),
 }
 
 
@@ -434,9 +460,10 @@ def test_fault_variants_say_what_they_break() -> None:
         and overloaded.interaction.response is rec.response
     )  # type: ignore[union-attr]
     stalled = hs.read_timeout(rec, 4)
-    assert (
-        stalled.interaction.response.chunks[-1] == [0, 600000.0] and stalled.interaction.response.error["type"] == "ReadTimeout"
-    )  # type: ignore[index,union-attr]
+    assert isinstance(stalled.interaction.response, Stall) and stalled.interaction.response.stall == math.inf
+    assert stalled.interaction.response.body.bytes() == b"".join(rec.parts[:4])
+    assert stalled.interaction.response.error["type"] == "ReadTimeout"  # type: ignore[index]
+    assert "stalls for ever after event #3" in repr(stalled) and "read timeout" in repr(stalled)
     kinds: collections.Counter[str] = collections.Counter()
 
     @settings(max_examples=60, deadline=None)
@@ -550,6 +577,98 @@ def test_assistants_callbacks_depend_on_chunking(replay: Any) -> None:
     assert "on_tool_call_created" in str(found.value) or ".tool_call.function.arguments" in str(found.value), found.value
 
 
+def C(name: str, **args: Any) -> Any:
+    return (name, args)
+
+
+GOOD_RESPONSES_TRACE = [
+    C("response.created", response={"status": "in_progress"}),
+    C("response.output_item.added", output_index=0, item={"type": "message"}),
+    C("response.content_part.added", output_index=0, content_index=0, part={"type": "output_text"}),
+    C("response.output_text.delta", output_index=0, content_index=0, delta="Hi"),
+    C("response.output_text.done", output_index=0, content_index=0, text="Hi"),
+    C("response.content_part.done", output_index=0, content_index=0),
+    C("response.output_item.done", output_index=0, item={"type": "message"}),
+    C("response.completed", response={"status": "completed"}),
+]
+GOOD_ANTHROPIC_TRACE = [
+    C("message_start", message={"role": "assistant"}),
+    C("content_block_start", index=0, content_block={"type": "text"}),
+    C("content_block_delta", index=0, delta={"text": "Hi"}),
+    C("text", text="Hi", snapshot="Hi"),
+    C("content_block_stop", index=0),
+    C("message_delta", delta={"stop_reason": "end_turn"}),
+    C("message_stop"),
+]
+GOOD_HANDLER_TRACE = [
+    C("on_run_step_created", run_step={"type": "message_creation"}),
+    C("on_message_created", message={"role": "assistant"}),
+    C("on_text_created", text=""),
+    C("on_text_delta", delta="Hi", snapshot="Hi"),
+    C("on_text_done", text="Hi"),
+    C("on_message_done", message={"role": "assistant"}),
+    C("on_run_step_done", run_step={"type": "message_creation"}),
+    C("on_end"),
+]
+
+
+@pytest.mark.parametrize(
+    ("trace", "problem"),
+    [
+        # a delta after its block was done
+        ([*GOOD_ANTHROPIC_TRACE[:5], C("content_block_delta", index=0, delta={"text": "!"}), *GOOD_ANTHROPIC_TRACE[5:]],
+         "#5 content_block_delta: delta after block [0] was done"),
+        # a delta before its block was created
+        ([GOOD_ANTHROPIC_TRACE[0], C("content_block_delta", index=1, delta={"text": "?"}), *GOOD_ANTHROPIC_TRACE[1:]],
+         "#1 content_block_delta: delta before block [1] was created"),
+        # a block never closed by the end
+        ([*GOOD_ANTHROPIC_TRACE[:4], *GOOD_ANTHROPIC_TRACE[5:]], "block [0] was never done before the end"),
+        ([*GOOD_HANDLER_TRACE[:4], *GOOD_HANDLER_TRACE[5:]], "text #1 was never done before the end"),
+        # something after on_end / message_stop
+        ([*GOOD_HANDLER_TRACE, C("on_text_delta", delta="late", snapshot="Hilate")], "#8 on_text_delta after the end (#7 on_end)"),
+        ([*GOOD_ANTHROPIC_TRACE, C("message_delta", delta={})], "#7 message_delta after the end (#6 message_stop)"),
+        # Responses: a text delta after its output item was done (another part of it, never added)
+        ([*GOOD_RESPONSES_TRACE[:7], C("response.output_text.delta", output_index=0, content_index=1, delta="late"), GOOD_RESPONSES_TRACE[7]],
+         "#7 response.output_text.delta: after item [0] was done"),
+        # ... and one before its item and part were added
+        ([GOOD_RESPONSES_TRACE[0], C("response.output_text.delta", output_index=0, content_index=0, delta="early"), *GOOD_RESPONSES_TRACE[1:]],
+         "#1 response.output_text.delta: before item [0] was created"),
+        ([*GOOD_RESPONSES_TRACE[:2], C("response.output_text.delta", output_index=0, content_index=0, delta="early"), *GOOD_RESPONSES_TRACE[2:]],
+         "#2 response.output_text.delta: before part [0, 0] was created"),
+    ],
+)  # fmt: skip
+def test_callback_order_checker_catches_bad_traces(trace: list[Any], problem: str) -> None:
+    for good in (GOOD_ANTHROPIC_TRACE, GOOD_RESPONSES_TRACE, GOOD_HANDLER_TRACE):
+        assert hs.callback_violations(good) == []
+    assert problem in hs.callback_violations(trace)
+    with pytest.raises(AssertionError, match=re.escape(problem)):
+        hs.assert_callback_order(trace)
+
+
+def test_rechunk_extremes_are_generated_and_replay(replay: Any) -> None:
+    # One byte per chunk and everything in one chunk: options of their own (by chance, 0 and 1
+    # in 500 draws), generated within the first examples, and replayed (async client, CRLF stream).
+    with replay("anthropic_async_crlf"):
+        rec = hs.targets(at=0)[0]
+        expected = hs.comparable(asyncio.run(anthropic_async_crlf(NOWHERE))[0])
+        seen: collections.Counter[str] = collections.Counter()
+
+        @settings(max_examples=40, deadline=None, database=None, derandomize=True)
+        @given(hs.rechunked())
+        def check(v: hs.Variant) -> None:
+            sizes = [c[0] for c in v.interaction.response.chunks]  # type: ignore[union-attr]
+            mode = "bytewise" if sizes == [1] * len(rec.data) else "whole" if sizes == [len(rec.data)] else "cuts"
+            with hs.substitute(v):
+                final, _ = asyncio.run(anthropic_async_crlf(NOWHERE))
+            assert hs.comparable(final) == expected
+            seen[mode] += 1
+            if mode != "cuts":
+                assert ("one byte per chunk" if mode == "bytewise" else "everything in one chunk") in repr(v)
+
+        check()
+    assert seen["bytewise"] >= 1 and seen["whole"] >= 1 and seen["cuts"] > 30, seen
+
+
 # =============================================================================================== the planted bugs
 
 
@@ -606,39 +725,242 @@ def test_fuzzer_finds_the_per_chunk_decoder_and_shrinks_to_one_byte(replay: Any)
 
 # =============================================================================================== faults
 
+READ_TIMEOUT = 0.02  # the clients' read timeout in fault tests: a stalled stream raises ReadTimeout after it
 
-def test_openai_chat_faults_surface_as_documented_exceptions(replay: Any) -> None:
-    outcomes: list[hs.Outcome] = []
+# What reaches the caller of each SDK's stream helper, per format and fault, as the fuzzer found it
+# (class names; "returned": a partial result and no error). harness.fuzz.sdk_errors must say the same.
+SDK_FINDINGS: dict[str, dict[str, set[str]]] = {
+    "anthropic": {
+        "status": {"RateLimitError", "OverloadedError"},
+        "error_event": {"APIStatusError"},
+        "drop": {"RemoteProtocolError"},
+        "read_timeout": {"ReadTimeout"},
+        "truncate": {"returned", "AssertionError"},
+    },
+    "openai-chat": {
+        "status": {"RateLimitError", "InternalServerError"},
+        "error_event": {"APIError"},
+        "drop": {"APIConnectionError"},
+        "read_timeout": {"APITimeoutError"},
+        "truncate": {"returned", "AssertionError"},
+    },
+    "openai-responses": {
+        "status": {"RateLimitError", "InternalServerError"},
+        "error_event": {"RuntimeError"},
+        "drop": {"APIConnectionError"},
+        "read_timeout": {"APITimeoutError"},
+        "truncate": {"RuntimeError"},
+    },
+    "openai-assistants": {
+        "status": {"RateLimitError", "InternalServerError"},
+        "error_event": {"APIError"},
+        "drop": {"RemoteProtocolError"},
+        "read_timeout": {"ReadTimeout"},
+        "truncate": {"returned", "RuntimeError"},
+    },
+}
+# Where the SDK does not keep to its documented APIError family (the findings).
+UNDOCUMENTED = {
+    ("anthropic", "drop"),
+    ("anthropic", "read_timeout"),
+    ("anthropic", "truncate"),
+    ("openai-chat", "truncate"),
+    ("openai-responses", "error_event"),
+    ("openai-responses", "truncate"),
+    ("openai-assistants", "drop"),
+    ("openai-assistants", "read_timeout"),
+    ("openai-assistants", "truncate"),
+}
+# (recording, interaction faulted or None for every stream, the code under test) per format and mode.
+FAULT_RUNS: dict[tuple[str, str], tuple[str, int | None, Callable[..., Any]]] = {
+    ("anthropic", "sync"): ("anthropic_agent", 0, lambda **kw: anthropic_one(NOWHERE, **kw)),
+    ("anthropic", "async"): ("anthropic_async_crlf", 0, lambda **kw: anthropic_async_crlf(NOWHERE, **kw)),
+    ("openai-chat", "sync"): ("chat", None, lambda **kw: chat(NOWHERE, **kw)),
+    ("openai-chat", "async"): ("chat_async", None, lambda **kw: chat_async(NOWHERE, **kw)),
+    ("openai-responses", "sync"): ("responses", None, lambda **kw: responses(NOWHERE, **kw)),
+    ("openai-responses", "async"): ("responses_async", None, lambda **kw: responses_async(NOWHERE, **kw)),
+    ("openai-assistants", "sync"): ("assistants", None, lambda **kw: assistants(NOWHERE, **kw)),
+    ("openai-assistants", "async"): ("assistants_async", None, lambda **kw: assistants_async(NOWHERE, **kw)),
+}
+
+
+def outcome(v: hs.Variant, fn: Callable[[], Any]) -> Any:
+    """What ``fn`` returns or raises with ``v`` in place of its recording (the watchdog on: nothing hangs)."""
+    try:
+        with hs.substitute(v):
+            return hs.call_with_timeout(fn, timeout=5)
+    except hs.StreamHang:
+        raise
+    except Exception as exc:
+        return exc
+
+
+@assistants_api
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("format_name", list(SDK_FINDINGS))
+def test_every_fault_fails_as_the_sdk_table_says(replay: Any, format_name: str, mode: str) -> None:
+    # Every fault kind, for every format, sync and async, through the SDK's stream helper:
+    # assert_fails_cleanly with its default expectation (the table of what the SDK raises) passes,
+    # within the watchdog; what came out is what the findings say; the table says the same.
+    name, at, run = FAULT_RUNS[format_name, mode]
+    findings = SDK_FINDINGS[format_name]
+    seen: dict[str, set[str]] = collections.defaultdict(set)
+    with replay(name):
+        for kind in hs.KINDS:
+            outcomes: list[hs.Outcome] = []
+            hs.assert_fails_cleanly(
+                lambda: run(max_retries=0, timeout=READ_TIMEOUT),
+                hs.faults(at, kinds=(kind,)),
+                accept=lambda o, kind=kind: o.error is None and "returned" in findings[kind],  # type: ignore[misc]
+                outcomes=outcomes,
+                max_examples=6,
+                timeout=5,
+                database=None,
+            )
+            seen[kind] |= {"returned" if o.error is None else type(o.error).__name__ for o in outcomes if o.variant.played}
+    for kind in hs.KINDS:
+        assert seen[kind] and seen[kind] <= findings[kind], (kind, seen[kind])
+        behaviour = hs.sdk_behaviour(format_name, kind)
+        assert behaviour is not None and behaviour.returns == ("returned" in findings[kind])
+        assert behaviour.documented == ((format_name, kind) not in UNDOCUMENTED), behaviour
+        assert bool(behaviour.finding) == (behaviour.documented is False or (format_name, kind) == ("anthropic", "error_event"))
+
+
+def test_openai_chat_faults_and_what_the_fuzzer_found(replay: Any) -> None:
     with replay("chat"):
-        hs.assert_fails_cleanly(
-            lambda: chat(NOWHERE, max_retries=0),
-            hs.faults(kinds=("drop", "error_event", "status", "read_timeout")),
-            max_examples=30,
-            outcomes=outcomes,
-        )
-    seen = {(o.variant.fault, type(o.error).__name__) for o in outcomes}
-    assert ("drop", "APIConnectionError") in seen and ("error_event", "APIError") in seen
-    assert {"RateLimitError", "InternalServerError"} & {name for _, name in seen}
+        rec = hs.targets(at=0)[0]  # the text answer
+        run = lambda: chat(NOWHERE, max_retries=0, timeout=READ_TIMEOUT)  # noqa: E731
+        # Documented: transport faults wrapped, the error event as APIError, HTTP errors by status.
+        assert type(outcome(hs.drop(rec, 700), run)) is openai.APIConnectionError
+        assert type(outcome(hs.read_timeout(rec, 4), run)) is openai.APITimeoutError
+        assert type(outcome(hs.error_event(rec, 4), run)) is openai.APIError
+        assert type(outcome(hs.status(rec, 429), run)) is openai.RateLimitError
+        # Found: a stream that ends cleanly before [DONE] gives a partial completion, and no error...
+        text, *_ = outcome(hs.truncate(rec, 5), run)
+        assert text.choices[0].finish_reason is None and f"You said: {QUESTION}".startswith(text.choices[0].message.content)
+        assert text.choices[0].message.content != f"You said: {QUESTION}"
+        # ... and one that ends before its first chunk a bare AssertionError from get_final_completion().
+        assert type(outcome(hs.truncate(rec, 0), run)) is AssertionError
+        # Code reading the raw bytes (with_streaming_response + iter_bytes) sees httpx2's own errors.
+        raw = lambda: raw_chat(NOWHERE, max_retries=0, timeout=READ_TIMEOUT)  # noqa: E731
+        assert type(outcome(hs.drop(rec, 700), raw)) is httpx2.RemoteProtocolError
+        assert type(outcome(hs.read_timeout(rec, 4), raw)) is httpx2.ReadTimeout
+        assert outcome(hs.truncate(rec, 5), raw) == b"".join(rec.parts[:5])  # a clean end: nothing says it was cut
+        # The property says so (truncation was left out of this test before), shrunk to the first case:
+        with pytest.raises(
+            AssertionError, match=r"did not surface: the code returned normally[\s\S]*SDK itself returns normally"
+        ):
+            hs.assert_fails_cleanly(run, hs.faults(0, kinds=("truncate",)), max_examples=10, database=None, phases=NO_SHRINK)
+
+
+def raw_chat(url: str, **kw: Any) -> bytes:
+    """The first chat request of ``chat``, its body read as raw bytes."""
+    with gpt(url, **kw).chat.completions.with_streaming_response.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": QUESTION}], stream=True
+    ) as response:
+        return b"".join(response.iter_bytes())
+
+
+def responses_events(url: str, **kw: Any) -> tuple[list[str], BaseException | None]:
+    """The event types the Responses stream yields, and what get_final_response() raised then."""
+    with gpt(url, **kw).responses.stream(model="gpt-4o-mini", input=QUESTION, tools=[RESP_TOOL]) as stream:
+        names = [event.type for event in stream]
+        try:
+            stream.get_final_response()
+        except Exception as exc:
+            return names, exc
+    return names, None
+
+
+def test_openai_responses_faults_and_what_the_fuzzer_found(replay: Any) -> None:
+    with replay("responses"):
+        rec = hs.targets(at=1)[0]  # the tool call
+        run = lambda: responses(NOWHERE, max_retries=0, timeout=READ_TIMEOUT)  # noqa: E731
+        # Documented: transport faults wrapped as APIConnectionError / APITimeoutError.
+        assert type(outcome(hs.drop(rec, 300), run)) is openai.APIConnectionError
+        assert type(outcome(hs.read_timeout(rec, 4), run)) is openai.APITimeoutError
+        # Found: the documented mid-stream `error` event is handed over as an event, then
+        # get_final_response() raises RuntimeError, not an APIError...
+        error = hs.error_event(rec, 4)
+        assert error.interaction.response.body.value[-1]["data"]["type"] == "error"  # type: ignore[union-attr]
+        failed = outcome(error, run)
+        assert type(failed) is RuntimeError and str(failed) == "Didn't receive a `response.completed` event."
+        names, raised = outcome(error, lambda: responses_events(NOWHERE, max_retries=0))
+        assert names[-1] == "error" and type(raised) is RuntimeError
+        # ... and so does a stream that ends cleanly before response.completed, wherever it ends.
+        for after in (0, 3, len(rec.events) - 1):  # type: ignore[arg-type]
+            cut = outcome(hs.truncate(rec, after), run)
+            assert type(cut) is RuntimeError and "response.completed" in str(cut)
+        # The SDK raises APIError only for event data with an "error" key (not the documented shape):
+        legacy_shape = b'event: error\ndata: {"error": {"message": "boom", "type": "server_error"}}\n\n'
+        with hs.override() as router:
+            router.post(path="/v1/responses").mock(
+                side_effect=[
+                    hs.from_cassette,
+                    httpx.Response(200, headers={"content-type": "text/event-stream"}, content=legacy_shape),
+                ]
+            )
+            with pytest.raises(openai.APIError, match="boom"):
+                run()
+        # The strict property (only the documented family) finds it and shrinks to it.
+        with pytest.raises(AssertionError, match=r"undocumented exception \(expected openai.APIError\)[\s\S]*RuntimeError"):
+            hs.assert_fails_cleanly(
+                run, hs.faults(1, kinds=("error_event",)), expected=openai.APIError, max_examples=5, database=None
+            )
+
+
+def assistants_text(url: str, calls: list[Any], **kw: Any) -> list[Any]:
+    """The text run of the Assistants recording alone; the handler's callbacks go to ``calls``."""
+    client = gpt(url, **kw)
+    thread = client.beta.threads.create(messages=[{"role": "user", "content": "Say café ☕ please"}])
+    recorder = record_callbacks(Handler())
+    try:
+        with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id="asst_fuzz", event_handler=recorder.target) as s:
+            s.until_done()
+            return s.get_final_messages()
+    finally:
+        calls[:] = recorder.calls
+
+
+@assistants_api
+def test_openai_assistants_faults_and_what_the_fuzzer_found(replay: Any) -> None:
+    with replay("assistants"):
+        rec = hs.targets(at=3)[0]  # the text run
+        calls: list[Any] = []
+        run = lambda: assistants_text(NOWHERE, calls, max_retries=0, timeout=READ_TIMEOUT)  # noqa: E731
+        # Documented: the error event raises APIError.
+        assert type(outcome(hs.error_event(rec, 8), run)) is openai.APIError
+        # Found: a connection lost or a read timeout mid-stream reaches the caller as the raw httpx2
+        # exception (openai/lib/streaming/_assistants.py catches the APIConnectionError / APITimeoutError
+        # the SDK's Stream raised and re-raises its __cause__); the handler's on_exception gets it too.
+        dropped = outcome(hs.drop(rec, 3000), run)
+        assert type(dropped) is httpx2.RemoteProtocolError and not isinstance(dropped, openai.APIError)
+        assert [c.name for c in calls][-2:] == ["on_exception", "on_end"]
+        assert type(outcome(hs.read_timeout(rec, 8), run)) is httpx2.ReadTimeout
+        assert [c.name for c in calls][-3:] == ["on_timeout", "on_exception", "on_end"]
+        # Found: a stream that ends cleanly early: until_done() returns; get_final_messages() raises
+        # RuntimeError("No messages found") when no message had started ...
+        early = outcome(hs.truncate(rec, 5), run)
+        assert type(early) is RuntimeError and str(early) == "No messages found"
+        # ... and otherwise returns what came, no error: a message cut short, or whole but the run unfinished.
+        partial = outcome(hs.truncate(rec, 9), run)
+        assert partial[-1].content[0].text.value == "You said: Say café ☕ please"[: len(partial[-1].content[0].text.value)]
+        assert partial[-1].content[0].text.value != "You said: Say café ☕ please"
+        assert outcome(hs.truncate(rec, 14), run)[-1].content[0].text.value == "You said: Say café ☕ please"
+        # The handler hears on_end all the same: it cannot tell a cut run from a finished one.
+        assert calls[-1].name == "on_end" and "on_exception" not in [c.name for c in calls]
 
 
 def test_anthropic_faults_and_what_the_fuzzer_found(replay: Any) -> None:
     with replay("anthropic_agent"):
         rec = hs.targets(at=0)[0]
-        run = lambda: anthropic_one(NOWHERE, max_retries=0)  # noqa: E731
-
-        def outcome(v: hs.Variant, fn: Callable[[], Any] = run) -> Any:
-            try:
-                with hs.substitute(v):
-                    return fn()
-            except Exception as exc:
-                return exc
-
+        run = lambda: anthropic_one(NOWHERE, max_retries=0, timeout=READ_TIMEOUT)  # noqa: E731
         # Documented: HTTP errors before the stream, and the error event mid-stream.
-        assert isinstance(outcome(hs.status(rec, 529)), anthropic.OverloadedError)
-        assert isinstance(outcome(hs.status(rec, 429)), anthropic.RateLimitError)
+        assert isinstance(outcome(hs.status(rec, 529), run), anthropic.OverloadedError)
+        assert isinstance(outcome(hs.status(rec, 429), run), anthropic.RateLimitError)
         retried = outcome(hs.status(rec, 529), lambda: anthropic_one(NOWHERE, max_retries=2))
         assert retried.content[2].input == {"city": "Paris", "unit": "celsius"}
-        mid = outcome(hs.error_event(rec, 6))
+        mid = outcome(hs.error_event(rec, 6), run)
         # Found: an overloaded error event mid-stream raises the generic APIStatusError (status 200),
         # not OverloadedError (make_status_error keys on the HTTP status, which is 200).
         assert (
@@ -646,23 +968,73 @@ def test_anthropic_faults_and_what_the_fuzzer_found(replay: Any) -> None:
         )
         # Found: a connection lost or a read timeout mid-stream leaks the raw httpx2 exception; the SDK
         # does not wrap it as APIConnectionError / APITimeoutError (openai's Stream does).
-        assert type(outcome(hs.drop(rec, 700))) is httpx2.RemoteProtocolError
-        assert type(outcome(hs.read_timeout(rec, 6))) is httpx2.ReadTimeout
+        assert type(outcome(hs.drop(rec, 700), run)) is httpx2.RemoteProtocolError
+        assert type(outcome(hs.read_timeout(rec, 6), run)) is httpx2.ReadTimeout
         # Found: a stream that ends cleanly before message_stop gives a partial message, no error
         # (after message_delta, even one that looks complete: stop_reason is set)...
-        partial = outcome(hs.truncate(rec, 8))
+        partial = outcome(hs.truncate(rec, 8), run)
         assert partial.stop_reason is None and partial.content[-1].type == "text"
-        assert outcome(hs.truncate(rec, len(rec.events) - 1)).stop_reason == "tool_use"  # type: ignore[arg-type]
+        assert outcome(hs.truncate(rec, len(rec.events) - 1), run).stop_reason == "tool_use"  # type: ignore[arg-type]
         # ... and one that ends before message_start a bare AssertionError from get_final_message().
-        assert type(outcome(hs.truncate(rec, 0))) is AssertionError
-        # The property says so, shrunk to the first undocumented outcome:
-        with pytest.raises(AssertionError, match=r"undocumented exception \(expected anthropic.APIError\)|did not surface"):
-            hs.assert_fails_cleanly(run, hs.faults(at=0, kinds=("drop",)), max_examples=10, database=None, phases=NO_SHRINK)
-        # ... and accepts what the caller handles itself.
+        assert type(outcome(hs.truncate(rec, 0), run)) is AssertionError
+        # The strict property (the documented family only) says so, shrunk to the first case:
+        with pytest.raises(AssertionError, match=r"undocumented exception \(expected anthropic.APIError\)"):
+            hs.assert_fails_cleanly(
+                run,
+                hs.faults(at=0, kinds=("drop",)),
+                expected=anthropic.APIError,
+                max_examples=10,
+                database=None,
+                phases=NO_SHRINK,
+            )
+        # ... the default one (what the SDK raises) passes, and accepts what the caller handles itself.
         hs.assert_fails_cleanly(
-            run, hs.faults(at=0, kinds=("truncate", "drop", "read_timeout")), max_examples=20,
-            accept=lambda o: isinstance(o.error, (httpx2.TransportError, AssertionError)) or (o.error is None and o.variant.fault == "truncate"),
+            run, hs.faults(at=0, kinds=("truncate", "drop", "read_timeout")), max_examples=20, database=None,
+            accept=lambda o: o.error is None and o.variant.fault == "truncate",
         )  # fmt: skip
+
+
+def test_read_timeout_honours_the_request_timeout(replay: Any) -> None:
+    with replay("anthropic_agent"):
+        rec = hs.targets(at=0)[0]
+        stalled = hs.read_timeout(rec, 6)
+        # A client with a read timeout: ReadTimeout after that long (not at once).
+        start = time.monotonic()
+        assert type(outcome(stalled, lambda: anthropic_one(NOWHERE, max_retries=0, timeout=0.3))) is httpx2.ReadTimeout
+        assert 0.3 <= time.monotonic() - start < 2
+        # A client without one waits, as on a real network, until the watchdog reports the hang...
+        start = time.monotonic()
+        with pytest.raises(hs.StreamHang, match=r"did not finish within 0\.3 s"):
+            outcome(
+                stalled, lambda: hs.call_with_timeout(lambda: anthropic_one(NOWHERE, max_retries=0, timeout=None), timeout=0.3)
+            )
+        assert time.monotonic() - start < 2
+        # ... and so does one whose timeout is longer than the test's watchdog (the SDKs default to 600 s);
+        # the report says what the fault waits for.
+        with pytest.raises(hs.StreamHang, match=r"read_timeout fault stalls the stream[\s\S]*timeout=0.05"):
+            hs.assert_fails_cleanly(
+                lambda: anthropic_one(NOWHERE, max_retries=0),
+                hs.faults(0, kinds=("read_timeout",)),
+                timeout=0.3,
+                max_examples=1,
+                database=None,
+                phases=NO_SHRINK,  # each attempt at shrinking a hang waits for the watchdog
+            )
+        # A stall shorter than the read timeout ends with the server closing the connection.
+        start = time.monotonic()
+        closed = outcome(hs.read_timeout(rec, 6, stall=0.2), lambda: anthropic_one(NOWHERE, max_retries=0, timeout=5))
+        assert type(closed) is httpx2.RemoteProtocolError and 0.2 <= time.monotonic() - start < 2
+    # Async clients: the same, on the event loop (openai wraps the ReadTimeout as APITimeoutError).
+    with replay("chat_async"):
+        rec = hs.targets(at=0)[0]
+        start = time.monotonic()
+        got = outcome(hs.read_timeout(rec, 2), lambda: chat_async(NOWHERE, max_retries=0, timeout=0.3))
+        assert type(got) is openai.APITimeoutError and 0.3 <= time.monotonic() - start < 2
+        with pytest.raises(hs.StreamHang):
+            outcome(
+                hs.read_timeout(rec, 2),
+                lambda: hs.call_with_timeout(lambda: chat_async(NOWHERE, max_retries=0, timeout=None), timeout=0.3),
+            )
 
 
 def test_nothing_hangs(replay: Any) -> None:
@@ -716,17 +1088,22 @@ def test_substitute_replays_the_cassette_from_the_start_and_puts_it_back(replay:
 DECORATED = """
 import asyncio, os
 import anthropic, pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 import harness.strategies as hs
 from harness.fuzz import samples
 
 URL = os.environ["MODEL_URL"]
+# This session's own example database (not the repo's .hypothesis); REUSE_ONLY: replay it, nothing else.
+DB = dict(database=DirectoryBasedExampleDatabase(os.environ["HYPOTHESIS_DB"]))
+if os.environ.get("REUSE_ONLY"):
+    DB["phases"] = [Phase.reuse]
 ARGS = dict(model=samples.MODEL, max_tokens=1024, messages=[{"role": "user", "content": "What is the weather in Paris?"}], tools=[samples.WEATHER_TOOL])
 RUNS = []
 
 
 @pytest.mark.cassette
-@hs.fuzz(hs.equivalent(), max_examples=15)
+@hs.fuzz(hs.equivalent(), max_examples=15, **DB)
 def test_sync(variant):
     RUNS.append(variant)
     with anthropic.Anthropic(api_key="sk-ant-test", base_url=URL).messages.stream(**ARGS) as stream:
@@ -735,7 +1112,7 @@ def test_sync(variant):
 
 
 @pytest.mark.cassette
-@hs.fuzz(hs.resplit(), max_examples=10)
+@hs.fuzz(hs.resplit(), max_examples=10, **DB)
 async def test_async(cassette):
     async with anthropic.AsyncAnthropic(api_key="sk-ant-test", base_url=URL).messages.stream(**ARGS) as stream:
         final = await stream.get_final_message()
@@ -743,7 +1120,7 @@ async def test_async(cassette):
 
 
 @pytest.mark.cassette
-@hs.fuzz(hs.rechunked(), max_examples=200)
+@hs.fuzz(hs.rechunked(), max_examples=200, **DB)
 def test_planted(variant):
     text = ""
     with anthropic.Anthropic(api_key="sk-ant-test", base_url=URL).messages.with_streaming_response.create(stream=True, **ARGS) as response:
@@ -753,7 +1130,7 @@ def test_planted(variant):
 
 
 @pytest.mark.cassette("test_fuzzed/test_sync.json")
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], **DB)
 @given(variant=hs.rechunked())
 def test_plain_given(cassette, variant):
     with hs.substitute(variant, cassette):
@@ -772,6 +1149,8 @@ def test_fuzz_decorator_in_cassette_tests(
     pytester.makepyfile(test_fuzzed=DECORATED)
     pytester.makeini("[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n")
     monkeypatch.setenv("MODEL_URL", stub_server.url)
+    database = pytester.path / "hypothesis-examples"
+    monkeypatch.setenv("HYPOTHESIS_DB", str(database))
     # While recording, each body runs once, as is (and the planted bug does not show).
     pytester.runpytest("--record-mode=once", "-p", "no:randomly").assert_outcomes(passed=5)
     assert len(list((pytester.path / "cassettes").rglob("*.json"))) == 3
@@ -784,7 +1163,10 @@ def test_fuzz_decorator_in_cassette_tests(
         [r".*variant=rechunk\(#0: cuts at bytes \[\d+\]; byte \d+ = inside '.' \(after UTF-8 byte \d of \d\).*"]
     )
     first = re.search(r"variant=(rechunk\(.*\)),", result.stdout.str()).group(1)  # type: ignore[union-attr]
-    # The failing variant is in the hypothesis database: the next run replays it first.
+    assert any(p.is_file() for p in database.rglob("*"))  # saved in this session's own database
+    # The failing variant is in the hypothesis database: the next run replays it first. Only the
+    # reuse phase runs (no generation, no shrinking): the failure can only come from the database.
+    monkeypatch.setenv("REUSE_ONLY", "1")
     again = pytester.runpytest("-p", "no:randomly", "-k", "planted")
     again.assert_outcomes(failed=1)
     assert first in again.stdout.str()
@@ -815,6 +1197,19 @@ def test_respx_override_second_model_call_answers_529(replay: Any) -> None:
             _, second, _, _ = anthropic_agent(NOWHERE, max_retries=2)
         assert second.content[0].text == ANSWER and route.call_count == 1 and session.cassette.played == [0, 1]
 
+        # An async agent: the route answers its second model call with the 529.
+        session.replay_from_start()
+        with hs.override() as router:
+            route = router.post(path="/v1/messages").mock(side_effect=[hs.from_cassette, overloaded])
+            with pytest.raises(anthropic.OverloadedError):
+                asyncio.run(anthropic_agent_async(NOWHERE, max_retries=0))
+        assert route.call_count == 1 and session.cassette.played == [0]
+        session.replay_from_start()
+        with hs.override() as router:
+            route = router.post(path="/v1/messages").mock(side_effect=[hs.from_cassette, overloaded, hs.from_cassette])
+            second = asyncio.run(anthropic_agent_async(NOWHERE, max_retries=2))
+        assert second.content[0].text == ANSWER and route.call_count == 1 and session.cassette.played == [0, 1]
+
         # Async clients go through the same layer; unmatched requests fall back to the cassette.
         session.replay_from_start()
         with hs.override() as router:
@@ -827,9 +1222,55 @@ def test_respx_override_second_model_call_answers_529(replay: Any) -> None:
             router.post(path="/v1/messages").mock(side_effect=hs.respond(hs.drop(hs.targets(at=0)[0], 500)))
             with pytest.raises(httpx2.RemoteProtocolError):
                 anthropic_one(NOWHERE, max_retries=0)
+        # ... or stalls, honouring the request's read timeout.
+        session.replay_from_start()
+        with hs.override() as router:
+            router.post(path="/v1/messages").mock(side_effect=hs.respond(hs.read_timeout(hs.targets(at=0)[0], 6)))
+            start = time.monotonic()
+            with pytest.raises(httpx2.ReadTimeout):
+                anthropic_one(NOWHERE, max_retries=0, timeout=0.2)
+            assert 0.2 <= time.monotonic() - start < 2
         # Outside the block, the seam answers again.
         session.replay_from_start()
         assert anthropic_one(NOWHERE).stop_reason == "tool_use"
+
+    # OpenAI, async: a route answers 429; without retries the SDK raises RateLimitError, with them
+    # it gets the recording on the retry.
+    rate_limited = httpx.Response(
+        429,
+        json={"error": {"message": "Rate limited", "type": "rate_limit_exceeded", "param": None, "code": "rate_limit_exceeded"}},
+        headers={"retry-after-ms": "1"},
+    )
+    with replay("chat_async") as session:
+        with hs.override() as router:
+            route = router.post(path="/v1/chat/completions").mock(side_effect=[rate_limited])
+            with pytest.raises(openai.RateLimitError):
+                asyncio.run(chat_async(NOWHERE, max_retries=0))
+        assert route.call_count == 1 and session.cassette.played == []
+        session.replay_from_start()
+        with hs.override() as router:
+            route = router.post(path="/v1/chat/completions").mock(side_effect=[rate_limited, hs.from_cassette])
+            completion, _ = asyncio.run(chat_async(NOWHERE, max_retries=2))
+        assert completion.choices[0].finish_reason == "tool_calls" and route.call_count == 1 and session.cassette.played == [0]
+
+
+async def anthropic_agent_async(url: str, **kw: Any) -> Any:
+    """The two-turn agent of ``anthropic_agent`` with an async client (the same requests): its final answer."""
+    async with anthropic.AsyncAnthropic(api_key="sk-ant-test", base_url=url, **kw) as client:
+        messages: list[Any] = [{"role": "user", "content": PROMPT}]
+        args: Any = dict(model=MODEL, max_tokens=1024, tools=[samples.WEATHER_TOOL])
+        async with client.messages.stream(messages=messages, **args) as stream:
+            first = await stream.get_final_message()
+        tool = next(b for b in first.content if b.type == "tool_use")
+        messages += [
+            {"role": "assistant", "content": [b.model_dump(exclude_none=True, exclude={"parsed_output"}) for b in first.content]},
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": tool.id, "content": f"sunny in {tool.input['city']}"}],
+            },
+        ]
+        async with client.messages.stream(messages=messages, **args) as stream:
+            return await stream.get_final_message()
 
 
 async def anthropic_async_crlf_nowhere() -> Any:

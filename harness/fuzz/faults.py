@@ -4,16 +4,25 @@
 ``drop``          the connection is lost at a byte, mid-event (the transport raises ``RemoteProtocolError``)
 ``error_event``   the provider's error event (overloaded) after N events, then the stream ends
 ``status``        an HTTP error (429, 529...) with ``retry-after`` answered first; a retry gets the recording
-``read_timeout``  the stream stalls after N events longer than any read timeout (``ReadTimeout``)
+``read_timeout``  the stream stalls after N events: nothing more comes (``ReadTimeout``, or a hang)
 
 The transport errors replay as the class of the client's HTTP library (``httpx2.ReadTimeout``...),
-exactly as a recorded transport error does. The stall of ``read_timeout`` is simulated: the error
-comes at once (a final empty chunk carries the stall's time, which ``--replay-speed`` > 0 honours).
+exactly as a recorded transport error does. A stall honours the request's own read timeout
+(``request.extensions["timeout"]["read"]``, what ``Anthropic(timeout=...)`` / ``OpenAI(timeout=...)``
+set): when the client has one shorter than the stall, the transport raises ``ReadTimeout`` after
+that long, as httpcore would; a client without one (``timeout=None``), or with a longer one, waits,
+as it would on a real network, until the test's watchdog reports :class:`StreamHang`. A finite
+``stall`` shorter than the read timeout ends with the server closing the connection
+(``RemoteProtocolError``). So give the clients in fault tests a short timeout (``timeout=0.05``):
+the SDKs' default is 600 s.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
@@ -106,8 +115,18 @@ def status(rec: Recorded, code: int = 529, retry_after: float = 0.001) -> Varian
     return _fault(rec, rec.response, "status", label, [label], before=(first,))
 
 
-def read_timeout(rec: Recorded, after: int, stall: float = 600.0) -> Variant:
-    """The first ``after`` events (or bytes, for a body that is not SSE), then a stall: ``ReadTimeout``."""
+@dataclass(eq=True)
+class Stall(Response):
+    """A recorded response whose body stops after its chunks: nothing more comes for ``stall``
+    seconds (``math.inf``: ever). Its ``error`` (``ReadTimeout``) is what the transport raises when
+    the request's read timeout runs out first (see :func:`bind_stall`)."""
+
+    stall: float = math.inf
+
+
+def read_timeout(rec: Recorded, after: int, stall: float = math.inf) -> Variant:
+    """The first ``after`` events (or bytes, for a body that is not SSE), then a stall of ``stall``
+    seconds (default: for ever). The client's read timeout, if shorter, raises ``ReadTimeout``."""
     resp = rec.response
     if rec.events is not None:
         after = max(0, min(after, len(rec.events) - 1))
@@ -120,11 +139,94 @@ def read_timeout(rec: Recorded, after: int, stall: float = 600.0) -> Variant:
         body = _cut_body(rec, after)
         sizes = [after] if after else []
         where = f"after byte {after}"
-    chunks: list[list[float]] = [[s, 0.0] for s in sizes]
-    chunks.append([0, round(stall * 1000, 1)])  # the stall: nothing more comes
-    new = Response(resp.status, resp.headers, body, chunks, {"type": "ReadTimeout", "message": "The read operation timed out"})
-    label = f"read_timeout(#{rec.index}: stalls {stall:g} s {where}; the transport raises ReadTimeout)"
+    chunks: list[list[float]] = [[s, 0.0] for s in sizes] or [[0, 0.0]]
+    error = {"type": "ReadTimeout", "message": "The read operation timed out"}
+    new = Stall(resp.status, resp.headers, body, chunks, error, stall)
+    how_long = "for ever" if math.isinf(stall) else f"{stall:g} s"
+    label = f"read_timeout(#{rec.index}: stalls {how_long} {where}; ReadTimeout after the client's read timeout)"
     return _fault(rec, new, "read_timeout", label, [label])
+
+
+def read_timeout_of(request: Any) -> float | None:
+    """The read timeout (seconds) an ``httpx2`` / ``httpx`` / ``httpcore`` request carries, or None."""
+    extensions = getattr(request, "extensions", None) or {}
+    timeout = extensions.get("timeout") if isinstance(extensions, dict) else None
+    read = timeout.get("read") if isinstance(timeout, dict) else None
+    return float(read) if isinstance(read, (int, float)) else None
+
+
+_STALLED: dict[str, type] = {}
+
+
+def bind_stall(lib: Any, stream: Any, request: Any, stall: float) -> Any:
+    """``stream`` (a replayed :class:`Stall` body: its chunks, then its ``ReadTimeout``) made to
+    stall as a real network does, for the ``request`` that gets it: after the chunks nothing comes;
+    the read timeout of the request (if shorter than the stall) raises ``lib.ReadTimeout`` after that
+    long; otherwise the stall lasts ``stall`` seconds (for ever, by default: the watchdog reports
+    the hang), then the server closes the connection (``lib.RemoteProtocolError``)."""
+    cls = _STALLED.get(lib.__name__)
+    if cls is None or not issubclass(cls, lib.SyncByteStream):
+        cls = _STALLED[lib.__name__] = _stalled_class(lib)
+    return cls(stream, read_timeout_of(request), stall, request)
+
+
+def _stalled_class(lib: Any) -> type:
+    class StalledStream(lib.SyncByteStream, lib.AsyncByteStream):  # type: ignore[misc]
+        def __init__(self, inner: Any, read: float | None, stall: float, request: Any = None) -> None:
+            self.inner, self.read, self.stall, self.request = inner, read, stall, request
+
+        def _wait(self) -> tuple[float, BaseException]:
+            if self.read is not None and self.read < self.stall:
+                message = (
+                    f"The read operation timed out (harness read_timeout fault: nothing came for {self.read:g} s, "
+                    "the request's read timeout)"
+                )
+                return self.read, self._error(lib.ReadTimeout, message)
+            return self.stall, self._error(
+                lib.RemoteProtocolError, f"{PEER_CLOSED} (harness read_timeout fault: after a {self.stall:g} s stall)"
+            )
+
+        def _error(self, cls: Any, message: str) -> BaseException:
+            error: BaseException = cls(message, request=self.request) if self.request is not None else cls(message)
+            return error
+
+        def __iter__(self) -> Any:
+            try:
+                yield from self.inner
+            except lib.ReadTimeout:  # the replayed body's own end: the stall begins here
+                pass
+            wait, error = self._wait()
+            if math.isinf(wait):
+                while True:  # a real stall: only the watchdog (or the caller) ends it
+                    time.sleep(3600)
+            time.sleep(wait)
+            raise error
+
+        async def __aiter__(self) -> Any:
+            import anyio
+
+            try:
+                async for part in self.inner:
+                    yield part
+            except lib.ReadTimeout:
+                pass
+            wait, error = self._wait()
+            if math.isinf(wait):
+                await anyio.sleep_forever()
+            await anyio.sleep(wait)
+            raise error
+
+        def close(self) -> None:
+            close = getattr(self.inner, "close", None)
+            if close is not None:
+                close()
+
+        async def aclose(self) -> None:
+            aclose = getattr(self.inner, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    return StalledStream
 
 
 def _events(rec: Recorded) -> list[dict[str, Any]]:

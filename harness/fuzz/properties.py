@@ -7,11 +7,13 @@
   exception (``anthropic.APIError``, ``openai.APIError`` and their subclasses) and nothing hangs.
 * :func:`callback_violations` / :func:`assert_callback_order`: per content block, created, then
   deltas, then done; no delta after done; nothing after the end (``on_end``, ``message_stop``,
-  ``response.completed``); every block opened is closed by the end.
+  ``response.completed``); every block opened is closed by the end; a Responses event of an output
+  item (or content part) only while that item (part) is open.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 from collections.abc import Callable, Iterable
@@ -26,9 +28,12 @@ from harness.fuzz.runner import (
     StreamHang,
     _session,
     call_with_timeout,
+    hang_hint,
+    is_recording,
     run_examples,
     substitute,
 )
+from harness.fuzz.sdk_errors import sdk_behaviour
 from harness.fuzz.variant import Variant
 from harness.matching import diff
 
@@ -36,7 +41,7 @@ from harness.matching import diff
 
 
 def comparable(value: Any, traces: str = "order") -> Any:
-    """Plain data for comparing results: SDK (pydantic) objects dumped field by field. Callback
+    """Plain data for comparing results: SDK (pydantic) objects and dataclasses dumped field by field. Callback
     traces (lists of :class:`harness.Call`) are left out with ``traces="order"`` (their order is
     checked instead), or compared collapsed with ``traces="collapsed"`` (see :func:`collapse`)."""
     dump = getattr(value, "model_dump", None)
@@ -45,6 +50,8 @@ def comparable(value: Any, traces: str = "order") -> Any:
             return comparable(dump(mode="json", warnings=False), traces)
         except TypeError:
             return comparable(dump(), traces)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: comparable(getattr(value, f.name), traces) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {str(k): comparable(v, traces) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -125,6 +132,7 @@ def assert_equivalent(
     the recording's result. ``compare(result)`` gives what is compared (default :func:`comparable`).
 
     Call it from a cassette test: ``hs.assert_equivalent(lambda: client.messages.stream(...)...)``.
+    While the cassette is being recorded, ``run()`` runs once, as is, and its result is returned.
     """
     from harness.strategies import equivalent
 
@@ -133,6 +141,8 @@ def assert_equivalent(
     if compare is None:
         compare = functools.partial(comparable, traces=traces)
     session = _session(cassette)
+    if is_recording(session):  # recording: run once, as is (the variants replay what it records)
+        return call_with_timeout(run, timeout=timeout, what=" while recording")
     session.replay_from_start()
     baseline = call_with_timeout(run, timeout=timeout, what=" for the recording itself")
     expected = compare(baseline)
@@ -144,7 +154,10 @@ def assert_equivalent(
         _check_traces(got, repr(variant))
         actual = compare(got)
         if actual != expected:
-            lines = diff(expected, actual, "$")
+            try:
+                lines = diff(expected, actual, "$")
+            except (TypeError, ValueError):  # values that are not JSON-like: shown whole below
+                lines = []
             raise AssertionError(
                 f"harness: a meaning-preserving variant changed the result\n  variant: {variant!r}\n"
                 "  recorded != with the variant:\n"
@@ -173,7 +186,15 @@ def _check_traces(result: Any, what: str) -> None:
 
 
 def documented_errors(variant: Variant) -> tuple[type[BaseException], ...]:
-    """The base exception the SDK of ``variant``'s format documents for API and network failures."""
+    """The exceptions the SDK raises for ``variant``'s fault in a stream of its format, as measured
+    (:data:`harness.fuzz.sdk_errors.SDK_BEHAVIOUR`: the documented ``APIError`` family where the SDK
+    keeps to it, and what it raises instead where it does not). For a format or fault not in the
+    table: ``anthropic.APIError`` / ``openai.APIError`` by the stream's format."""
+    behaviour = sdk_behaviour(variant.format, variant.fault)
+    if behaviour is not None:
+        classes = behaviour.classes()
+        if classes:
+            return classes
     module = "anthropic" if variant.format == "anthropic" else "openai" if (variant.format or "").startswith("openai") else None
     found: list[type[BaseException]] = []
     for name in [module] if module else ["anthropic", "openai"]:
@@ -213,21 +234,29 @@ def assert_fails_cleanly(
     outcomes: list[Outcome] | None = None,
     **settings_kw: Any,
 ) -> None:
-    """For every fault, ``run()`` raises the SDK's documented exception (``expected``, by default
-    ``anthropic.APIError`` / ``openai.APIError`` by the stream's format) within ``timeout`` seconds.
+    """For every fault, ``run()`` raises, within ``timeout`` seconds, what the SDK raises for that
+    fault (``expected``; by default :func:`documented_errors`: per format and fault, as measured,
+    so code that lets the SDK's errors through passes, and code that turns them into something else,
+    swallows them or hangs does not). ``expected=openai.APIError`` demands the documented family only.
 
     ``accept(outcome)`` may allow other outcomes (say, a truncated message the code flags itself);
-    an HTTP error status the SDK recovers from by retrying is accepted. ``outcomes``, if given,
-    collects what happened for each example.
+    an HTTP error status the SDK recovers from by retrying is accepted, and so is a variant the
+    code never requested. Returning normally otherwise fails, even where the SDK itself returns a
+    partial result (the message says so). ``outcomes``, if given, collects what happened for each
+    example. Clients need a short read timeout (``timeout=0.05``) for the ``read_timeout`` fault.
+    While the cassette is being recorded, ``run()`` runs once, as is.
     """
     from harness.strategies import faults
 
     session = _session(cassette)
+    if is_recording(session):  # recording: run once, as is (the faults replay what it records)
+        call_with_timeout(run, timeout=timeout, what=" while recording")
+        return
 
     def body(variant: Variant) -> None:
         try:
             with substitute(variant, session):
-                value = call_with_timeout(run, timeout=timeout, what=f" for {variant!r}")
+                value = call_with_timeout(run, timeout=timeout, what=f" for {variant!r}{hang_hint(variant)}")
         except StreamHang:
             raise
         except Exception as exc:
@@ -241,13 +270,22 @@ def assert_fails_cleanly(
         if outcome.error is None:
             if variant.fault == "status" or not variant.played:
                 return  # the SDK retried and got the recorded answer; or the code never got there
-            raise AssertionError(f"harness: the fault did not surface: the code returned normally\n  {outcome!r}")
+            behaviour = sdk_behaviour(variant.format, variant.fault)
+            known = (
+                f"\n  (the SDK itself returns normally here: {behaviour.finding})"
+                if behaviour is not None and behaviour.returns
+                else ""
+            )
+            raise AssertionError(f"harness: the fault did not surface: the code returned normally\n  {outcome!r}{known}")
         errors = expected if expected is not None else documented_errors(variant)
         if errors and not isinstance(outcome.error, errors):
             names = ", ".join(f"{e.__module__}.{e.__qualname__}" for e in (errors if isinstance(errors, tuple) else (errors,)))
-            raise AssertionError(
-                f"harness: the fault surfaced as an undocumented exception (expected {names})\n  {outcome!r}"
-            ) from outcome.error
+            what = (
+                "an undocumented exception"
+                if expected is not None or variant.fault is None
+                else "an exception the SDK does not raise here"
+            )
+            raise AssertionError(f"harness: the fault surfaced as {what} (expected {names})\n  {outcome!r}") from outcome.error
 
     run_examples(
         strategy if strategy is not None else faults(),
@@ -340,6 +378,8 @@ def callback_violations(calls: Iterable[Call | tuple[str, dict[str, Any]]]) -> l
         where = f"#{n} {call.name}"
         if ended_at is not None and call.name not in ("on_event", "chunk", "on_exception"):
             problems.append(f"{where} after the end ({ended_at})")
+        if call.name.startswith("response."):
+            problems.extend(_responses_nesting(call, where, state))
         kind = _classify(call)
         if kind is None:
             continue
@@ -384,6 +424,29 @@ def callback_violations(calls: Iterable[Call | tuple[str, dict[str, Any]]]) -> l
             if status == "open" and family in _MUST_CLOSE:
                 problems.append(f"{family} {_k(key)} was never done before the end")
     return problems
+
+
+def _responses_nesting(call: Call, where: str, state: dict[tuple[str, tuple[Any, ...]], str]) -> list[str]:
+    """A Responses event inside an output item (``output_index``) needs that item open (added, not
+    done); one inside a content part (``content_index``) needs the part open too."""
+    name, args = call.name, call.args
+    if "output_index" not in args or name.startswith("response.output_item."):
+        return []
+    out = []
+    item = (args["output_index"],)
+    status = state.get(("item", item))
+    if status != "open":
+        out.append(
+            f"{where}: {'after' if status == 'done' else 'before'} item {_k(item)} was {'done' if status == 'done' else 'created'}"
+        )
+    if "content_index" in args and not name.startswith("response.content_part."):
+        part = (args["output_index"], args["content_index"])
+        status = state.get(("part", part))
+        if status != "open":
+            out.append(
+                f"{where}: {'after' if status == 'done' else 'before'} part {_k(part)} was {'done' if status == 'done' else 'created'}"
+            )
+    return out
 
 
 def _k(key: tuple[Any, ...]) -> str:

@@ -81,24 +81,32 @@ def rechunk_strategy(
     rec: Recorded, *, prefix: str = "", kind: str = "rechunk", base_details: list[str] | None = None
 ) -> st.SearchStrategy[Variant]:
     """Variants of ``rec`` with other chunk boundaries: a few explicit cuts, plus (half of the time)
-    a dense run of cuts, every ``step`` bytes over ``span`` bytes ending at ``last`` (one byte per
-    chunk, fixed-size chunks). Both shrink well: ``span`` towards 0 leaves one cut at ``last``, and
-    ``last`` towards the start, so a failure ends up as the earliest single byte where code breaks."""
+    a dense run of cuts, every ``step`` bytes over ``span`` bytes ending at ``last`` (fixed-size
+    chunks); and the two extremes, everything in one chunk and one byte per chunk, as options of
+    their own. Failures shrink well: ``span`` towards 0 leaves one cut at ``last``, and ``last``
+    towards the start, so a failure ends up as the earliest single byte where code breaks."""
     n = len(rec.data)
+    whole = rechunk(rec, [], mode="whole", prefix=prefix, kind=kind, base_details=base_details)
     if n < 2:
-        return st.just(rechunk(rec, [], mode="whole", prefix=prefix, kind=kind, base_details=base_details))
+        return st.just(whole)
     interesting = rec.interesting_cuts()
     position: st.SearchStrategy[int] = st.integers(1, n - 1)
     if interesting:
         position = st.one_of(st.integers(0, len(interesting) - 1).map(interesting.__getitem__), position)
+    # One byte per chunk is the dense run at its extreme: ending at the last byte, over all of the
+    # body, every byte. Drawn by chance it all but never comes (0 in 500 draws), so the run's end
+    # and length each have an option of their own for it: a forced value of the same kind as the
+    # free one, so a failure found with it still shrinks, by the span and then the end, to one cut.
+    run_end = st.one_of(position, st.integers(n - 1, n - 1))
+    run_span = st.one_of(st.integers(0, n), st.integers(n, n))
 
     @st.composite
     def draw_variant(draw: Any) -> Variant:
         cuts = set(draw(st.lists(position, max_size=8, unique=True)))
         grid = ""
         if draw(st.booleans()):
-            last = draw(position)
-            span = draw(st.integers(0, n))
+            last = draw(run_end)
+            span = draw(run_span)
             step = draw(st.integers(1, 64))
             run = range(last, max(1, last - span) - 1, -step)
             cuts.update(run)
@@ -112,4 +120,8 @@ def rechunk_strategy(
             mode = f"grid:{grid}"
         return rechunk(rec, cuts, mode=mode, prefix=prefix, kind=kind, base_details=base_details)
 
-    return draw_variant()
+    # Everything in one chunk: an option of the strategy (the cuts come first, so a failure with
+    # cuts never shrinks into it; hypothesis plays it once, then knows it is done).
+    return st.one_of(
+        draw_variant(), st.builds(lambda: rechunk(rec, [], mode="whole", prefix=prefix, kind=kind, base_details=base_details))
+    )

@@ -60,8 +60,13 @@ DEFAULT_PATTERNS = (
     r"AKIA[0-9A-Z]{16}",
     r"ghp_[A-Za-z0-9]{30,}",
     r"xox[bpas]-[A-Za-z0-9\-]{10,}",
+    r"(?<![A-Za-z0-9_\-])AIza[0-9A-Za-z_\-]{35}",
+    r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
 )
-_SECRET_PARAMS = re.compile(r"(?i)([?&](?:api[_-]?key|key|token|access_token|secret)=)[^&#]*")
+_SECRET_PARAMS = re.compile(
+    r"(?i)([?&](?:api[_-]?key|apikey|key|token|access_token|id_token|refresh_token|auth|secret|client_secret"
+    r"|password|passwd|sig|signature)=)[^&#]*"
+)
 
 
 class Redactor:

@@ -24,7 +24,7 @@ from harness.cassette import format as cassette_format
 from harness.cassette.model import Body, Cassette, HttpInteraction, Request, Response
 from harness.cassette.store import atomic_write, claim_for_run, write_lock
 from harness.config import Settings
-from harness.errors import CassetteFormatError, NoCassetteError, UnplayedInteractions, cassette_miss
+from harness.errors import NoCassetteError, UnplayedInteractions, cassette_miss
 from harness.matching import Index, Matcher, diff, distance
 from harness.redact import Redactor
 
@@ -70,10 +70,7 @@ class Session:
         self._old: list[Any] = []
         self._old_text: str | None = None
         if existed:
-            try:
-                self._old_text = path.read_text(encoding="utf-8") if old_text is None else old_text
-            except UnicodeDecodeError:
-                raise CassetteFormatError(path, "not UTF-8 text") from None
+            self._old_text = cassette_format.read_text(path) if old_text is None else old_text
             self._old = cassette_format.loads(self._old_text, path)
         self.replaying = mode in ("none", "new_episodes") or (mode == "once" and existed)
         self.recording = mode in ("all", "new_episodes") or (mode == "once" and not existed)
@@ -269,11 +266,9 @@ class Session:
         path = self.cassette.path
         with write_lock(path):
             try:
-                disk: str | None = path.read_text(encoding="utf-8")
+                disk: str | None = cassette_format.read_text(path)
             except FileNotFoundError:
                 disk = None
-            except UnicodeDecodeError:
-                raise CassetteFormatError(path, "not UTF-8 text") from None
             interactions = self._merged(items, disk)
             text = self.redactor.text(cassette_format.dumps(interactions))
             if text != disk:
@@ -298,7 +293,7 @@ class Session:
         # Keep the old timings where nothing else changed, so re-recording an unchanged exchange
         # leaves the file unchanged.
         for n, item in enumerate(mine):
-            if n < len(base) and hasattr(item, "timeless") and type(item) is type(base[n]):
+            if n < len(base) and hasattr(item, "timeless") and getattr(item, "kind", None) == getattr(base[n], "kind", None):
                 if item.timeless() == base[n].timeless():
                     mine[n] = base[n]
         return mine
@@ -376,7 +371,7 @@ class Session:
             f"  {item.describe()}",
             f"  {self._context_line()}",
         ]
-        same = [(n, other) for n, other in enumerate(self.cassette.interactions) if type(other) is type(item) and getattr(other, "name", None) == getattr(item, "name", None)]
+        same = [(n, other) for n, other in enumerate(self.cassette.interactions) if getattr(other, "kind", None) == getattr(item, "kind", None) and getattr(other, "name", None) == getattr(item, "name", None)]
         if same:
             n, other = min(same, key=lambda p: (p[0] in self.cassette.played, distance(p[1].input, item.input), p[0]))
             lines.append(f"  closest recorded call: #{n} {other.describe()}; recorded != requested:")

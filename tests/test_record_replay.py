@@ -437,6 +437,7 @@ def test_settings_precedence(pytester, model_server, monkeypatch):
         [tool.pytest.ini_options]
         harness_record_mode = "once"
         harness_cassette_dir = "tapes"
+        asyncio_default_fixture_loop_scope = "function"
         """
     )
     pytester.makeconftest(
@@ -687,6 +688,7 @@ def test_cassette_dir_option_and_pyproject_record_mode(pytester, model_server, c
         """
         [tool.pytest.ini_options]
         harness_record_mode = "once"
+        asyncio_default_fixture_loop_scope = "function"
         """
     )
     pytester.makepyfile(test_weather=MISS_TEST)

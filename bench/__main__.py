@@ -33,7 +33,8 @@ def cells(row: Row) -> tuple[str, str, str, str, str]:
         return (
             f"replay: {row.case}",
             f"floor {fmt_time(m['floor'])}",
-            f"{fmt_time(m['harness'])} = **{_x(r['harness'])}**" + (f" (cold: {_x(r['harness cold'])})" if "harness cold" in r else ""),
+            f"{fmt_time(m['harness'])} = **{_x(r['harness'])}**"
+            + (f" (cold: {_x(r['harness cold'])})" if "harness cold" in r else ""),
             f"vcrpy {_x(r['vcrpy'])}" + (f" (cold: {_x(r['vcrpy cold'])})" if "vcrpy cold" in r else ""),
             row.note,
         )
@@ -87,9 +88,13 @@ def table(rows: list[Row]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke run; noisier figures)")
-    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections to run (default: all of {', '.join(SECTIONS)})")
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"comma-separated sections to run (default: all of {', '.join(SECTIONS)})"
+    )
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in SECTIONS]

@@ -57,9 +57,14 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="harness-bench-") as tmp:
         sets = [
             ("Anthropic stream, 10,000 events", "stream-10k", [streams.stream("anthropic", 10_000)]),
-            ("1,000 small JSON interactions", "small-1000", [
-                (streams.anthropic_message if i % 2 else streams.openai_completion)(i, prompt=f"question {i}") for i in range(1000)
-            ]),
+            (
+                "1,000 small JSON interactions",
+                "small-1000",
+                [
+                    (streams.anthropic_message if i % 2 else streams.openai_completion)(i, prompt=f"question {i}")
+                    for i in range(1000)
+                ],
+            ),
         ]
         for case, name, exchanges in sets:
             paths = streams.write_all(Path(tmp), name, exchanges)

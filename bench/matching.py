@@ -32,7 +32,11 @@ class HarnessLookups:
         from harness.session import Session
 
         self.session = Session(Settings(record_mode="none", allow_unplayed=True), path, "bench::match")
-        headers = [(b"content-type", b"application/json"), (b"x-api-key", b"sk-ant-bench-key-000000"), (b"anthropic-version", b"2023-06-01")]
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"x-api-key", b"sk-ant-bench-key-000000"),
+            (b"anthropic-version", b"2023-06-01"),
+        ]
         self.requests = [("POST", exchanges[i].url, headers, json.dumps(exchanges[i].request).encode()) for i in picks]
         start = time.process_time()
         self.session.plan_http(*self.requests[0])  # builds the index
@@ -67,7 +71,12 @@ class VcrLookups:
         match_on = tuple(getattr(matchers, m) for m in ("method", "scheme", "host", "port", "path", "query", "body"))
         self.cassette = Cassette.load(path=str(path), record_mode="none", match_on=match_on)
         self.requests = [
-            Request("POST", exchanges[i].url, json.dumps(exchanges[i].request, separators=(",", ":"), ensure_ascii=False), {"content-type": "application/json"})
+            Request(
+                "POST",
+                exchanges[i].url,
+                json.dumps(exchanges[i].request, separators=(",", ":"), ensure_ascii=False),
+                {"content-type": "application/json"},
+            )
             for i in picks
         ]
 
@@ -96,15 +105,36 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[Row]:
             # vcrpy scans every recorded request, parsing its JSON body, for each lookup: a few suffice.
             few = picks if n <= BATCH else picks[:3]
             v = VcrLookups(paths["vcrpy"], exchanges, few)
-            t = interleaved({"vcrpy": v.run}, 5 if n <= BATCH else 1, setup={"vcrpy": lambda: None}, teardown={"vcrpy": v.reset}, warmup=0 if n > BATCH else 1)
+            t = interleaved(
+                {"vcrpy": v.run},
+                5 if n <= BATCH else 1,
+                setup={"vcrpy": lambda: None},
+                teardown={"vcrpy": v.reset},
+                warmup=0 if n > BATCH else 1,
+            )
             results[n]["vcrpy"] = t["vcrpy"] / len(few)
             builds[n] = h.index_build
-            log(f"  match {n:>6} recorded: harness {results[n]['harness'] * 1e6:.1f} µs/request (index built in "
-                f"{h.index_build * 1e3:.2f} ms), vcrpy {results[n]['vcrpy'] * 1e6:.0f} µs/request")
+            log(
+                f"  match {n:>6} recorded: harness {results[n]['harness'] * 1e6:.1f} µs/request (index built in "
+                f"{h.index_build * 1e3:.2f} ms), vcrpy {results[n]['vcrpy'] * 1e6:.0f} µs/request"
+            )
     small, big = results[10], results[10_000]
-    row = Row("match", "one request, 10 vs 10,000 recorded", "harness @ 10", small["harness"], {
-        "harness @ 10": small["harness"], "harness @ 10,000": big["harness"], "vcrpy @ 10": small["vcrpy"], "vcrpy @ 10,000": big["vcrpy"]})
-    row.ratios = {"harness 10,000 / 10": ratio(big["harness"], small["harness"]), "vcrpy 10,000 / 10": ratio(big["vcrpy"], small["vcrpy"])}
+    row = Row(
+        "match",
+        "one request, 10 vs 10,000 recorded",
+        "harness @ 10",
+        small["harness"],
+        {
+            "harness @ 10": small["harness"],
+            "harness @ 10,000": big["harness"],
+            "vcrpy @ 10": small["vcrpy"],
+            "vcrpy @ 10,000": big["vcrpy"],
+        },
+    )
+    row.ratios = {
+        "harness 10,000 / 10": ratio(big["harness"], small["harness"]),
+        "vcrpy 10,000 / 10": ratio(big["vcrpy"], small["vcrpy"]),
+    }
     row.target = "harness 10,000 / 10 ~ 1 (O(1))"
     row.ok = row.ratios["harness 10,000 / 10"] < 1.5
     row.note = f"index built once per cassette: {builds[10] * 1e3:.2f} ms @ 10, {builds[10_000] * 1e3:.0f} ms @ 10,000"

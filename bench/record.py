@@ -103,8 +103,13 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[Row]:
                     times[mode].append(at)
     live, rec = statistics.median(times["live"]), statistics.median(times["recording"])
     log(f"  record: time to first event live {live * 1e3:.2f} ms, recording {rec * 1e3:.2f} ms ({(rec - live) * 1e3:+.2f} ms)")
-    row = Row("record", f"time to first event, Anthropic stream ({EVENTS} events, {PAUSE * 1e3:.0f} ms pause after the first)", "live", live,
-              {"live": live, "recording": rec})
+    row = Row(
+        "record",
+        f"time to first event, Anthropic stream ({EVENTS} events, {PAUSE * 1e3:.0f} ms pause after the first)",
+        "live",
+        live,
+        {"live": live, "recording": rec},
+    )
     row.ratios = {"recording - live (ms)": (rec - live) * 1e3}
     row.target = "within 1 ms of live"
     row.ok = abs(rec - live) <= 1e-3

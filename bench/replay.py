@@ -32,19 +32,27 @@ def sdk_call(api: str, http_client: Any) -> Callable[[], Any]:
     if api == "anthropic":
         import anthropic
 
-        client = anthropic.Anthropic(api_key="sk-ant-bench-key-000000", base_url=streams.ANTHROPIC_URL, http_client=http_client, max_retries=0)
+        client = anthropic.Anthropic(
+            api_key="sk-ant-bench-key-000000", base_url=streams.ANTHROPIC_URL, http_client=http_client, max_retries=0
+        )
 
         def call() -> Any:
-            with client.messages.stream(model="claude-opus-4-7", max_tokens=1024, messages=[{"role": "user", "content": PROMPT}]) as stream:
+            with client.messages.stream(
+                model="claude-opus-4-7", max_tokens=1024, messages=[{"role": "user", "content": PROMPT}]
+            ) as stream:
                 return stream.get_final_message()
 
         return call
     import openai
 
-    oclient = openai.OpenAI(api_key="sk-bench-key-0000000000000000", base_url=streams.OPENAI_URL, http_client=http_client, max_retries=0)
+    oclient = openai.OpenAI(
+        api_key="sk-bench-key-0000000000000000", base_url=streams.OPENAI_URL, http_client=http_client, max_retries=0
+    )
 
     def ocall() -> Any:
-        with oclient.chat.completions.stream(model="gpt-5.1", messages=[{"role": "user", "content": PROMPT}], stream_options={"include_usage": True}) as stream:
+        with oclient.chat.completions.stream(
+            model="gpt-5.1", messages=[{"role": "user", "content": PROMPT}], stream_options={"include_usage": True}
+        ) as stream:
             return stream.get_final_completion()
 
     return ocall
@@ -162,7 +170,12 @@ TARGET = {100: 1.05, 1000: 1.03, 10000: 1.03}
 BUDGET = {"anthropic": {100: 8, 1000: 10, 10000: 14}, "openai": {100: 8, 1000: 14, 10000: 40}}
 
 
-def run(quick: bool = False, sizes: tuple[int, ...] = (100, 1000, 10000), apis: tuple[str, ...] = ("anthropic", "openai"), log: Callable[[str], None] = print) -> list[Row]:
+def run(
+    quick: bool = False,
+    sizes: tuple[int, ...] = (100, 1000, 10000),
+    apis: tuple[str, ...] = ("anthropic", "openai"),
+    log: Callable[[str], None] = print,
+) -> list[Row]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="harness-bench-") as tmp:
         for api in apis:
@@ -184,7 +197,11 @@ def run(quick: bool = False, sizes: tuple[int, ...] = (100, 1000, 10000), apis: 
                 row.target = f"harness <= {TARGET[n]:.2f} x"
                 row.ok = row.ratios["harness"] <= TARGET[n]
                 row.note = f"harness adds {(row.ratios['harness'] - 1) * f * 1e3:+.2f} ms per request (median of paired rounds); {rounds} rounds"
-                log(f"  replay {api} {n:>6}: floor {f * 1e3:.2f} ms, " + ", ".join(f"{k} x{v:.3f}" for k, v in row.ratios.items()) + f" ({rounds} rounds)")
+                log(
+                    f"  replay {api} {n:>6}: floor {f * 1e3:.2f} ms, "
+                    + ", ".join(f"{k} x{v:.3f}" for k, v in row.ratios.items())
+                    + f" ({rounds} rounds)"
+                )
                 rows.append(row)
     return rows
 

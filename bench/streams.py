@@ -85,24 +85,61 @@ def anthropic_stream(n: int, seed: int = 0, prompt: str = "What is the weather i
     deltas = max(n - 6, 1)
     msg_id = f"msg_01{rng.getrandbits(80):020x}"
     events: list[tuple[str, str]] = [
-        ("message_start", _compact({"type": "message_start", "message": {
-            "id": msg_id, "type": "message", "role": "assistant", "model": "claude-opus-4-7", "content": [],
-            "stop_reason": None, "stop_sequence": None,
-            "usage": {"input_tokens": 25, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "output_tokens": 1},
-        }})),
-        ("content_block_start", _compact({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})),
+        (
+            "message_start",
+            _compact(
+                {
+                    "type": "message_start",
+                    "message": {
+                        "id": msg_id,
+                        "type": "message",
+                        "role": "assistant",
+                        "model": "claude-opus-4-7",
+                        "content": [],
+                        "stop_reason": None,
+                        "stop_sequence": None,
+                        "usage": {
+                            "input_tokens": 25,
+                            "cache_creation_input_tokens": 0,
+                            "cache_read_input_tokens": 0,
+                            "output_tokens": 1,
+                        },
+                    },
+                }
+            ),
+        ),
+        (
+            "content_block_start",
+            _compact({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
+        ),
         ("ping", '{"type": "ping"}'),
     ]
     for word in _text(deltas, rng):
-        events.append(("content_block_delta", _compact({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": word}})))
+        events.append(
+            (
+                "content_block_delta",
+                _compact({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": word}}),
+            )
+        )
     events += [
         ("content_block_stop", _compact({"type": "content_block_stop", "index": 0})),
-        ("message_delta", _compact({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None}, "usage": {"output_tokens": deltas}})),
+        (
+            "message_delta",
+            _compact(
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                    "usage": {"output_tokens": deltas},
+                }
+            ),
+        ),
         ("message_stop", _compact({"type": "message_stop"})),
     ]
     parts = [f"event: {name}\ndata: {data}\n\n".encode() for name, data in events]
     headers = {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "request-id": f"req_{seed:024d}"}
-    return Exchange(f"anthropic-{n}", "POST", ANTHROPIC_URL + "/v1/messages", anthropic_request(prompt), 200, headers, parts, len(events))
+    return Exchange(
+        f"anthropic-{n}", "POST", ANTHROPIC_URL + "/v1/messages", anthropic_request(prompt), 200, headers, parts, len(events)
+    )
 
 
 def openai_stream(n: int, seed: int = 0, prompt: str = "What is the weather in Paris?") -> Exchange:
@@ -112,9 +149,15 @@ def openai_stream(n: int, seed: int = 0, prompt: str = "What is the weather in P
     cid = f"chatcmpl-{rng.getrandbits(96):024x}"
 
     def chunk(delta: dict[str, Any], finish: str | None = None, usage: Any = None, choices: bool = True) -> str:
-        body: dict[str, Any] = {"id": cid, "object": "chat.completion.chunk", "created": 1767225600, "model": "gpt-5.1-2025-11-13",
-                                "service_tier": "default", "system_fingerprint": "fp_0123456789",
-                                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}] if choices else []}
+        body: dict[str, Any] = {
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": 1767225600,
+            "model": "gpt-5.1-2025-11-13",
+            "service_tier": "default",
+            "system_fingerprint": "fp_0123456789",
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}] if choices else [],
+        }
         if usage is not None:
             body["usage"] = usage
         return _compact(body)
@@ -125,30 +168,72 @@ def openai_stream(n: int, seed: int = 0, prompt: str = "What is the weather in P
     datas.append(chunk({}, usage={"prompt_tokens": 14, "completion_tokens": deltas, "total_tokens": 14 + deltas}, choices=False))
     datas.append("[DONE]")
     parts = [f"data: {d}\n\n".encode() for d in datas]
-    headers = {"content-type": "text/event-stream; charset=utf-8", "openai-processing-ms": "180", "x-request-id": f"req_{seed:032x}"}
-    return Exchange(f"openai-{n}", "POST", OPENAI_URL + "/chat/completions", openai_request(prompt), 200, headers, parts, len(datas))
+    headers = {
+        "content-type": "text/event-stream; charset=utf-8",
+        "openai-processing-ms": "180",
+        "x-request-id": f"req_{seed:032x}",
+    }
+    return Exchange(
+        f"openai-{n}", "POST", OPENAI_URL + "/chat/completions", openai_request(prompt), 200, headers, parts, len(datas)
+    )
 
 
 def anthropic_message(seed: int = 0, prompt: str = "What is the weather in Paris?") -> Exchange:
     """One non-streaming ``/v1/messages`` call with a JSON answer."""
     rng = random.Random(seed)
     text = "".join(_text(12, rng))
-    body = {"id": f"msg_01{rng.getrandbits(80):020x}", "type": "message", "role": "assistant", "model": "claude-opus-4-7",
-            "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "stop_sequence": None,
-            "usage": {"input_tokens": 25, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "output_tokens": 12}}
+    body = {
+        "id": f"msg_01{rng.getrandbits(80):020x}",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-opus-4-7",
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 25, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "output_tokens": 12},
+    }
     headers = {"content-type": "application/json", "request-id": f"req_{seed:024d}"}
-    return Exchange(f"anthropic-json-{seed}", "POST", ANTHROPIC_URL + "/v1/messages", anthropic_request(prompt, stream=False), 200, headers, [_compact(body).encode()])
+    return Exchange(
+        f"anthropic-json-{seed}",
+        "POST",
+        ANTHROPIC_URL + "/v1/messages",
+        anthropic_request(prompt, stream=False),
+        200,
+        headers,
+        [_compact(body).encode()],
+    )
 
 
 def openai_completion(seed: int = 0, prompt: str = "What is the weather in Paris?") -> Exchange:
     rng = random.Random(seed)
     text = "".join(_text(12, rng))
-    body = {"id": f"chatcmpl-{rng.getrandbits(96):024x}", "object": "chat.completion", "created": 1767225600, "model": "gpt-5.1-2025-11-13",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text, "refusal": None, "annotations": []},
-                         "logprobs": None, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 14, "completion_tokens": 12, "total_tokens": 26}, "service_tier": "default", "system_fingerprint": "fp_0123456789"}
+    body = {
+        "id": f"chatcmpl-{rng.getrandbits(96):024x}",
+        "object": "chat.completion",
+        "created": 1767225600,
+        "model": "gpt-5.1-2025-11-13",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text, "refusal": None, "annotations": []},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 14, "completion_tokens": 12, "total_tokens": 26},
+        "service_tier": "default",
+        "system_fingerprint": "fp_0123456789",
+    }
     headers = {"content-type": "application/json", "x-request-id": f"req_{seed:032x}"}
-    return Exchange(f"openai-json-{seed}", "POST", OPENAI_URL + "/chat/completions", openai_request(prompt, stream=False), 200, headers, [_compact(body).encode()])
+    return Exchange(
+        f"openai-json-{seed}",
+        "POST",
+        OPENAI_URL + "/chat/completions",
+        openai_request(prompt, stream=False),
+        200,
+        headers,
+        [_compact(body).encode()],
+    )
 
 
 def stream(api: str, n: int, seed: int = 0, prompt: str = "What is the weather in Paris?") -> Exchange:
@@ -186,20 +271,22 @@ def vcrpy_text(exchanges: list[Exchange]) -> str:
     """vcrpy's YAML (cassette format version 1), as vcrpy writes it: bodies as strings."""
     interactions = []
     for ex in exchanges:
-        interactions.append({
-            "request": {
-                "body": _compact(ex.request),
-                "headers": {"content-type": ["application/json"], "host": [ex.url.split("/")[2]]},
-                "method": ex.method,
-                "uri": ex.url,
-            },
-            "response": {
-                "content": ex.body.decode("utf-8"),
-                "headers": {k: [v] for k, v in ex.headers.items()},
-                "http_version": "HTTP/1.1",
-                "status_code": ex.status,
-            },
-        })
+        interactions.append(
+            {
+                "request": {
+                    "body": _compact(ex.request),
+                    "headers": {"content-type": ["application/json"], "host": [ex.url.split("/")[2]]},
+                    "method": ex.method,
+                    "uri": ex.url,
+                },
+                "response": {
+                    "content": ex.body.decode("utf-8"),
+                    "headers": {k: [v] for k, v in ex.headers.items()},
+                    "http_version": "HTTP/1.1",
+                    "status_code": ex.status,
+                },
+            }
+        )
     return _yaml_dump({"interactions": interactions, "version": 1})
 
 
@@ -211,12 +298,18 @@ def cassetter_text(exchanges: list[Exchange]) -> str:
             body = {"type": "json", "content": json.loads(ex.body)}
         else:
             body = {"type": "text", "content": ex.body.decode("utf-8")}
-        interactions.append({
-            "request": {"method": ex.method, "uri": ex.url, "headers": {"content-type": ["application/json"]},
-                        "body": {"type": "json", "content": ex.request}},
-            "response": {"status": ex.status, "headers": {k: [v] for k, v in ex.headers.items()}, "body": body},
-            "recorded_at": "2026-01-01T00:00:00Z",
-        })
+        interactions.append(
+            {
+                "request": {
+                    "method": ex.method,
+                    "uri": ex.url,
+                    "headers": {"content-type": ["application/json"]},
+                    "body": {"type": "json", "content": ex.request},
+                },
+                "response": {"status": ex.status, "headers": {k: [v] for k, v in ex.headers.items()}, "body": body},
+                "recorded_at": "2026-01-01T00:00:00Z",
+            }
+        )
     return _yaml_dump({"version": 1, "interactions": interactions})
 
 

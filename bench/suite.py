@@ -35,7 +35,7 @@ TESTS = 200
 PER_MODULE = 30
 STREAM_EVENTS = 20
 
-TEST_MODULE = '''\
+TEST_MODULE = """\
 import pytest
 {mark}
 
@@ -49,15 +49,15 @@ def _agent(clients, prompt):
     return answer, final.choices[0].message.content
 
 {tests}
-'''
+"""
 
-TEST = '''
+TEST = """
 def test_agent_{n:03d}(clients):
     answer, summary = _agent(clients, "question {n}")
     assert answer and summary
-'''
+"""
 
-CONFTEST_LIVE = '''\
+CONFTEST_LIVE = """\
 import anthropic, httpx2, openai, pytest
 
 @pytest.fixture(scope="session")
@@ -65,9 +65,9 @@ def clients():
     http = httpx2.Client()
     return (anthropic.Anthropic(api_key="sk-ant-bench-key-000000", base_url="{anthropic}", http_client=http, max_retries=0),
             openai.OpenAI(api_key="sk-bench-key-0000000000000000", base_url="{openai}", http_client=http, max_retries=0))
-'''
+"""
 
-CONFTEST_FLOOR = '''\
+CONFTEST_FLOOR = """\
 import json, pathlib
 import anthropic, httpx2, openai, pytest
 
@@ -89,7 +89,7 @@ def clients():
     http = httpx2.Client(transport=httpx2.MockTransport(_answer))
     return (anthropic.Anthropic(api_key="sk-ant-bench-key-000000", base_url="{anthropic}", http_client=http, max_retries=0),
             openai.OpenAI(api_key="sk-bench-key-0000000000000000", base_url="{openai}", http_client=http, max_retries=0))
-'''
+"""
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "floor": {"mark": "", "args": ["-p", "no:harness", "-p", "no:recording"]},
@@ -113,12 +113,14 @@ def exchanges_for(n: int) -> list[streams.Exchange]:
             import anthropic
 
             anthropic.Anthropic(api_key="x", base_url=streams.ANTHROPIC_URL, http_client=http, max_retries=0).messages.create(
-                model="claude-opus-4-7", max_tokens=1024, messages=[{"role": "user", "content": f"question {n}"}])
+                model="claude-opus-4-7", max_tokens=1024, messages=[{"role": "user", "content": f"question {n}"}]
+            )
         else:
             import openai
 
             with openai.OpenAI(api_key="x", base_url=streams.OPENAI_URL, http_client=http, max_retries=0).chat.completions.stream(
-                model="gpt-5.1", messages=[{"role": "user", "content": answer}], stream_options={"include_usage": True}) as s:
+                model="gpt-5.1", messages=[{"role": "user", "content": answer}], stream_options={"include_usage": True}
+            ) as s:
                 s.get_final_completion()
         ex.request = json.loads(seen[0].content)
         ex.meta["raw_request"] = seen[0].content.decode("utf-8")
@@ -136,12 +138,16 @@ def generate(root: Path, tests: int = TESTS) -> dict[str, Path]:
         folder.mkdir(parents=True)
         (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
         conftest = CONFTEST_FLOOR if variant == "floor" else CONFTEST_LIVE
-        (folder / "conftest.py").write_text(conftest.format(anthropic=streams.ANTHROPIC_URL, openai=streams.OPENAI_URL), encoding="utf-8")
+        (folder / "conftest.py").write_text(
+            conftest.format(anthropic=streams.ANTHROPIC_URL, openai=streams.OPENAI_URL), encoding="utf-8"
+        )
         answers = {}
         for m in range(0, tests, PER_MODULE):
             module = f"test_agents_{m // PER_MODULE:02d}.py"
             numbers = range(m, min(m + PER_MODULE, tests))
-            (folder / module).write_text(TEST_MODULE.format(mark=spec["mark"], tests="".join(TEST.format(n=n) for n in numbers)), encoding="utf-8")
+            (folder / module).write_text(
+                TEST_MODULE.format(mark=spec["mark"], tests="".join(TEST.format(n=n) for n in numbers)), encoding="utf-8"
+            )
             for n in numbers:
                 exs = all_exchanges[n]
                 if variant == "harness":
@@ -155,7 +161,10 @@ def generate(root: Path, tests: int = TESTS) -> dict[str, Path]:
                 else:
                     for ex in exs:
                         answers[ex.path + " " + ex.meta["raw_request"]] = {
-                            "status": ex.status, "headers": ex.headers, "parts": [p.decode("utf-8") for p in ex.parts]}
+                            "status": ex.status,
+                            "headers": ex.headers,
+                            "parts": [p.decode("utf-8") for p in ex.parts],
+                        }
         if answers:
             (folder / "answers.json").write_text(json.dumps(answers), encoding="utf-8")
         folders[variant] = folder
@@ -166,8 +175,13 @@ def run_suite(folder: Path, args: list[str], tests: int) -> tuple[float, float]:
     """(child CPU seconds, wall seconds) of one whole pytest run; fails loudly if a test failed."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", *COMMON_ARGS, *args], cwd=folder, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", *COMMON_ARGS, *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0 or (tests and f"{tests} passed" not in proc.stdout):
@@ -195,9 +209,18 @@ def run(quick: bool = False, tests: int = TESTS, log: Callable[[str], None] = pr
         medw = {v: statistics.median(wall[v]) for v in names}
     ratios = {v: paired_ratio(v, "floor", cpu) for v in names}
     log("  suite: " + ", ".join(f"{v} {med[v]:.2f} s CPU ({medw[v]:.2f} s wall)" for v in names))
-    row = Row("suite", f"{tests} tests (1 JSON call + 1 stream of {STREAM_EVENTS} events each), whole pytest runs", "floor", med["floor"],
-              {**med, **{f"{v} (wall)": medw[v] for v in names}})
-    row.ratios = {"harness": ratios["harness"], "vcrpy": ratios["vcrpy"], "harness (wall)": paired_ratio("harness", "floor", wall)}
+    row = Row(
+        "suite",
+        f"{tests} tests (1 JSON call + 1 stream of {STREAM_EVENTS} events each), whole pytest runs",
+        "floor",
+        med["floor"],
+        {**med, **{f"{v} (wall)": medw[v] for v in names}},
+    )
+    row.ratios = {
+        "harness": ratios["harness"],
+        "vcrpy": ratios["vcrpy"],
+        "harness (wall)": paired_ratio("harness", "floor", wall),
+    }
     row.target = "harness <= 1.15 x"
     row.ok = row.ratios["harness"] <= 1.15
     per_test = (med["harness"] - med["floor"]) / tests

@@ -33,7 +33,12 @@ def _title(text: str) -> None:
 
 
 def _show(path: Path, *args: str) -> str:
-    run = subprocess.run([sys.executable, "-m", "harness.cli", "show", str(path.relative_to(ROOT)), *args], cwd=ROOT, capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "harness.cli", "show", str(path.relative_to(ROOT)), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     return run.stdout + run.stderr
 
 
@@ -64,9 +69,13 @@ def prompt_regression() -> int:
         (work / "examples").mkdir()
         for name in ("__init__.py", "conftest.py"):
             shutil.copy(ROOT / "examples" / name, work / "examples" / name)
-        shutil.copytree(ROOT / "examples" / "weather_agent", work / "examples" / "weather_agent", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            ROOT / "examples" / "weather_agent", work / "examples" / "weather_agent", ignore=shutil.ignore_patterns("__pycache__")
+        )
         shutil.copytree(CASSETTES / "weather_agent", work / "cassettes" / "examples" / "weather_agent")
-        (work / "pyproject.toml").write_text("[tool.pytest.ini_options]\naddopts = ['-p', 'no:cacheprovider', '-p', 'no:cassetter']\nasyncio_default_fixture_loop_scope = 'function'\n")
+        (work / "pyproject.toml").write_text(
+            "[tool.pytest.ini_options]\naddopts = ['-p', 'no:cacheprovider', '-p', 'no:cassetter']\nasyncio_default_fixture_loop_scope = 'function'\n"
+        )
         test = work / "examples" / "weather_agent" / "test_weather_agent.py"
         test.write_text(test.read_text(encoding="utf-8").replace("weather in Paris?", "weather in Rome?"), encoding="utf-8")
         print("$ sed -i 's/weather in Paris?/weather in Rome?/' examples/weather_agent/test_weather_agent.py")
@@ -75,7 +84,10 @@ def prompt_regression() -> int:
         env.pop("MODEL_URL", None)
         run = subprocess.run(
             [sys.executable, "-m", "pytest", "examples/weather_agent", "-q", "--tb=line", "-p", "no:randomly"],
-            cwd=work, capture_output=True, text=True, env=env,
+            cwd=work,
+            capture_output=True,
+            text=True,
+            env=env,
         )
         out = run.stdout + run.stderr
         # The report as pytest prints it, from its headline to the last way to fix it.
@@ -84,7 +96,11 @@ def prompt_regression() -> int:
         summary = [line for line in out.splitlines() if re.match(r"^\d+ (failed|passed)", line) or line.startswith("harness: ")]
         print("\n" + "\n".join(summary))
         caught = run.returncode == 1 and report is not None
-        print("\nCaught offline, before any model was called; to accept the change, re-record with the command above." if caught else "\nUNEXPECTED: the edited prompt was not caught.")
+        print(
+            "\nCaught offline, before any model was called; to accept the change, re-record with the command above."
+            if caught
+            else "\nUNEXPECTED: the edited prompt was not caught."
+        )
         return 0 if caught else 1
 
 

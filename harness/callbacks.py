@@ -211,7 +211,9 @@ _DELTA_NAMES = frozenset({"text", "input_json", "thinking", "citation", "chunk"}
 # Top-level fields that are fragments (merged) rather than accumulated snapshots (replaced).
 _FRAGMENT_KEYS = frozenset({"delta", "text", "partial_json", "thinking", "arguments_delta", "chunk", "value"})
 # Inside a fragment, strings under these keys are concatenated; other values are replaced.
-_CONCAT_KEYS = frozenset({"text", "value", "partial_json", "thinking", "arguments", "content", "delta", "refusal", "input", "arguments_delta"})
+_CONCAT_KEYS = frozenset(
+    {"text", "value", "partial_json", "thinking", "arguments", "content", "delta", "refusal", "input", "arguments_delta"}
+)
 _IDENTITY_KEYS = ("index", "output_index", "content_index", "event")
 
 

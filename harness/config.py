@@ -74,8 +74,7 @@ def marker_settings(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[st
             close = difflib.get_close_matches(name, MARKER_OPTIONS, n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ConfigError(
-                f"harness: @pytest.mark.cassette has no option {name!r}{hint}\n"
-                f"  valid options: {', '.join(MARKER_OPTIONS)}"
+                f"harness: @pytest.mark.cassette has no option {name!r}{hint}\n  valid options: {', '.join(MARKER_OPTIONS)}"
             )
     if len(args) > 1:
         raise ConfigError(
@@ -112,7 +111,12 @@ def _check(name: str, value: Any, source: str) -> Any:
 def resolve(cli: Mapping[str, Any], marker: Mapping[str, Any], fixture: Mapping[str, Any], ini: Mapping[str, Any]) -> Settings:
     """Merge the four sources in the documented order (see the module docstring)."""
     merged: dict[str, Any] = {}
-    for source, values in (("pyproject", ini), ("harness_config fixture", fixture), ("cassette marker", marker), ("command line", cli)):
+    for source, values in (
+        ("pyproject", ini),
+        ("harness_config fixture", fixture),
+        ("cassette marker", marker),
+        ("command line", cli),
+    ):
         for name, value in values.items():
             if name not in _FIELDS:
                 raise ConfigError(f"harness: {source}: unknown setting {name!r}; valid: {', '.join(sorted(_FIELDS))}")

@@ -68,9 +68,7 @@ _miss_classes: dict[tuple[type, ...], type[CassetteMiss]] = {}
 
 def cassette_miss(report: str) -> CassetteMiss:
     """A :class:`CassetteMiss` that the imported SDKs let through untouched."""
-    bases: tuple[type, ...] = tuple(
-        getattr(sys.modules[mod], name) for mod, name in _SDK_ERROR_BASES if mod in sys.modules
-    )
+    bases: tuple[type, ...] = tuple(getattr(sys.modules[mod], name) for mod, name in _SDK_ERROR_BASES if mod in sys.modules)
     cls = _miss_classes.get(bases)
     if cls is None:
         cls = _miss_classes[bases] = type("CassetteMiss", (CassetteMiss, *bases), {"__module__": __name__})

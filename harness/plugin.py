@@ -33,11 +33,36 @@ _usage_key = pytest.StashKey["_Usage"]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("harness", "harness: record and replay agent traffic")
-    group.addoption("--cassette-dir", dest="harness_cassette_dir", default=None, help="where cassettes live (default: <rootdir>/cassettes)")
-    group.addoption("--replay-speed", dest="harness_replay_speed", default=None, help="pace replayed streams: 0 instant (default), 1.0 as recorded")
-    group.addoption("--allow-unplayed", dest="harness_allow_unplayed", action="store_true", default=None, help="do not fail tests that leave recorded interactions unplayed")
-    group.addoption("--real-tools", dest="harness_real_tools", action="store_true", default=None, help="run local tools for real on replay instead of returning recorded results")
-    group.addoption("--harness-cassette-list", dest="harness_cassette_list", default=None, metavar="FILE", help="write the cassette paths the collected tests use to FILE, as JSON (for `harness lint --unused`)")
+    group.addoption(
+        "--cassette-dir", dest="harness_cassette_dir", default=None, help="where cassettes live (default: <rootdir>/cassettes)"
+    )
+    group.addoption(
+        "--replay-speed",
+        dest="harness_replay_speed",
+        default=None,
+        help="pace replayed streams: 0 instant (default), 1.0 as recorded",
+    )
+    group.addoption(
+        "--allow-unplayed",
+        dest="harness_allow_unplayed",
+        action="store_true",
+        default=None,
+        help="do not fail tests that leave recorded interactions unplayed",
+    )
+    group.addoption(
+        "--real-tools",
+        dest="harness_real_tools",
+        action="store_true",
+        default=None,
+        help="run local tools for real on replay instead of returning recorded results",
+    )
+    group.addoption(
+        "--harness-cassette-list",
+        dest="harness_cassette_list",
+        default=None,
+        metavar="FILE",
+        help="write the cassette paths the collected tests use to FILE, as JSON (for `harness lint --unused`)",
+    )
     for name, (kind, help_text, default) in _INI.items():
         parser.addini(f"harness_{name}", help_text, type=kind, default=default)  # type: ignore[arg-type]
 
@@ -55,7 +80,10 @@ def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Pa
         return
     try:
         parser.getgroup("harness").addoption(
-            "--record-mode", action="store", default=None, choices=RECORD_MODES,
+            "--record-mode",
+            action="store",
+            default=None,
+            choices=RECORD_MODES,
             help="none: replay only (default); once: record missing cassettes; new_episodes: record "
             "requests not in the cassette; all (or rewrite): record everything anew",
         )
@@ -167,7 +195,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if listing:
         import json
 
-        Path(listing).write_text(json.dumps({"rootdir": str(config.rootpath), "cassette_dir": str(folder), **usage.to_json()}), encoding="utf-8")
+        Path(listing).write_text(
+            json.dumps({"rootdir": str(config.rootpath), "cassette_dir": str(folder), **usage.to_json()}), encoding="utf-8"
+        )
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:

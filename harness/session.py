@@ -222,7 +222,15 @@ class Session:
         item.error = {"type": type(exc).__name__, "message": str(exc)}
         item.elapsed_ms = round((time.perf_counter() - t0) * 1000, 1)
 
-    def finish_http(self, slot: int, status: int, raw_headers: list[tuple[str, str]], body: bytes, chunks: list[list[float]], error: dict[str, str] | None) -> None:
+    def finish_http(
+        self,
+        slot: int,
+        status: int,
+        raw_headers: list[tuple[str, str]],
+        body: bytes,
+        chunks: list[list[float]],
+        error: dict[str, str] | None,
+    ) -> None:
         headers = self.redactor.headers(raw_headers)
         stored = parsed = Body.from_bytes(body, headers.get("content-type", ""))
         if stored.kind in ("json", "text", "sse") and self.redactor.contains_secret(body.decode("utf-8", "replace")):
@@ -353,8 +361,13 @@ class Session:
         if closest is not None:
             n, item, diffs = closest
             played = " (already played)" if n in self.cassette.played else ""
-            lines.append(f"  closest recorded request: #{n} {item.request.method} {item.request.path}{played}; recorded != requested:")
-            lines.extend(f"    {d}" for d in diffs or ["(the same request: it was already played; the test now sends it more often than recorded)"])
+            lines.append(
+                f"  closest recorded request: #{n} {item.request.method} {item.request.path}{played}; recorded != requested:"
+            )
+            lines.extend(
+                f"    {d}"
+                for d in diffs or ["(the same request: it was already played; the test now sends it more often than recorded)"]
+            )
         elif self.cassette.interactions:
             lines.append("  no recorded request has this method and path")
         lines += [
@@ -371,11 +384,20 @@ class Session:
             f"  {item.describe()}",
             f"  {self._context_line()}",
         ]
-        same = [(n, other) for n, other in enumerate(self.cassette.interactions) if getattr(other, "kind", None) == getattr(item, "kind", None) and getattr(other, "name", None) == getattr(item, "name", None)]
+        same = [
+            (n, other)
+            for n, other in enumerate(self.cassette.interactions)
+            if getattr(other, "kind", None) == getattr(item, "kind", None)
+            and getattr(other, "name", None) == getattr(item, "name", None)
+        ]
         if same:
             n, other = min(same, key=lambda p: (p[0] in self.cassette.played, distance(p[1].input, item.input), p[0]))
             lines.append(f"  closest recorded call: #{n} {other.describe()}; recorded != requested:")
-            lines.extend(f"    {d}" for d in diff(other.input, item.input) or ["(the same call, already played: it now happens more often than recorded)"])
+            lines.extend(
+                f"    {d}"
+                for d in diff(other.input, item.input)
+                or ["(the same call, already played: it now happens more often than recorded)"]
+            )
         lines += ["  How to fix:", "    1. If the change is intended, re-record this test:", f"       {self.rerecord_command()}"]
         return "\n".join(lines)
 

@@ -1,8 +1,8 @@
-'''Agent code run *inside* pytester sessions by the record/replay tests.
+"""Agent code run *inside* pytester sessions by the record/replay tests.
 
 Each test talks to the model server at $MODEL_URL through the real SDKs. The outer tests record
 these against the live fake server, then replay them with the server gone.
-'''
+"""
 
 import asyncio
 import os
@@ -123,7 +123,9 @@ def test_tool_runner_iteration_without_threads():
 @pytest.mark.cassette
 def test_async_tool_runner_streaming():
     async def main():
-        runner = aclaude().beta.messages.tool_runner(model=MODEL, max_tokens=200, tools=[aget_weather], messages=USER, stream=True)
+        runner = aclaude().beta.messages.tool_runner(
+            model=MODEL, max_tokens=200, tools=[aget_weather], messages=USER, stream=True
+        )
         texts = []
         async for stream in runner:
             async for event in stream:
@@ -230,8 +232,12 @@ def test_gzip_crlf_comments():
 @pytest.mark.cassette
 def test_raw_chunks():
     with httpx2.Client() as http:
-        with http.stream("POST", URL + "/v1/messages", json={"model": MODEL, "max_tokens": 9, "stream": True, "messages": USER},
-                         headers={"x-api-key": ANTHROPIC_KEY, "anthropic-version": "2023-06-01"}) as response:
+        with http.stream(
+            "POST",
+            URL + "/v1/messages",
+            json={"model": MODEL, "max_tokens": 9, "stream": True, "messages": USER},
+            headers={"x-api-key": ANTHROPIC_KEY, "anthropic-version": "2023-06-01"},
+        ) as response:
             chunks = list(response.iter_raw())
     print("CHUNKS", [len(c) for c in chunks])
     assert len(chunks) > 3
@@ -248,7 +254,9 @@ def test_secrets_anthropic_stream():
     client = claude(default_headers={"cookie": COOKIE, "x-debug-token": ANTHROPIC_KEY})
     prompt = f"my keys are {ANTHROPIC_KEY} and {OPENAI_KEY}"
     query = {"api_key": QUERY_SECRET, "note": OPENAI_KEY}
-    with client.messages.stream(model=MODEL, max_tokens=200, messages=[{"role": "user", "content": prompt}], extra_query=query) as stream:
+    with client.messages.stream(
+        model=MODEL, max_tokens=200, messages=[{"role": "user", "content": prompt}], extra_query=query
+    ) as stream:
         text = stream.get_final_message().content[0].text
     # Live, the server echoes the keys; replayed, the answer is the scrubbed one.
     assert text in (f"You said: {prompt}", "You said: my keys are <REDACTED> and <REDACTED>")

@@ -81,4 +81,3 @@ def no_network() -> NetworkGuard:
 
 def load_cassette(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
-

@@ -490,7 +490,7 @@ def test_tools_are_replayed_when_the_sdk_is_imported_inside_the_test(pytester, t
     assert sorted(lines(ledger)) == done
 
 
-DIAGNOSTICS = '''
+DIAGNOSTICS = """
 import asyncio, json, os
 
 import openai, pytest
@@ -556,7 +556,7 @@ def test_runner(request, runner, function):
     seen = [[d["stage"], d["reason"], d["member"], d["call_id"]] for d in diagnostics]
     with open(os.path.join(os.environ["DIAGNOSTICS"], request.node.name + ".json"), "w") as out:
         json.dump({"diagnostics": seen, "outcome": outcome}, out)
-'''
+"""
 
 
 def test_the_responses_runner_does_its_own_bookkeeping_on_replay_too(pytester, tmp_path, model_server, closed_url, monkeypatch):
@@ -588,7 +588,7 @@ def test_the_responses_runner_does_its_own_bookkeeping_on_replay_too(pytester, t
         assert recorded[f"test_runner[{runner}-fails]"]["outcome"] == "ToolRunnerError: Tool run stopped before completion."
 
 
-RECORDED_TOOL = '''
+RECORDED_TOOL = """
 import asyncio, datetime, os
 
 import pytest
@@ -632,7 +632,7 @@ def test_outside_a_cassette_test_it_is_the_function():
 @pytest.mark.cassette(real_tools=True)
 def test_real_tools_marker():
     assert forecast("Lyon")["city"] == "Lyon"
-'''
+"""
 
 
 def test_recorded_tool_values_defaults_and_the_real_tools_marker(pytester, tmp_path, monkeypatch):
@@ -646,7 +646,10 @@ def test_recorded_tool_values_defaults_and_the_real_tools_marker(pytester, tmp_p
     assert lines(ledger) == ["forecast Paris c", "forecast Paris c", "forecast Oslo c", "forecast Lyon c"]
     (cassette,) = (pytester.path / "cassettes" / "test_recorded").glob("test_the_same_value*.json")
     tools = json.loads(cassette.read_text())["interactions"]
-    assert [(t["name"], t["input"]) for t in tools] == [("forecast", {"city": "Paris", "units": "c"}), ("aforecast", {"city": "Paris", "units": "c"})]
+    assert [(t["name"], t["input"]) for t in tools] == [
+        ("forecast", {"city": "Paris", "units": "c"}),
+        ("aforecast", {"city": "Paris", "units": "c"}),
+    ]
 
     # Replayed with the defaults spelt out: the same calls, the same values, no tool run;
     # real_tools=True in the marker runs that test's tool for real

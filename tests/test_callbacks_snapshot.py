@@ -818,9 +818,16 @@ def test_only_what_looks_like_a_time_or_an_id_is_replaced() -> None:
     assert normalize(generated) == ["<call_1>", "<toolu_1>", "<fp_1>", "<msg_1>"]
     assert normalize("resp_zQkWmPtYbNcXvLrAsDfGhJ") == "<resp_1>"  # random letters, no digit
     call = {"id": "call_T1me", "name": "get_time", "arguments": '{"after": "call_T1me", "tool": "call_weather2"}'}
-    assert normalize(call) == {"id": "<call_1>", "name": "get_time", "arguments": '{"after": "<call_1>", "tool": "call_weather2"}'}
+    assert normalize(call) == {
+        "id": "<call_1>",
+        "name": "get_time",
+        "arguments": '{"after": "<call_1>", "tool": "call_weather2"}',
+    }
     # (the id field may come after the text that mentions it)
-    assert normalize({"text": "see call_T1me", "tool_call_id": "call_T1me"}) == {"text": "see <call_1>", "tool_call_id": "<call_1>"}
+    assert normalize({"text": "see call_T1me", "tool_call_id": "call_T1me"}) == {
+        "text": "see <call_1>",
+        "tool_call_id": "<call_1>",
+    }
     assert normalize({"system_fingerprint": "fp_fake0001", "file_ids": ["file-a1", "file-b2"]}) == {
         "system_fingerprint": "<fp_1>", "file_ids": ["<file-1>", "<file-2>"],
     }  # fmt: skip

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # --- the code under test: run inside the pytester sessions -----------------------------------------------------------
 
-MCP_INNER = r'''
+MCP_INNER = r"""
 "PYTEST_DONT_REWRITE"
 import base64, os, sys
 import anyio, pytest
@@ -251,9 +251,9 @@ def test_elicitation_answer():
                 await session.initialize()
                 print("RESULT", text(await session.call_tool("confirm", {"action": "deploy"})))
     run(main)
-'''
+"""
 
-AGENT_INNER = r'''
+AGENT_INNER = r"""
 "PYTEST_DONT_REWRITE"
 import os
 import anthropic, anyio, openai, pytest
@@ -354,7 +354,7 @@ def test_sync_mcp_tool_runner():
             final = await anyio.to_thread.run_sync(run)
         assert final.content[0].text == "Result: 2"
     run(main)
-'''
+"""
 
 
 # --- fixtures and helpers --------------------------------------------------------------------------------------------
@@ -401,7 +401,6 @@ class Spawns:
         self.monkeypatch.setattr(anyio, "open_process", refuse("anyio.open_process"))
         self.monkeypatch.setattr(subprocess, "Popen", refuse("subprocess.Popen"))
         return self
-
 
 
 @pytest.fixture
@@ -470,8 +469,11 @@ def test_record_then_replay_with_no_server_no_process_no_network(pytester, live,
     assert children() == before  # every stdio server was stopped
     files = cassettes(pytester)
     assert set(files) == {
-        "test_stdio_client_session_initialize", "test_stdio_client_discover",
-        "test_http_client_session_initialize", "test_http_client_discover", "test_http_concurrent_calls",
+        "test_stdio_client_session_initialize",
+        "test_stdio_client_discover",
+        "test_http_client_session_initialize",
+        "test_http_client_discover",
+        "test_http_concurrent_calls",
         "test_legacy_sse_client_session_initialize",
     }
     snapshot = {name: path.read_text() for name, path in files.items()}
@@ -505,8 +507,19 @@ def test_record_then_replay_with_no_server_no_process_no_network(pytester, live,
         # Each call is there once, in call order; no JSON-RPC ids, no _meta.
         tools = [i["params"]["name"] for i in items if i.get("request") == "tools/call"]
         assert tools == [
-            "echo", "add", "forecast", "image", "fail", "fail_protocol", "slow_count", "log", "confirm", "confirm_direct",
-            "summarize", "roots", "reload_tools",
+            "echo",
+            "add",
+            "forecast",
+            "image",
+            "fail",
+            "fail_protocol",
+            "slow_count",
+            "log",
+            "confirm",
+            "confirm_direct",
+            "summarize",
+            "roots",
+            "reload_tools",
         ]
         text = files[name].read_text()
         assert '"id":' not in text and "_meta" not in text and "jsonrpc" not in text
@@ -517,9 +530,14 @@ def test_record_then_replay_with_no_server_no_process_no_network(pytester, live,
         assert calls(items, "fail")[0]["result"]["isError"] is True
         assert calls(items, "fail_protocol")[0]["error"]["code"] == -32602
         (count,) = calls(items, "slow_count")
-        assert [(e["notify"], e["params"]["progress"]) for e in count["during"]] == [("notifications/progress", n) for n in (1, 2, 3)]
+        assert [(e["notify"], e["params"]["progress"]) for e in count["during"]] == [
+            ("notifications/progress", n) for n in (1, 2, 3)
+        ]
         (log,) = calls(items, "log")
-        assert [(e["notify"], e["params"]["data"]) for e in log["during"]] == [("notifications/message", "info: hi"), ("notifications/message", "warning: hi")]
+        assert [(e["notify"], e["params"]["data"]) for e in log["during"]] == [
+            ("notifications/message", "info: hi"),
+            ("notifications/message", "warning: hi"),
+        ]
         (confirm,) = calls(items, "confirm")
         (elicit,) = confirm["during"]
         assert elicit["request"] == "elicitation/create" and elicit["params"]["message"] == "Confirm action: deploy?"
@@ -528,13 +546,19 @@ def test_record_then_replay_with_no_server_no_process_no_network(pytester, live,
         # Sampling and roots: server requests mid-call, with the client's answers.
         (summarize,) = calls(items, "summarize")
         (sample,) = summarize["during"]
-        assert sample["request"] == "sampling/createMessage" and sample["params"]["messages"][0]["content"]["text"] == "A long text."
+        assert (
+            sample["request"] == "sampling/createMessage" and sample["params"]["messages"][0]["content"]["text"] == "A long text."
+        )
         assert sample["answer"]["result"]["content"] == {"type": "text", "text": "Short."}
         (roots,) = calls(items, "roots")
-        assert roots["during"] == [{"request": "roots/list", "answer": {"result": {"roots": [{"uri": "file:///work/project", "name": "project"}]}}}]
+        assert roots["during"] == [
+            {"request": "roots/list", "answer": {"result": {"roots": [{"uri": "file:///work/project", "name": "project"}]}}}
+        ]
         # list_changed is tied to no request: it comes during the call (stdio), or after it (the HTTP GET stream).
         (reload,) = calls(items, "reload_tools")
-        assert [e["notify"] for e in reload.get("during", []) + reload.get("after", [])] == ["notifications/tools/list_changed"], name
+        assert [e["notify"] for e in reload.get("during", []) + reload.get("after", [])] == [
+            "notifications/tools/list_changed"
+        ], name
     # The 2026 era: elicitation is an InputRequiredResult, then the same call again with the answer.
     modern = interactions(files["test_stdio_client_discover"])
     assert modern[0]["request"] == "server/discover"
@@ -582,21 +606,25 @@ def test_a_changed_request_or_answer_fails_with_a_report(pytester, live, offline
     result.stdout.fnmatch_lines(["*SWALLOWED harness: no recorded mcp call matches this one*"])
     assert "ERROR test_mcp.py::test_changed_argument" in result.stdout.str()
     assert "FAILED test_mcp.py::test_elicitation_answer" in result.stdout.str()
-    result.stdout.fnmatch_lines([
-        "*harness: no recorded mcp call matches this one",
-        "*mcp tools/call echo({\"text\":\"bye\"}) @ http://127.0.0.1/mcp",
-        "*closest recorded call: #* mcp tools/call echo({\"text\":\"hello\"}) @ http://127.0.0.1/mcp*",
-        "*$.params.arguments.text: 'hello' != 'bye'",
-        "*How to fix:*",
-        "*pytest *test_changed_argument --record-mode=all",
-    ])
-    result.stdout.fnmatch_lines([
-        "*harness: the client answered a server request differently than recorded",
-        "*mcp tools/call confirm({\"action\":\"deploy\"}) @ http://127.0.0.1/mcp",
-        "*server request: elicitation/create*",
-        "*$.result.content.confirm: true != false",
-        "*pytest *test_elicitation_answer --record-mode=all",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*harness: no recorded mcp call matches this one",
+            '*mcp tools/call echo({"text":"bye"}) @ http://127.0.0.1/mcp',
+            '*closest recorded call: #* mcp tools/call echo({"text":"hello"}) @ http://127.0.0.1/mcp*',
+            "*$.params.arguments.text: 'hello' != 'bye'",
+            "*How to fix:*",
+            "*pytest *test_changed_argument --record-mode=all",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*harness: the client answered a server request differently than recorded",
+            '*mcp tools/call confirm({"action":"deploy"}) @ http://127.0.0.1/mcp',
+            "*server request: elicitation/create*",
+            "*$.result.content.confirm: true != false",
+            "*pytest *test_elicitation_answer --record-mode=all",
+        ]
+    )
 
 
 def test_overlapping_calls_keep_their_own_messages_over_http(pytester, live, offline):
@@ -650,16 +678,32 @@ def test_mcp_and_model_calls_share_one_timeline(pytester, live, offline, model_s
         "http chat/completions",
     ]
     # The tool runners' MCP tools are recorded once, as MCP (not also as local tool calls).
-    for name, tool, answer in [("test_async_mcp_tool_runner", "echo", {"text": "bonjour"}), ("test_sync_mcp_tool_runner", "add", {"a": 1, "b": 1})]:
+    for name, tool, answer in [
+        ("test_async_mcp_tool_runner", "echo", {"text": "bonjour"}),
+        ("test_sync_mcp_tool_runner", "add", {"a": 1, "b": 1}),
+    ]:
         items = interactions(files[name])
-        assert timeline(items) == ["mcp initialize", "mcp notifications/initialized", "mcp tools/list", "http messages", f"mcp tools/call {tool}", "http messages"], name
+        assert timeline(items) == [
+            "mcp initialize",
+            "mcp notifications/initialized",
+            "mcp tools/list",
+            "http messages",
+            f"mcp tools/call {tool}",
+            "http messages",
+        ], name
         assert calls(items, tool)[0]["params"]["arguments"] == answer
     # A model call made by the client's sampling callback (run in the context of MCP's own HTTP task)
     # is recorded, in its place: during the MCP call that asked for it.
     for transport in ("http", "sse"):
         items = interactions(files[f"test_sampling_callback_calls_the_model[{transport}]"])
         # (the tools/list at the end is the client's own, to check the result against summarize's output schema)
-        assert timeline(items) == ["mcp initialize", "mcp notifications/initialized", "mcp tools/call summarize", "http chat/completions", "mcp tools/list"]
+        assert timeline(items) == [
+            "mcp initialize",
+            "mcp notifications/initialized",
+            "mcp tools/call summarize",
+            "http chat/completions",
+            "mcp tools/list",
+        ]
         (sample,) = calls(items, "summarize")[0]["during"]
         assert sample["answer"]["result"]["content"]["text"] == "You said: Invoices can now be exported as PDF."
 
@@ -676,7 +720,9 @@ def test_in_process_seam_roundtrip(tmp_path):
     from harness.transports.mcp import McpInteraction
 
     item = McpInteraction(
-        "python -m srv", "tools/call", {"name": "slow_count", "arguments": {"n": 1}},
+        "python -m srv",
+        "tools/call",
+        {"name": "slow_count", "arguments": {"n": 1}},
         result={"content": [{"type": "text", "text": "counted to 1"}]},
         during=[{"notify": "notifications/progress", "params": {"progressToken": 3, "progress": 1}}],
     )
@@ -696,4 +742,7 @@ def test_stdio_label_is_the_same_on_every_machine():
 
     assert _command_label(sys.executable, ["-m", "tests.servers.mcp_tools"]) == "python -m tests.servers.mcp_tools"
     assert _command_label("/usr/bin/python3.12", [os.path.join(os.getcwd(), "srv.py"), "--flag"]) == "python srv.py --flag"
-    assert _command_label("npx", ["-y", "@modelcontextprotocol/server-everything"]) == "npx -y @modelcontextprotocol/server-everything"
+    assert (
+        _command_label("npx", ["-y", "@modelcontextprotocol/server-everything"])
+        == "npx -y @modelcontextprotocol/server-everything"
+    )

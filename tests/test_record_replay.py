@@ -55,7 +55,9 @@ def test_cassette_is_reviewable_and_byte_exact(agents, model_server, monkeypatch
     from harness.cassette import format as fmt
 
     monkeypatch.setenv("MODEL_URL", model_server.url)
-    agents.runpytest("--record-mode=once", "-k", "gzip_crlf_comments or chat_completions_stream or messages_create").assert_outcomes(passed=4)
+    agents.runpytest(
+        "--record-mode=once", "-k", "gzip_crlf_comments or chat_completions_stream or messages_create"
+    ).assert_outcomes(passed=4)
     files = cassette_files(agents)
 
     # JSON request bodies are structured; the SSE answer is one event per line, data parsed as JSON.
@@ -74,7 +76,11 @@ def test_cassette_is_reviewable_and_byte_exact(agents, model_server, monkeypatch
     for name, scenario in [("test_gzip_crlf_comments", "crlf,comments"), ("test_chat_completions_stream", "")]:
         (item,) = fmt.loads(files[name].read_text(), files[name])
         request = item.request
-        live = httpx2.post(model_server.url + request.path, json=request.body.value, headers={"x-fake-scenario": scenario, "authorization": "Bearer x", "x-api-key": "x"})
+        live = httpx2.post(
+            model_server.url + request.path,
+            json=request.body.value,
+            headers={"x-fake-scenario": scenario, "authorization": "Bearer x", "x-api-key": "x"},
+        )
         assert item.response.body.bytes() == live.content, name
     (chat,) = load_cassette(files["test_chat_completions_stream"])["interactions"]
     assert chat["response"]["body"]["sse"][-1] == {"text": "[DONE]"}
@@ -382,7 +388,9 @@ def test_unplayed_interactions_fail_at_teardown(pytester, model_server, closed_u
     monkeypatch.setenv("CALLS", "1")
     result = pytester.runpytest("-k", "test_calls")
     result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines(["*UnplayedInteractions: harness: 1 recorded interaction(s) were never played", "*#1 POST /v1/messages"])
+    result.stdout.fnmatch_lines(
+        ["*UnplayedInteractions: harness: 1 recorded interaction(s) were never played", "*#1 POST /v1/messages"]
+    )
     pytester.runpytest("-k", "test_calls", "--allow-unplayed").assert_outcomes(passed=1)
     # allow_unplayed from the marker; the cassette shared by path
     pytester.runpytest("-k", "test_allowed").assert_outcomes(passed=1)
@@ -523,7 +531,9 @@ def test_vcrpy_holds_the_stream_back_while_recording(model_server, tmp_path):
     vcr = pytest.importorskip("vcr")
     import anthropic
 
-    client = anthropic.Anthropic(api_key="sk-ant-test", base_url=model_server.url, default_headers={"x-fake-scenario": "pause=1.0"})
+    client = anthropic.Anthropic(
+        api_key="sk-ant-test", base_url=model_server.url, default_headers={"x-fake-scenario": "pause=1.0"}
+    )
     with vcr.VCR().use_cassette(str(tmp_path / "vcr.yaml")):
         start = time.perf_counter()
         with client.messages.stream(model="m", max_tokens=10, messages=[{"role": "user", "content": "hi"}]) as stream:
@@ -603,7 +613,9 @@ def test_paced_replay_trips_the_clients_read_timeout(pytester, model_server, clo
     # SDK lets through as it is when it is raised while the body streams.
     monkeypatch.setenv("TIMEOUT", "0.3")
     monkeypatch.setenv("EXPECT", "ReadTimeout")
-    pytester.runpytest("-p", "no:harness", "-k", "paused_stream", "-W", "ignore::pytest.PytestUnknownMarkWarning").assert_outcomes(passed=2)
+    pytester.runpytest(
+        "-p", "no:harness", "-k", "paused_stream", "-W", "ignore::pytest.PytestUnknownMarkWarning"
+    ).assert_outcomes(passed=2)
 
     # Replayed at the recorded pace, with the server gone: the same error, after the timeout (not the whole pause)
     monkeypatch.setenv("MODEL_URL", closed_url)
@@ -652,7 +664,9 @@ def test_two():
 """
 
 
-def test_a_miss_in_a_shared_cassette_suggests_a_command_that_keeps_the_other_tests(pytester, model_server, closed_url, monkeypatch):
+def test_a_miss_in_a_shared_cassette_suggests_a_command_that_keeps_the_other_tests(
+    pytester, model_server, closed_url, monkeypatch
+):
     pytester.makepyfile(test_shared=SHARED_MISS)
     monkeypatch.setenv("MODEL_URL", model_server.url)
     monkeypatch.setenv("QUESTION", "one")

@@ -62,7 +62,7 @@ def app_url() -> Iterator[str]:
         yield server.url
 
 
-_AGENT_TEST = '''
+_AGENT_TEST = """
 @pytest.mark.cassette{mark}
 def test_agent_{n}({fixtures}):
     i = {i}
@@ -72,7 +72,7 @@ def test_agent_{n}({fixtures}):
         text = "".join(response.iter_text())
     assert text.count("event: delta") == 30 + len(answer.get("variant", "")) and text.endswith("\\n\\n")
     {snapshot}
-'''
+"""
 
 
 class _AgentTest:
@@ -105,11 +105,21 @@ def _agents(pytester: pytest.Pytester, modules: int = 2, per_module: int = 6) ->
         # mix the two, or be cut, and not hold one test's exchange whole.
         # A test that recorded notes what it wrote: the file must end up holding each such exchange.
         for k, variant in (("shared_a", "a"), ("shared_b", "b" * 40)):
-            note = (f"if cassette.recorded:\n        with open(os.environ['RECORDED_LOG'], 'a', encoding='utf-8') as log:\n"
-                    f"            log.write('{m} {variant}\\n')")
+            note = (
+                f"if cassette.recorded:\n        with open(os.environ['RECORDED_LOG'], 'a', encoding='utf-8') as log:\n"
+                f"            log.write('{m} {variant}\\n')"
+            )
             # (when both recorded, the file holds both exchanges: each test replays one of them)
-            tests.append(AGENT_TEST.format(n=k, i=m * 100 + 99, mark="(path='shared', allow_unplayed=True)", fixtures="cassette", snapshot=note,
-                                           headers=repr({"x-variant": variant})))
+            tests.append(
+                AGENT_TEST.format(
+                    n=k,
+                    i=m * 100 + 99,
+                    mark="(path='shared', allow_unplayed=True)",
+                    fixtures="cassette",
+                    snapshot=note,
+                    headers=repr({"x-variant": variant}),
+                )
+            )
         pytester.makepyfile(**{f"test_agents_{m}": _module(tests)})
         count += per_module + 2
     return count
@@ -169,7 +179,9 @@ def test_xdist_record_and_replay_keep_every_cassette_whole(pytester, app_url, cl
     assert _cassettes(pytester.path) == files
     # (a shared file holding both tests' exchanges leaves the other one unplayed for each of them)
     unplayed = sum(2 * (len(fmt.load(pytester.path / name)) - 2) for name in files if name.endswith("shared.json"))
-    assert _summary(replayed) == f"harness: {n} cassette(s) replayed, 0 recorded" + (f", {unplayed} interaction(s) unplayed." if unplayed else ".")
+    assert _summary(replayed) == f"harness: {n} cassette(s) replayed, 0 recorded" + (
+        f", {unplayed} interaction(s) unplayed." if unplayed else "."
+    )
     snapshots = sorted(p.name for p in (pytester.path / "__snapshots__").rglob("*.ambr"))
     assert snapshots == ["test_agents_0.ambr", "test_agents_1.ambr"]
     for snap in (pytester.path / "__snapshots__").rglob("*.ambr"):
@@ -179,9 +191,14 @@ def test_xdist_record_and_replay_keep_every_cassette_whole(pytester, app_url, cl
 def test_xdist_rerecording_a_shared_cassette_never_corrupts_it(pytester, app_url, monkeypatch):
     # Two tests on two workers record the same cassette path at the same moment, run after run.
     # Each run changes the exchange (so every test really writes), the same way for all four tests.
-    pytester.makepyfile(test_shared=_module([
-        AGENT_TEST.format(n=k, i="int(os.environ['RUN'])", mark="(path='shared')", fixtures="", snapshot="") for k in ("a", "b", "c", "d")
-    ]))
+    pytester.makepyfile(
+        test_shared=_module(
+            [
+                AGENT_TEST.format(n=k, i="int(os.environ['RUN'])", mark="(path='shared')", fixtures="", snapshot="")
+                for k in ("a", "b", "c", "d")
+            ]
+        )
+    )
     monkeypatch.setenv("APP_URL", app_url)
     path = pytester.path / "cassettes" / "test_shared" / "shared.json"
     for run in range(4):
@@ -231,8 +248,13 @@ def test_the_session_line_counts_unused_cassettes(pytester):
     # Given a module whose tests have their cassettes, next to two cassettes no test opens any more
     # (a renamed test, a removed parameter), and another module's stale cassette
     pytester.makepyfile(test_agent=UNUSED_MODULE, test_other="import pytest\n\n@pytest.mark.cassette\ndef test_o():\n    pass\n")
-    for folder, names in (("test_agent", ["test_a", "test_b[1]", "test_b[2]", "TestC.test_d", "shared", "test_skipped",
-                                          "test_old_name", "test_b[3]"]), ("test_other", ["test_o", "test_gone"])):
+    for folder, names in (
+        (
+            "test_agent",
+            ["test_a", "test_b[1]", "test_b[2]", "TestC.test_d", "shared", "test_skipped", "test_old_name", "test_b[3]"],
+        ),
+        ("test_other", ["test_o", "test_gone"]),
+    ):
         for name in names:
             path = pytester.path / "cassettes" / folder / f"{name}.json"
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -243,23 +265,39 @@ def test_the_session_line_counts_unused_cassettes(pytester):
     result.assert_outcomes(passed=7, skipped=1)
     assert _summary(result) == "harness: 6 cassette(s) replayed, 0 recorded, 3 unused."
     verbose = pytester.runpytest("-p", "no:randomly", "-v")
-    verbose.stdout.fnmatch_lines(["harness: 6 cassette(s) replayed, 0 recorded, 3 unused.", "  unused: cassettes/test_agent/test_b[[]3].json",
-                                  "  unused: cassettes/test_agent/test_old_name.json", "  unused: cassettes/test_other/test_gone.json"])
+    verbose.stdout.fnmatch_lines(
+        [
+            "harness: 6 cassette(s) replayed, 0 recorded, 3 unused.",
+            "  unused: cassettes/test_agent/test_b[[]3].json",
+            "  unused: cassettes/test_agent/test_old_name.json",
+            "  unused: cassettes/test_other/test_gone.json",
+        ]
+    )
 
     # And a run of part of a module says nothing about that module: -k, a node id, --deselect
-    assert _summary(pytester.runpytest("-p", "no:randomly", "-k", "TestC or test_o")) == "harness: 2 cassette(s) replayed, 0 recorded, 1 unused."
-    assert _summary(pytester.runpytest("-p", "no:randomly", "test_agent.py::test_a")) == "harness: 1 cassette(s) replayed, 0 recorded."
+    assert (
+        _summary(pytester.runpytest("-p", "no:randomly", "-k", "TestC or test_o"))
+        == "harness: 2 cassette(s) replayed, 0 recorded, 1 unused."
+    )
+    assert (
+        _summary(pytester.runpytest("-p", "no:randomly", "test_agent.py::test_a"))
+        == "harness: 1 cassette(s) replayed, 0 recorded."
+    )
     assert _summary(pytester.runpytest("-p", "no:randomly", "--deselect", "test_agent.py::test_a", "test_agent.py")) == (
         "harness: 4 cassette(s) replayed, 0 recorded."
     )
     # nor a run stopped early about the modules it did not finish (test_other ran whole: its stale one counts)
-    (pytester.path / "test_other.py").write_text("import pytest\n\n@pytest.mark.cassette\ndef test_o():\n    assert False\n", encoding="utf-8")
+    (pytester.path / "test_other.py").write_text(
+        "import pytest\n\n@pytest.mark.cassette\ndef test_o():\n    assert False\n", encoding="utf-8"
+    )
     stopped = pytester.runpytest("-p", "no:randomly", "-x", "test_other.py", "test_agent.py")
     stopped.assert_outcomes(failed=1)
     assert _summary(stopped) == "harness: 1 cassette(s) replayed, 0 recorded, 1 unused."
 
     # And under xdist the controller adds up what each worker ran: the same count, once
-    (pytester.path / "test_other.py").write_text("import pytest\n\n@pytest.mark.cassette\ndef test_o():\n    pass\n", encoding="utf-8")
+    (pytester.path / "test_other.py").write_text(
+        "import pytest\n\n@pytest.mark.cassette\ndef test_o():\n    pass\n", encoding="utf-8"
+    )
     distributed = pytester.runpytest("-n", "2", "-p", "no:randomly")
     distributed.assert_outcomes(passed=7, skipped=1)
     assert _summary(distributed) == "harness: 6 cassette(s) replayed, 0 recorded, 3 unused."
@@ -338,7 +376,9 @@ if os.environ.get("HALF_WRITTEN"):
 
 def test_a_worker_killed_mid_write_leaves_the_previous_cassette_intact(pytester, app_url, closed_url, monkeypatch):
     # Given a recorded cassette
-    pytester.makepyfile(test_kill=_module([AGENT_TEST.format(n="it", i="int(os.environ['RUN'])", mark="", fixtures="", snapshot="")]))
+    pytester.makepyfile(
+        test_kill=_module([AGENT_TEST.format(n="it", i="int(os.environ['RUN'])", mark="", fixtures="", snapshot="")])
+    )
     pytester.makeconftest(SLOW_WRITES)
     monkeypatch.setenv("APP_URL", app_url)
     monkeypatch.setenv("RUN", "1")
@@ -349,8 +389,13 @@ def test_a_worker_killed_mid_write_leaves_the_previous_cassette_intact(pytester,
     # When a re-recording that changes it is SIGKILLed half-way through writing the new file
     flag = pytester.path / "half.flag"
     env = {**os.environ, "RUN": "2", "HALF_WRITTEN": str(flag), "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--record-mode=all", "-q"],
-                            cwd=pytester.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--record-mode=all", "-q"],
+        cwd=pytester.path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 60
         while not flag.exists():
@@ -384,28 +429,69 @@ def _valid_doc() -> dict[str, Any]:
     return {
         "harness_cassette": 1,
         "interactions": [
-            {"kind": "http",
-             "request": {"method": "POST", "url": "http://127.0.0.1/v1/echo", "headers": {"content-type": "application/json"}, "body": {"json": {"i": 1}}},
-             "response": {"status": 200, "headers": {"content-type": "application/json"}, "body": {"json": {"text": "hi"}}}},
-            {"kind": "http",
-             "request": {"method": "POST", "url": "http://127.0.0.1/v1/stream", "headers": {}, "body": {"json": {"i": 1}}},
-             "response": {"status": 200, "headers": {"content-type": "text/event-stream"},
-                          "body": {"sse": [{"event": "delta", "data": {"type": "delta", "k": k}} for k in range(3)]},
-                          "chunks": [[size, 1.5 * n] for n, size in enumerate(sizes)]}},
+            {
+                "kind": "http",
+                "request": {
+                    "method": "POST",
+                    "url": "http://127.0.0.1/v1/echo",
+                    "headers": {"content-type": "application/json"},
+                    "body": {"json": {"i": 1}},
+                },
+                "response": {"status": 200, "headers": {"content-type": "application/json"}, "body": {"json": {"text": "hi"}}},
+            },
+            {
+                "kind": "http",
+                "request": {"method": "POST", "url": "http://127.0.0.1/v1/stream", "headers": {}, "body": {"json": {"i": 1}}},
+                "response": {
+                    "status": 200,
+                    "headers": {"content-type": "text/event-stream"},
+                    "body": {"sse": [{"event": "delta", "data": {"type": "delta", "k": k}} for k in range(3)]},
+                    "chunks": [[size, 1.5 * n] for n, size in enumerate(sizes)],
+                },
+            },
             {"kind": "tool", "name": "get_weather", "input": {"city": "Paris"}, "result": "sunny"},
-            {"kind": "mcp", "server": "python -m srv", "request": "initialize",
-             "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "mcp", "version": "1"}},
-             "result": {"protocolVersion": "2025-11-25", "capabilities": {"tools": {}}, "serverInfo": {"name": "srv", "version": "2"}}},
+            {
+                "kind": "mcp",
+                "server": "python -m srv",
+                "request": "initialize",
+                "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "mcp", "version": "1"}},
+                "result": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {"tools": {}},
+                    "serverInfo": {"name": "srv", "version": "2"},
+                },
+            },
             {"kind": "mcp", "server": "python -m srv", "notify": "notifications/initialized"},
-            {"kind": "mcp", "server": "python -m srv", "request": "tools/call", "params": {"name": "deploy", "arguments": {"env": "prod"}},
-             "during": [{"notify": "notifications/progress", "params": {"progressToken": 1, "progress": 1, "total": 2}},
-                        {"notify": "notifications/message", "params": {"level": "info", "data": "starting"}},
-                        {"request": "elicitation/create", "params": {"message": "Deploy?", "requestedSchema": {"properties": {"ok": {"type": "boolean"}}}},
-                         "answer": {"result": {"action": "accept", "content": {"ok": True}}}}],
-             "result": {"content": [{"type": "text", "text": "deployed"}, {"type": "image", "mimeType": "image/png", "data": "iVBORw0KGgo="}],
-                        "structuredContent": {"ok": True}, "isError": False}},
-            {"kind": "mcp", "server": "python -m srv", "request": "tools/call", "params": {"name": "nope", "arguments": {}},
-             "error": {"code": -32602, "message": "Unknown tool: nope"}},
+            {
+                "kind": "mcp",
+                "server": "python -m srv",
+                "request": "tools/call",
+                "params": {"name": "deploy", "arguments": {"env": "prod"}},
+                "during": [
+                    {"notify": "notifications/progress", "params": {"progressToken": 1, "progress": 1, "total": 2}},
+                    {"notify": "notifications/message", "params": {"level": "info", "data": "starting"}},
+                    {
+                        "request": "elicitation/create",
+                        "params": {"message": "Deploy?", "requestedSchema": {"properties": {"ok": {"type": "boolean"}}}},
+                        "answer": {"result": {"action": "accept", "content": {"ok": True}}},
+                    },
+                ],
+                "result": {
+                    "content": [
+                        {"type": "text", "text": "deployed"},
+                        {"type": "image", "mimeType": "image/png", "data": "iVBORw0KGgo="},
+                    ],
+                    "structuredContent": {"ok": True},
+                    "isError": False,
+                },
+            },
+            {
+                "kind": "mcp",
+                "server": "python -m srv",
+                "request": "tools/call",
+                "params": {"name": "nope", "arguments": {}},
+                "error": {"code": -32602, "message": "Unknown tool: nope"},
+            },
         ],
     }
 
@@ -431,51 +517,116 @@ def _no_chunks(doc: dict[str, Any]) -> None:
 
 BAD: dict[str, tuple[bytes, list[str]]] = {
     "truncated": (_valid_text()[:400].encode(), ["  not valid JSON: * (the file looks truncated)"]),
-    "wrong_type": (_edited(lambda d: d["interactions"][0]["response"].update(status="200")).encode(),
-                   ["  interactions[0].response.status: expected int, got str '200'"]),
-    "missing_field": (_edited(lambda d: d["interactions"][0]["request"].pop("url")).encode(), ["  interactions[0].request.url: missing"]),
-    "version_0": (_edited(lambda d: d.update(harness_cassette=0)).encode(),
-                  ["  format version 0 is not supported (this harness reads 1)", "  Re-record it with this harness (--record-mode=all)."]),
-    "version_99": (_edited(lambda d: d.update(harness_cassette=99)).encode(),
-                   ["  format version 99 is not supported (this harness reads 1)",
-                    "  It was written by a newer harness: upgrade harness (pip install -U harness)."]),
+    "wrong_type": (
+        _edited(lambda d: d["interactions"][0]["response"].update(status="200")).encode(),
+        ["  interactions[0].response.status: expected int, got str '200'"],
+    ),
+    "missing_field": (
+        _edited(lambda d: d["interactions"][0]["request"].pop("url")).encode(),
+        ["  interactions[0].request.url: missing"],
+    ),
+    "version_0": (
+        _edited(lambda d: d.update(harness_cassette=0)).encode(),
+        ["  format version 0 is not supported (this harness reads 1)", "  Re-record it with this harness (--record-mode=all)."],
+    ),
+    "version_99": (
+        _edited(lambda d: d.update(harness_cassette=99)).encode(),
+        [
+            "  format version 99 is not supported (this harness reads 1)",
+            "  It was written by a newer harness: upgrade harness (pip install -U harness).",
+        ],
+    ),
     "not_utf8": (_valid_text().replace('"hi"', '"h\udcffi"').encode("utf-8", "surrogateescape"), ["  not UTF-8 text*"]),
-    "vcrpy_yaml_renamed": (json.dumps({"version": 1, "interactions": []}).encode(),
-                           ["  not a harness cassette (no 'harness_cassette' key)", "  It looks like a vcrpy cassette: convert it with `harness import-vcr`."]),
-    "sse_not_an_event": (_edited(lambda d: _sse(d).__setitem__(1, "event: delta\ndata: {}")).encode(),
-                         ["  interactions[1].response.body.sse[1]: expected an event object, got str"]),
-    "sse_unknown_field": (_edited(lambda d: _sse(d)[0].update(evnt="delta")).encode(),
-                          ["  interactions[1].response.body.sse[0]: unknown field 'evnt' (an event has comments, event, id, retry, data, text, fields, raw)"]),
-    "sse_bad_comments": (_edited(lambda d: _sse(d)[2].update(comments=5)).encode(),
-                         ["  interactions[1].response.body.sse[2].comments: expected a list of strings, got 5"]),
-    "sse_event_not_text": (_edited(lambda d: _sse(d)[1].update(event=["delta"])).encode(),
-                           ["  interactions[1].response.body.sse[1].event: expected a string, got list ['delta']"]),
-    "sse_edited_text": (_edited(lambda d: _sse(d)[0]["data"].update(k="edited by hand")).encode(),
-                        ["  interactions[1].response.chunks: chunk sizes do not add up to the body's length (was the body edited?)"]),
-    "bad_chunk": (_edited(lambda d: d["interactions"][1]["response"]["chunks"].__setitem__(0, [-5, 1])).encode(),
-                  ["  interactions[1].response.chunks[0]: expected [bytes, ms] (a byte count >= 0, then ms), got [-5, 1]"]),
+    "vcrpy_yaml_renamed": (
+        json.dumps({"version": 1, "interactions": []}).encode(),
+        [
+            "  not a harness cassette (no 'harness_cassette' key)",
+            "  It looks like a vcrpy cassette: convert it with `harness import-vcr`.",
+        ],
+    ),
+    "sse_not_an_event": (
+        _edited(lambda d: _sse(d).__setitem__(1, "event: delta\ndata: {}")).encode(),
+        ["  interactions[1].response.body.sse[1]: expected an event object, got str"],
+    ),
+    "sse_unknown_field": (
+        _edited(lambda d: _sse(d)[0].update(evnt="delta")).encode(),
+        [
+            "  interactions[1].response.body.sse[0]: unknown field 'evnt' (an event has comments, event, id, retry, data, text, fields, raw)"
+        ],
+    ),
+    "sse_bad_comments": (
+        _edited(lambda d: _sse(d)[2].update(comments=5)).encode(),
+        ["  interactions[1].response.body.sse[2].comments: expected a list of strings, got 5"],
+    ),
+    "sse_event_not_text": (
+        _edited(lambda d: _sse(d)[1].update(event=["delta"])).encode(),
+        ["  interactions[1].response.body.sse[1].event: expected a string, got list ['delta']"],
+    ),
+    "sse_edited_text": (
+        _edited(lambda d: _sse(d)[0]["data"].update(k="edited by hand")).encode(),
+        ["  interactions[1].response.chunks: chunk sizes do not add up to the body's length (was the body edited?)"],
+    ),
+    "bad_chunk": (
+        _edited(lambda d: d["interactions"][1]["response"]["chunks"].__setitem__(0, [-5, 1])).encode(),
+        ["  interactions[1].response.chunks[0]: expected [bytes, ms] (a byte count >= 0, then ms), got [-5, 1]"],
+    ),
     # A stream body that is not valid SSE would reach the SDK, and fail inside its decoder or accumulator.
-    "sse_raw_runs_on": (_edited(lambda d: (_no_chunks(d), _sse(d)[0].update(raw='event: delta\ndata: {"type":"delta","k":0}\n'))).encode(),
-                        ["  interactions[1].response.body.sse[0].raw: is not a whole event: no blank line ends it, so it runs into the next event"]),
-    "sse_raw_two_events": (_edited(lambda d: (_no_chunks(d), _sse(d)[1].update(raw='event: delta\ndata: {"type":"delta","k":1}\n\nevent: x\n\n'))).encode(),
-                           ["  interactions[1].response.body.sse[1].raw: is not one event: it holds a blank line, so it is several events"]),
-    "sse_raw_not_its_fields": (_edited(lambda d: (_no_chunks(d), _sse(d)[1].update(raw="garbage\n\n"))).encode(),
-                               ["  interactions[1].response.body.sse[1].raw: does not say what the entry's fields say (was one edited without "
-                                "the other?): the text reads {'fields': [['garbage', '']]}"]),
-    "sse_event_crlf": (_edited(lambda d: _sse(d)[1].update(event="delta\r\nevent: message_stop")).encode(),
-                       ["  interactions[1].response.body.sse[1].event: has a line break (CR or LF), which would split the event: "
-                        "'delta\\r\\nevent: message_stop'"]),
-    "sse_id_lf": (_edited(lambda d: _sse(d)[2].update(id="7\ndata: {}")).encode(),
-                  ["  interactions[1].response.body.sse[2].id: has a line break (CR or LF), which would split the event: '7\\ndata: {}'"]),
-    "sse_nan_data": (_edited(lambda d: (_no_chunks(d), _sse(d)[2]["data"].update(k=float("nan")))).encode(),
-                     ["  interactions[1].response.body.sse[2].data: NaN or Infinity is not JSON (harness keeps such data as text): {'type': 'delta', 'k': nan}"]),
-    "sse_text_body_garbage": (_edited(lambda d: (_no_chunks(d), d["interactions"][1]["response"].update(body={"text": "garbage"}))).encode(),
-                              ["  interactions[1].response.body.text: SSE event 0 is not a whole event: no blank line ends it, so an SDK never "
-                               "sees it (only a stream that broke, with its error recorded, may stop mid-event)"]),
+    "sse_raw_runs_on": (
+        _edited(lambda d: (_no_chunks(d), _sse(d)[0].update(raw='event: delta\ndata: {"type":"delta","k":0}\n'))).encode(),
+        [
+            "  interactions[1].response.body.sse[0].raw: is not a whole event: no blank line ends it, so it runs into the next event"
+        ],
+    ),
+    "sse_raw_two_events": (
+        _edited(
+            lambda d: (_no_chunks(d), _sse(d)[1].update(raw='event: delta\ndata: {"type":"delta","k":1}\n\nevent: x\n\n'))
+        ).encode(),
+        ["  interactions[1].response.body.sse[1].raw: is not one event: it holds a blank line, so it is several events"],
+    ),
+    "sse_raw_not_its_fields": (
+        _edited(lambda d: (_no_chunks(d), _sse(d)[1].update(raw="garbage\n\n"))).encode(),
+        [
+            "  interactions[1].response.body.sse[1].raw: does not say what the entry's fields say (was one edited without "
+            "the other?): the text reads {'fields': [['garbage', '']]}"
+        ],
+    ),
+    "sse_event_crlf": (
+        _edited(lambda d: _sse(d)[1].update(event="delta\r\nevent: message_stop")).encode(),
+        [
+            "  interactions[1].response.body.sse[1].event: has a line break (CR or LF), which would split the event: "
+            "'delta\\r\\nevent: message_stop'"
+        ],
+    ),
+    "sse_id_lf": (
+        _edited(lambda d: _sse(d)[2].update(id="7\ndata: {}")).encode(),
+        ["  interactions[1].response.body.sse[2].id: has a line break (CR or LF), which would split the event: '7\\ndata: {}'"],
+    ),
+    "sse_nan_data": (
+        _edited(lambda d: (_no_chunks(d), _sse(d)[2]["data"].update(k=float("nan")))).encode(),
+        [
+            "  interactions[1].response.body.sse[2].data: NaN or Infinity is not JSON (harness keeps such data as text): {'type': 'delta', 'k': nan}"
+        ],
+    ),
+    "sse_text_body_garbage": (
+        _edited(lambda d: (_no_chunks(d), d["interactions"][1]["response"].update(body={"text": "garbage"}))).encode(),
+        [
+            "  interactions[1].response.body.text: SSE event 0 is not a whole event: no blank line ends it, so an SDK never "
+            "sees it (only a stream that broke, with its error recorded, may stop mid-event)"
+        ],
+    ),
     "sse_text_body_run_together": (
-        _edited(lambda d: (_no_chunks(d), d["interactions"][1]["response"].update(
-            body={"text": 'event: delta\ndata: {"k":0}\n\nevent: delta\ndata: {"k":1}\nevent: delta\ndata: {"k":2}\n\n'}))).encode(),
-        ["  interactions[1].response.body.text: SSE event 1 has two 'event' or 'id' lines: two events run together (a blank line is missing)"]),
+        _edited(
+            lambda d: (
+                _no_chunks(d),
+                d["interactions"][1]["response"].update(
+                    body={"text": 'event: delta\ndata: {"k":0}\n\nevent: delta\ndata: {"k":1}\nevent: delta\ndata: {"k":2}\n\n'}
+                ),
+            )
+        ).encode(),
+        [
+            "  interactions[1].response.body.text: SSE event 1 has two 'event' or 'id' lines: two events run together (a blank line is missing)"
+        ],
+    ),
 }
 
 
@@ -494,8 +645,11 @@ def test_bad_cassettes_give_one_clear_report_each(pytester):
     # Then each errors at set-up with the file named and what is wrong, line by line
     result.assert_outcomes(errors=len(BAD))
     for name, (_, lines) in BAD.items():
-        expected = [f"*ERROR at setup of test_{name}*",
-                    f"CassetteFormatError: harness: cannot read cassette {pytester.path}/cassettes/test_bad/test_{name}.json", *lines]
+        expected = [
+            f"*ERROR at setup of test_{name}*",
+            f"CassetteFormatError: harness: cannot read cassette {pytester.path}/cassettes/test_bad/test_{name}.json",
+            *lines,
+        ]
         result.stdout.fnmatch_lines([line.replace("[", "[[]") for line in expected], consecutive=True)
     # and no traceback through harness's own code
     out = result.stdout.str()
@@ -510,12 +664,15 @@ def test_a_bad_cassette_shows_the_full_traceback_when_asked(pytester):
     pytester.makepyfile(test_bad="import pytest\n\n@pytest.mark.cassette\ndef test_it():\n    pass\n")
     result = pytester.runpytest("--tb=long")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*def loads(*", "E  *expected int, got str '200'", "*/harness/cassette/format.py:*: CassetteFormatError"])
+    result.stdout.fnmatch_lines(
+        ["*def loads(*", "E  *expected int, got str '200'", "*/harness/cassette/format.py:*: CassetteFormatError"]
+    )
 
 
 def test_a_misspelt_marker_option_lists_the_valid_ones(pytester):
     # Given tests whose cassette markers are wrong: a misspelt option, two positional arguments
-    pytester.makepyfile(test_marker="""
+    pytester.makepyfile(
+        test_marker="""
         import pytest
 
         @pytest.mark.cassette(record_mod="all")
@@ -525,21 +682,25 @@ def test_a_misspelt_marker_option_lists_the_valid_ones(pytester):
         @pytest.mark.cassette("a", "b")
         def test_two_paths():
             pass
-    """)
+    """
+    )
 
     result = pytester.runpytest("-p", "no:randomly")
 
     # Then each fails at set-up with a small report: the option, the closest valid one, all valid ones
     result.assert_outcomes(errors=2)
     valid = "  valid options: path, record_mode, match_on, ignore_paths, allow_unplayed, replay_speed, redact_headers, redact_patterns, real_tools"
-    result.stdout.fnmatch_lines([
-        "*ERROR at setup of test_misspelt*",
-        "ConfigError: harness: @pytest.mark.cassette has no option 'record_mod' (did you mean 'record_mode'?)",
-        valid,
-        "*ERROR at setup of test_two_paths*",
-        "ConfigError: harness: @pytest.mark.cassette takes one positional argument (the cassette path), got 2: 'a', 'b'",
-        valid,
-    ], consecutive=False)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of test_misspelt*",
+            "ConfigError: harness: @pytest.mark.cassette has no option 'record_mod' (did you mean 'record_mode'?)",
+            valid,
+            "*ERROR at setup of test_two_paths*",
+            "ConfigError: harness: @pytest.mark.cassette takes one positional argument (the cassette path), got 2: 'a', 'b'",
+            valid,
+        ],
+        consecutive=False,
+    )
     assert "unexpected keyword argument" not in result.stdout.str() and "Traceback" not in result.stdout.str()
 
 
@@ -555,7 +716,9 @@ def test_stream_data_that_is_not_json_is_kept_as_text():
     doc = _valid_doc()
     del doc["interactions"][1]["response"]["chunks"]
     _sse(doc)[2]["raw"] = 'event: delta\ndata: {"type":"delta","k":2}'
-    (item,) = [i for i in fmt.loads(json.dumps(doc), "cut.json") if getattr(i, "request", None) and i.request.path == "/v1/stream"]
+    (item,) = [
+        i for i in fmt.loads(json.dumps(doc), "cut.json") if getattr(i, "request", None) and i.request.path == "/v1/stream"
+    ]
     assert item.response.body.bytes().endswith(b'data: {"type":"delta","k":2}')
 
 
@@ -566,7 +729,10 @@ def test_read_text_names_the_byte_that_is_not_utf8(tmp_path):
     line = path.read_bytes()[:offset].count(b"\n") + 1
     with pytest.raises(CassetteFormatError) as caught:
         fmt.read_text(path)
-    assert str(caught.value).splitlines() == [f"harness: cannot read cassette {path}", f"  not UTF-8 text (byte {offset}, line {line}: b'\\xffi\"\\n')"]
+    assert str(caught.value).splitlines() == [
+        f"harness: cannot read cassette {path}",
+        f"  not UTF-8 text (byte {offset}, line {line}: b'\\xffi\"\\n')",
+    ]
     path.write_text(_valid_text(), encoding="utf-8")
     assert fmt.read_text(path) == _valid_text()
     with pytest.raises(FileNotFoundError):  # left to the caller (a recording writes a missing file)
@@ -576,14 +742,58 @@ def test_read_text_names_the_byte_that_is_not_utf8(tmp_path):
 # -- the loader, fuzzed ---------------------------------------------------------------------------------
 
 _json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-(10**20), max_value=10**20) | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=20),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**20), max_value=10**20)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=12,
 )
-_KNOWN_KEYS = ["harness_cassette", "interactions", "kind", "request", "response", "method", "url", "headers", "body", "json", "sse", "text",
-               "base64", "eol", "status", "chunks", "error", "elapsed_ms", "event", "data", "raw", "comments", "fields", "id", "retry",
-               "name", "input", "result", "server", "notify", "params", "during", "after", "answer", "content", "isError",
-               "structuredContent", "progress", "message", "level", "serverInfo", "protocolVersion"]
+_KNOWN_KEYS = [
+    "harness_cassette",
+    "interactions",
+    "kind",
+    "request",
+    "response",
+    "method",
+    "url",
+    "headers",
+    "body",
+    "json",
+    "sse",
+    "text",
+    "base64",
+    "eol",
+    "status",
+    "chunks",
+    "error",
+    "elapsed_ms",
+    "event",
+    "data",
+    "raw",
+    "comments",
+    "fields",
+    "id",
+    "retry",
+    "name",
+    "input",
+    "result",
+    "server",
+    "notify",
+    "params",
+    "during",
+    "after",
+    "answer",
+    "content",
+    "isError",
+    "structuredContent",
+    "progress",
+    "message",
+    "level",
+    "serverInfo",
+    "protocolVersion",
+]
 
 
 def _paths(value: Any, here: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -630,7 +840,7 @@ def _text_edits(draw: Any) -> bytes:
     if action == "truncate":
         return text[:at].encode()
     if action == "delete":
-        return (text[:at] + text[at + draw(st.integers(1, 40)):]).encode()
+        return (text[:at] + text[at + draw(st.integers(1, 40)) :]).encode()
     if action == "insert":
         return (text[:at] + draw(st.text(min_size=1, max_size=8)) + text[at:]).encode("utf-8", "surrogatepass")
     raw = text.encode()
@@ -665,7 +875,11 @@ def _decoded_events(body: bytes) -> list[tuple[str | None, str]]:
     """(name, data) of each event with data that anthropic's SSE decoder reads from the bytes."""
     from anthropic._streaming import SSEDecoder
 
-    return [(e.event or None, e.data) for e in SSEDecoder().iter_bytes(iter([body])) if any(r.partition(":")[0] == "data" for r in e.raw)]
+    return [
+        (e.event or None, e.data)
+        for e in SSEDecoder().iter_bytes(iter([body]))
+        if any(r.partition(":")[0] == "data" for r in e.raw)
+    ]
 
 
 _sse_bits = st.sampled_from(["delta", "a\nb", "x\r\ny", "\r", "\n\n", "", " lead", "data: {}", "event: x\n", ":c\n"]) | st.text(
@@ -701,7 +915,7 @@ def _stream_edits(draw: Any) -> bytes:
         elif action == "text_body":
             text = "".join(sse.render_entry(e) for e in events)
             a = draw(st.integers(0, len(text)))
-            resp["body"] = {"text": text[:a] + draw(_sse_bits) + text[draw(st.integers(a, len(text))):]}
+            resp["body"] = {"text": text[:a] + draw(_sse_bits) + text[draw(st.integers(a, len(text))) :]}
             break
         else:
             events[i]["data"] = {"k": draw(st.sampled_from([float("nan"), float("inf"), -float("inf")]))}
@@ -710,6 +924,7 @@ def _stream_edits(draw: Any) -> bytes:
 
 def _strict_json(text: str) -> bool:
     """False for data that Python's json reads only with NaN or Infinity in it (not JSON)."""
+
     def reject(name: str) -> Any:
         raise ValueError(name)
 
@@ -765,8 +980,13 @@ def test_loader_fuzz_gives_clear_errors_and_never_crashes(capsys):
     counts = {"tried": 0, "loaded": 0, "clear errors": 0, "crashes": 0}
     crashes: list[str] = []
 
-    @settings(max_examples=1000, deadline=None, database=None, derandomize=True,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
+    @settings(
+        max_examples=1000,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    )
     @given(data=st.one_of(_structural_edits(), _text_edits(), _stream_edits(), st.binary(max_size=200)))
     def fuzz(data: bytes) -> None:
         counts["tried"] += 1
@@ -786,8 +1006,10 @@ def test_loader_fuzz_gives_clear_errors_and_never_crashes(capsys):
 
     fuzz()
     with capsys.disabled():
-        print(f"\nloader fuzz: {counts['tried']} inputs tried, {counts['loaded']} loaded, {counts['clear errors']} clear errors, "
-              f"{counts['crashes']} internal crashes")
+        print(
+            f"\nloader fuzz: {counts['tried']} inputs tried, {counts['loaded']} loaded, {counts['clear errors']} clear errors, "
+            f"{counts['crashes']} internal crashes"
+        )
     assert counts["crashes"] == 0, "\n".join(crashes)
     assert counts["tried"] >= 1000 and counts["clear errors"] > counts["tried"] // 3 and counts["loaded"] > 0
 
@@ -811,10 +1033,14 @@ def test_plugin_start_up_creates_nothing_and_imports_no_sdk(pytester, monkeypatc
             """
         )
     )
+
     def listing() -> list[str]:
         # pytester's own: the subprocess's captured stdout and stderr, and an empty runpytest-N for its --basetemp.
-        return sorted(str(p.relative_to(pytester.path)) for p in pytester.path.rglob("*")
-                      if not p.name.startswith("runpytest-") and p.name not in ("stdout", "stderr"))
+        return sorted(
+            str(p.relative_to(pytester.path))
+            for p in pytester.path.rglob("*")
+            if not p.name.startswith("runpytest-") and p.name not in ("stdout", "stderr")
+        )
 
     before = listing()
     # Only harness is loaded (no other plugin imports anything on its behalf), in a fresh process.

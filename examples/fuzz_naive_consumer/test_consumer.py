@@ -104,7 +104,9 @@ def assert_readme_quotes(name: str, report: str) -> None:
     found = re.search(rf"<!-- counterexample: {name} -->\n```text\n(.*?)\n```", text, re.S)
     assert found, f"README.md has no quoted counterexample for {name}"
     now = counterexample(report)
-    assert kind_of(found.group(1)) == kind_of(now), f"README.md quotes a stale counterexample for {name}; the fuzzer now prints:\n{now}"
+    assert kind_of(found.group(1)) == kind_of(now), (
+        f"README.md quotes a stale counterexample for {name}; the fuzzer now prints:\n{now}"
+    )
 
 
 @pytest.mark.cassette(CASSETTE)

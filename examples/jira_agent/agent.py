@@ -161,7 +161,9 @@ async def main(request: str) -> None:
     verify = os.environ.get("LLM_INSECURE_TLS") != "1"
     async with httpx.AsyncClient(proxy=proxy, verify=verify, follow_redirects=False, timeout=120.0) as http_client:
         client = AsyncOpenAI(api_key=os.environ["LLM_API_KEY"], base_url=os.environ["LLM_BASE_URL"], http_client=http_client)
-        await run(client, os.environ.get("JIRA_MCP_URL", "http://localhost:20000/mcp"), request, os.environ.get("LLM_MODEL", MODEL))
+        await run(
+            client, os.environ.get("JIRA_MCP_URL", "http://localhost:20000/mcp"), request, os.environ.get("LLM_MODEL", MODEL)
+        )
 
 
 if __name__ == "__main__":

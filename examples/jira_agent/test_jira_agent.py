@@ -41,8 +41,7 @@ FRENCH = {
     "The PDF contains the company header, the invoice lines, VAT and the total.": "Le PDF contient l’en-tête de la "
     "société, les lignes de la facture, la TVA et le total.",
     "The file is named <invoice-number>.pdf.": "Le fichier est nommé <numéro-de-facture>.pdf.",
-    "Only users with the 'accountant' role can export.": "Seuls les utilisateurs ayant le rôle « accountant » "
-    "peuvent exporter.",
+    "Only users with the 'accountant' role can export.": "Seuls les utilisateurs ayant le rôle « accountant » peuvent exporter.",
     "Draft invoices cannot be exported.": "Les factures en brouillon ne peuvent pas être exportées.",
     "amounts must use the customer's locale for the decimal separator.": "les montants doivent suivre la locale du "
     "client pour le séparateur décimal.",
@@ -86,26 +85,28 @@ def summary_of(ticket: dict[str, Any]) -> str:
         return "\n".join(f"- {capital(item)}" for item in sections.get(name, []))
 
     comments = [f"- Commentaire de {c['author']} : {french(c['body'])}" for c in ticket["comments"]]
-    return "\n".join([
-        f"TICKET: {ticket['key']} — {ticket['summary']} ({ticket['issue_type']}, {ticket['status']}, "
-        f"priorité {ticket['priority']}, assigné à {ticket['assignee']})",
-        "",
-        "CONTEXTE:",
-        " ".join(capital(s) for s in sections.get("Context", [])),
-        "",
-        "OBJECTIF:",
-        " ".join(capital(s) for s in sections.get("Goal", [])),
-        "",
-        "CRITÈRES D’ACCEPTATION:",
-        bullets("Acceptance criteria"),
-        "",
-        "ÉTAPES / RÈGLES MÉTIER:",
-        bullets("Business rules"),
-        "",
-        "POINTS D’ATTENTION:",
-        bullets("Watch out"),
-        *comments,
-    ])
+    return "\n".join(
+        [
+            f"TICKET: {ticket['key']} — {ticket['summary']} ({ticket['issue_type']}, {ticket['status']}, "
+            f"priorité {ticket['priority']}, assigné à {ticket['assignee']})",
+            "",
+            "CONTEXTE:",
+            " ".join(capital(s) for s in sections.get("Context", [])),
+            "",
+            "OBJECTIF:",
+            " ".join(capital(s) for s in sections.get("Goal", [])),
+            "",
+            "CRITÈRES D’ACCEPTATION:",
+            bullets("Acceptance criteria"),
+            "",
+            "ÉTAPES / RÈGLES MÉTIER:",
+            bullets("Business rules"),
+            "",
+            "POINTS D’ATTENTION:",
+            bullets("Watch out"),
+            *comments,
+        ]
+    )
 
 
 def jira_model(body: dict[str, Any]) -> str | None:
@@ -173,7 +174,14 @@ def test_jira_agent(cassette, jira_model_url, jira_url, agent_snapshot):
     # Streamed to the terminal as it came, under the seed's header.
     assert shown == f"\n--- RÉSUMÉ (streaming) ---\n{summary}\n\n"
     headings = re.findall(r"^([A-ZÉÈ /’]+):", summary, flags=re.MULTILINE)
-    assert headings == ["TICKET", "CONTEXTE", "OBJECTIF", "CRITÈRES D’ACCEPTATION", "ÉTAPES / RÈGLES MÉTIER", "POINTS D’ATTENTION"]
+    assert headings == [
+        "TICKET",
+        "CONTEXTE",
+        "OBJECTIF",
+        "CRITÈRES D’ACCEPTATION",
+        "ÉTAPES / RÈGLES MÉTIER",
+        "POINTS D’ATTENTION",
+    ]
     assert summary.startswith("TICKET: PROJ-1 — Export invoices as PDF")
     kinds = [i.kind for i in cassette.interactions]
     assert kinds.count("http") == 3  # two tool-loop calls, one streamed summary

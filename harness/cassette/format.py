@@ -141,7 +141,11 @@ def _check_events(events: list[Any], where: str) -> set[str]:
         keys = set(itertools.chain.from_iterable(events))
         if (
             keys <= _SIMPLE_KEYS
-            and all(set(map(type, map(dict.get, events, itertools.repeat(k), itertools.repeat("")))) <= {str} for k in _EVENT_STRINGS if k in keys)
+            and all(
+                set(map(type, map(dict.get, events, itertools.repeat(k), itertools.repeat("")))) <= {str}
+                for k in _EVENT_STRINGS
+                if k in keys
+            )
             and not any(_breaks(_joined(events, k)) for k in _ONE_LINE_FIELDS if k in keys)
             and not ("text" in keys and "\r" in _joined(events, "text"))
         ):
@@ -169,7 +173,10 @@ def _check_events(events: list[Any], where: str) -> set[str]:
         if any(map(_breaks, comments)):
             raise _Bad(f"{w}.comments", "a comment has a line break (CR or LF), which would split the event")
         fields = event.get("fields", [])
-        if not (isinstance(fields, list) and all(isinstance(f, list) and len(f) == 2 and all(isinstance(x, str) for x in f) for f in fields)):
+        if not (
+            isinstance(fields, list)
+            and all(isinstance(f, list) and len(f) == 2 and all(isinstance(x, str) for x in f) for f in fields)
+        ):
             raise _Bad(f"{w}.fields", f"expected a list of [name, value] strings, got {fields!r:.40}")
         for name, value in fields:
             if not name or ":" in name or name in _SSE_FIELD_NAMES or _breaks(name) or _breaks(value):
@@ -310,7 +317,7 @@ register_kind("http", _read_http, _write_http)
 
 def _not_utf8(path: Path | str, data: bytes, exc: UnicodeDecodeError) -> CassetteFormatError:
     line = data.count(b"\n", 0, exc.start) + 1
-    return CassetteFormatError(path, f"not UTF-8 text (byte {exc.start}, line {line}: {data[exc.start:exc.start + 4]!r})")
+    return CassetteFormatError(path, f"not UTF-8 text (byte {exc.start}, line {line}: {data[exc.start : exc.start + 4]!r})")
 
 
 def read_text(path: Path) -> str:
@@ -400,7 +407,9 @@ def loads(text: str | bytes, path: Path | str) -> list[Any]:
         found = _first_not_finite(out)
         if found is not None:
             where, value = found
-            raise CassetteFormatError(path, f"NaN or Infinity is not JSON (harness keeps such data as text): {value}", where=where)
+            raise CassetteFormatError(
+                path, f"NaN or Infinity is not JSON (harness keeps such data as text): {value}", where=where
+            )
     return out
 
 

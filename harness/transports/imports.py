@@ -70,4 +70,3 @@ def after_import(waiting: dict[str, Callable[[Any], None]]) -> Callable[[], None
 def restore(namespace: dict[str, Any], key: str, wrapper: Any, real: Any) -> None:
     if namespace.get(key) is wrapper:
         namespace[key] = real
-

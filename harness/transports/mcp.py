@@ -168,13 +168,15 @@ def _read(d: dict[str, Any], where: str) -> McpInteraction:
             raise _Bad(f"{where}.{name}", "expected a list")
         for n, entry in enumerate(entries):
             if not (isinstance(entry, dict) and (isinstance(entry.get("notify"), str) or isinstance(entry.get("request"), str))):
-                raise _Bad(f"{where}.{name}[{n}]", "expected {\"notify\": method, ...} or {\"request\": method, ...}")
+                raise _Bad(f"{where}.{name}[{n}]", 'expected {"notify": method, ...} or {"request": method, ...}')
         lists[name] = entries
     # pytester drops the modules an inner session imported, and a format module that outlived that keeps
     # this reader: build the class of the module imported under this name now (importing it again if
     # it was dropped), the one the seam and the miss reports will compare against.
     current = getattr(importlib.import_module(__name__), "McpInteraction", McpInteraction)
-    item: McpInteraction = current(server, method, d.get("params"), notification, d.get("result"), d.get("error"), lists["during"], lists["after"])
+    item: McpInteraction = current(
+        server, method, d.get("params"), notification, d.get("result"), d.get("error"), lists["during"], lists["after"]
+    )
     return item
 
 
@@ -253,7 +255,11 @@ def _path_label(arg: str) -> str:
 
 def _command_label(command: str, args: list[str]) -> str:
     """The server command, the same on every machine: no interpreter path, no absolute paths."""
-    exe = re.sub(r"^(python|pypy)[\d.]*(\.exe)?$", r"\1", os.path.basename(command)) if os.sep in command or command.startswith("python") else command
+    exe = (
+        re.sub(r"^(python|pypy)[\d.]*(\.exe)?$", r"\1", os.path.basename(command))
+        if os.sep in command or command.startswith("python")
+        else command
+    )
     return shlex.join([exe, *(_path_label(str(a)) for a in args)])
 
 
@@ -596,7 +602,13 @@ class _Player:
         try:
             await self._answer(d)
         except Exception as exc:  # a bug here must reach the client as an error, not tear its task group down
-            await self.send({"jsonrpc": "2.0", "id": d["id"], "error": {"code": INTERNAL_ERROR, "message": f"harness: replay failed: {exc!r}"}})
+            await self.send(
+                {
+                    "jsonrpc": "2.0",
+                    "id": d["id"],
+                    "error": {"code": INTERNAL_ERROR, "message": f"harness: replay failed: {exc!r}"},
+                }
+            )
 
     async def _answer(self, d: dict[str, Any]) -> None:
         import anyio
@@ -609,7 +621,14 @@ class _Player:
         token = _progress_token(d.get("params"))
         if d["method"] == "subscriptions/listen":
             # The recorded frames carry the recorded subscription id; the client only hears its own.
-            recorded = next((sid for sid in map(_subscription_id, [*(e.get("params") for e in planned.during), planned.result]) if sid is not None), None)
+            recorded = next(
+                (
+                    sid
+                    for sid in map(_subscription_id, [*(e.get("params") for e in planned.during), planned.result])
+                    if sid is not None
+                ),
+                None,
+            )
             if recorded is not None:
                 self.subscriptions[recorded] = rid
         with anyio.CancelScope() as scope:  # a client notifications/cancelled stops it
@@ -623,7 +642,9 @@ class _Player:
                 if planned.error is not None:
                     await self.send({"jsonrpc": "2.0", "id": rid, "error": planned.error})
                 elif planned.result is not None:
-                    await self.send({"jsonrpc": "2.0", "id": rid, "result": _swap_subscription_id(planned.result, self.subscriptions)})
+                    await self.send(
+                        {"jsonrpc": "2.0", "id": rid, "result": _swap_subscription_id(planned.result, self.subscriptions)}
+                    )
             finally:
                 self.scopes.pop(rid, None)
         if scope.cancelled_caught:
@@ -638,7 +659,9 @@ class _Player:
             if scope is not None:
                 scope.cancel()
             return
-        planned = self._plan(McpInteraction(self.server, d["method"], _stored_params(self.session, d.get("params")), notification=True))
+        planned = self._plan(
+            McpInteraction(self.server, d["method"], _stored_params(self.session, d.get("params")), notification=True)
+        )
         if not isinstance(planned, dict) and planned.after:
             self.tg.start_soon(self._play_after, planned)
 
@@ -872,5 +895,3 @@ def _mcp_installed() -> bool:
     if not _installed:
         _installed.append(importlib.util.find_spec("mcp") is not None)
     return _installed[0]
-
-

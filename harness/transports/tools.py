@@ -99,7 +99,11 @@ def _rebuild_error(error: dict[str, str]) -> BaseException:
     message = error.get("message", "")
     cls: Any = None
     try:
-        cls = getattr(builtins, name) if module in ("", "builtins") else getattr(sys.modules.get(module) or importlib.import_module(module), name)
+        cls = (
+            getattr(builtins, name)
+            if module in ("", "builtins")
+            else getattr(sys.modules.get(module) or importlib.import_module(module), name)
+        )
     except (ImportError, AttributeError):
         cls = None
     if isinstance(cls, type) and issubclass(cls, Exception):
@@ -356,5 +360,3 @@ class ToolSeam:
     def uninstall(self) -> None:
         while self._undo:
             self._undo.pop()()
-
-

@@ -106,6 +106,23 @@ def test_async_messages_stream():
 
 
 @pytest.mark.cassette
+def test_aiohttp_clients_stream():
+    # The SDKs' aiohttp transport (the `aiohttp` extra), not httpx2's: recorded and replayed too.
+    async def main():
+        async with aclaude(http_client=anthropic.DefaultAioHttpClient()) as client:
+            async with client.messages.stream(model=MODEL, max_tokens=200, messages=USER) as stream:
+                message = await stream.get_final_message()
+        async with agpt(http_client=openai.DefaultAioHttpClient()) as client:
+            async with client.chat.completions.stream(model="gpt-4o", messages=USER) as stream:
+                completion = await stream.get_final_completion()
+        return message, completion
+
+    message, completion = asyncio.run(main())
+    assert message.content[0].text == f"You said: {PROMPT}"
+    assert completion.choices[0].message.content == f"You said: {PROMPT}"
+
+
+@pytest.mark.cassette
 @pytest.mark.parametrize("stream", [False, True])
 def test_tool_runner_until_done(stream):
     runner = claude().beta.messages.tool_runner(model=MODEL, max_tokens=200, tools=[get_weather], messages=USER, stream=stream)

@@ -15,14 +15,18 @@ Replay answers from the cassette with the recorded chunk boundaries, instantly o
 from __future__ import annotations
 
 import contextvars
+import functools
 import importlib
 import importlib.util
 import itertools
 import operator
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+from harness.transports.imports import after_import
 
 if TYPE_CHECKING:
     from harness.session import Session
@@ -244,9 +248,8 @@ class HttpSeam:
     def _patch(self, lib: ModuleType) -> None:
         session = self.session
         streams = _Streams.of(lib)
-        sync_cls, async_cls = lib.HTTPTransport, lib.AsyncHTTPTransport
+        sync_cls = lib.HTTPTransport
         real_sync = sync_cls.__dict__["handle_request"]
-        real_async = async_cls.__dict__["handle_async_request"]
 
         def handle_request(transport: Any, request: Any) -> Any:
             if passthrough.get():
@@ -270,6 +273,31 @@ class HttpSeam:
             session.headers_arrived(plan.slot, t0)
             response.stream = streams.Recording(response.stream, _Sink(session, plan.slot, lib, response))
             return response
+
+        sync_cls.handle_request = handle_request
+        self._undo.append(functools.partial(setattr, sync_cls, "handle_request", real_sync))
+        self._patch_async(lib, lib.AsyncHTTPTransport)
+
+        # Other async transports of this library that the SDKs ship (their aiohttp clients): patched
+        # now if loaded, or the moment they are imported during the test.
+        def patch_later(class_name: str) -> Callable[[Any], None]:
+            return lambda module: self._patch_async(lib, getattr(module, class_name))
+
+        waiting: dict[str, Callable[[Any], None]] = {}
+        for module_name, class_name in ASYNC_TRANSPORTS.get(lib.__name__, ()):
+            module = sys.modules.get(module_name)
+            if module is not None:
+                self._patch_async(lib, getattr(module, class_name))
+            else:
+                waiting[module_name] = patch_later(class_name)
+        if waiting:
+            self._undo.append(after_import(waiting))
+
+    def _patch_async(self, lib: ModuleType, async_cls: Any) -> None:
+        """Patch ``handle_async_request`` of one async transport class of ``lib``."""
+        session = self.session
+        streams = _Streams.of(lib)
+        real_async = async_cls.__dict__["handle_async_request"]
 
         async def handle_async_request(transport: Any, request: Any) -> Any:
             if passthrough.get():
@@ -296,14 +324,19 @@ class HttpSeam:
             response.stream = streams.AsyncRecording(response.stream, _Sink(session, plan.slot, lib, response))
             return response
 
-        sync_cls.handle_request = handle_request
         async_cls.handle_async_request = handle_async_request
+        self._undo.append(functools.partial(setattr, async_cls, "handle_async_request", real_async))
 
-        def undo() -> None:
-            sync_cls.handle_request = real_sync
-            async_cls.handle_async_request = real_async
 
-        self._undo.append(undo)
+#: Async transports outside the HTTP libraries, by library: the aiohttp transports the SDKs vendor
+#: for their ``DefaultAioHttpClient`` (the ``aiohttp`` extra), and the httpx-aiohttp package.
+ASYNC_TRANSPORTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "httpx2": (
+        ("anthropic._vendor.httpx_aiohttp.transport", "AiohttpTransport"),
+        ("openai._vendor.httpx_aiohttp.transport", "AiohttpTransport"),
+    ),
+    "httpx": (("httpx_aiohttp.transport", "AiohttpTransport"),),
+}
 
 
 _first = operator.itemgetter(0)

@@ -1414,7 +1414,7 @@ def mutated_cassette(draw: Any) -> bytes:
                 parent[path[-1]] = draw(_json)
             elif isinstance(parent, dict):
                 del parent[path[-1]]
-            else:
+            elif isinstance(parent, list):
                 parent.pop(path[-1])
     return json.dumps(doc, ensure_ascii=False).encode()
 

@@ -39,7 +39,6 @@ from respx.mocks import HTTPCoreMocker
 from respx.models import AllMockedAssertionError
 
 from harness.errors import HarnessError
-from harness.fuzz.faults import Stall, bind_stall
 from harness.fuzz.variant import Variant
 from harness.transports import http as _http
 
@@ -100,16 +99,7 @@ class CassetteMocker(HTTPCoreMocker):
         plan = session.plan_http(request.method, str(request.url), request.headers.raw, request.content)
         assert plan.replay is not None  # the override only runs over a replaying cassette
         response = _http._replay_response(lib, _http._Streams.of(lib), plan.replay, session.settings.replay_speed, request)
-        stream = _stalled(lib, plan.replay, response.stream, request)
-        return core.Response(status=response.status_code, headers=response.headers.raw, content=stream, extensions={})
-
-
-def _stalled(lib: Any, interaction: Any, stream: Any, request: Any) -> Any:
-    """The body of a ``read_timeout`` fault stalls, honouring ``request``'s read timeout."""
-    response = getattr(interaction, "response", None)
-    if isinstance(response, Stall) and request is not None:
-        return bind_stall(lib, stream, request, response.stall)
-    return stream
+        return core.Response(status=response.status_code, headers=response.headers.raw, content=response.stream, extensions={})
 
 
 def _httpx_response(interaction: Any, request: Any = None) -> Any:
@@ -120,8 +110,8 @@ def _httpx_response(interaction: Any, request: Any = None) -> Any:
 
     if interaction.response is None:
         raise _http._error(httpx2, interaction.error)
-    replayed = _http._replay_response(httpx2, _http._Streams.of(httpx2), interaction, 0.0)
-    inner = _stalled(httpx2, interaction, replayed.stream, request)
+    replayed = _http._replay_response(httpx2, _http._Streams.of(httpx2), interaction, 0.0, request)
+    inner = replayed.stream
 
     class Stream(httpx.SyncByteStream, httpx.AsyncByteStream):
         def __iter__(self) -> Iterator[bytes]:

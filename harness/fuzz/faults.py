@@ -31,6 +31,7 @@ from harness.cassette.model import Body, HttpInteraction, Response
 from harness.fuzz.resplit import Rewriter, build, rewriter_for
 from harness.fuzz.stream import Recorded, sse_body
 from harness.fuzz.variant import Variant
+from harness.transports.http import read_timeout as http_read_timeout
 
 KINDS = ("truncate", "drop", "error_event", "status", "read_timeout")
 PEER_CLOSED = "peer closed connection without sending complete message body (incomplete chunked read)"
@@ -123,6 +124,10 @@ class Stall(Response):
 
     stall: float = math.inf
 
+    def bind_stream(self, lib: Any, stream: Any, request: Any) -> Any:
+        """Called by the HTTP seam's replay with the body it built: make it stall for ``request``."""
+        return bind_stall(lib, stream, request, self.stall)
+
 
 def read_timeout(rec: Recorded, after: int, stall: float = math.inf) -> Variant:
     """The first ``after`` events (or bytes, for a body that is not SSE), then a stall of ``stall``
@@ -147,14 +152,6 @@ def read_timeout(rec: Recorded, after: int, stall: float = math.inf) -> Variant:
     return _fault(rec, new, "read_timeout", label, [label])
 
 
-def read_timeout_of(request: Any) -> float | None:
-    """The read timeout (seconds) an ``httpx2`` / ``httpx`` / ``httpcore`` request carries, or None."""
-    extensions = getattr(request, "extensions", None) or {}
-    timeout = extensions.get("timeout") if isinstance(extensions, dict) else None
-    read = timeout.get("read") if isinstance(timeout, dict) else None
-    return float(read) if isinstance(read, (int, float)) else None
-
-
 _STALLED: dict[str, type] = {}
 
 
@@ -167,7 +164,7 @@ def bind_stall(lib: Any, stream: Any, request: Any, stall: float) -> Any:
     cls = _STALLED.get(lib.__name__)
     if cls is None or not issubclass(cls, lib.SyncByteStream):
         cls = _STALLED[lib.__name__] = _stalled_class(lib)
-    return cls(stream, read_timeout_of(request), stall, request)
+    return cls(stream, http_read_timeout(request), stall, request)
 
 
 def _stalled_class(lib: Any) -> type:

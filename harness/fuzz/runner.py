@@ -95,8 +95,7 @@ def substitute(variant: Variant, cassette: Any = None) -> Iterator[Variant]:
     session.replay_from_start()
     try:
         _note(variant)
-        with _stalls(session, variant):
-            yield variant
+        yield variant
     finally:
         played = [origin[i] for i in c.played if i < len(origin)]
         variant.played = variant.index in played
@@ -123,74 +122,6 @@ def hang_hint(variant: Variant | None) -> str:
         "timeout, 600 s by default in the SDKs, or for ever with timeout=None; give the clients in the test a short "
         "one, e.g. Anthropic(timeout=0.05))"
     )
-
-
-@contextlib.contextmanager
-def _stalls(session: Any, variant: Variant) -> Iterator[None]:
-    """While a variant with a stalled body (the ``read_timeout`` fault) replays, the HTTP seam's
-    answer to the request that gets it is made to stall, honouring that request's read timeout
-    (the seam replays a body without looking at the request; this looks at it for the stall)."""
-    from harness.fuzz.faults import Stall, bind_stall
-
-    if not any(isinstance(i.response, Stall) for i in (variant.interaction, *variant.before)):
-        yield
-        return
-    from harness.transports import http as _http
-
-    cassette = session.cassette
-
-    def bind(lib: Any, response: Any, request: Any, before: int) -> Any:
-        # Which recorded interaction the seam answered with: one played since the call began, for
-        # the same method and path (other requests may have been answered meanwhile, in other
-        # threads or tasks). A stalled one is played once: a second request cannot take it.
-        if _http.passthrough.get():
-            return response
-        for i in cassette.played[before:]:
-            item = cassette.interactions[i]
-            answered = getattr(item, "response", None)
-            if (
-                isinstance(answered, Stall)
-                and item.request.method == request.method
-                and item.request.path.split("?", 1)[0] == _path(str(request.url))
-            ):
-                response.stream = bind_stall(lib, response.stream, request, answered.stall)
-                break
-        return response
-
-    undo: list[Callable[[], None]] = []
-    for lib in _http.available_libraries():
-        sync_cls, async_cls = lib.HTTPTransport, lib.AsyncHTTPTransport
-        seam_sync, seam_async = sync_cls.__dict__["handle_request"], async_cls.__dict__["handle_async_request"]
-
-        def handle_request(transport: Any, request: Any, _seam: Any = seam_sync, _lib: Any = lib) -> Any:
-            before = len(cassette.played)
-            return bind(_lib, _seam(transport, request), request, before)
-
-        async def handle_async_request(transport: Any, request: Any, _seam: Any = seam_async, _lib: Any = lib) -> Any:
-            before = len(cassette.played)
-            return bind(_lib, await _seam(transport, request), request, before)
-
-        sync_cls.handle_request = handle_request
-        async_cls.handle_async_request = handle_async_request
-
-        undo.append(functools.partial(_restore, sync_cls, async_cls, seam_sync, seam_async))
-    try:
-        yield
-    finally:
-        for restore in reversed(undo):
-            restore()
-
-
-def _path(url: str) -> str:
-    """The path of a URL, without scheme, host, port and query (what a recording keeps of it)."""
-    rest = url.split("://", 1)[-1].split("?", 1)[0]
-    slash = rest.find("/")
-    return rest[slash:] if slash >= 0 else "/"
-
-
-def _restore(sync_cls: Any, async_cls: Any, seam_sync: Any, seam_async: Any) -> None:
-    sync_cls.handle_request = seam_sync
-    async_cls.handle_async_request = seam_async
 
 
 def _note(variant: Variant) -> None:

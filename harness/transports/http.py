@@ -63,7 +63,7 @@ class _Streams:
         sync_base, async_base = lib.SyncByteStream, lib.AsyncByteStream
 
         class ReplayStream(sync_base, async_base):  # type: ignore[misc,valid-type]
-            __slots__ = ("error", "parts", "read_timeout", "request", "speed", "times")
+            __slots__ = ("error", "parts", "request", "speed", "times")
 
             def __init__(
                 self,
@@ -71,14 +71,9 @@ class _Streams:
                 times: list[float] | None,
                 speed: float,
                 error: BaseException | None,
-                read_timeout: float | None = None,
                 request: Any = None,
             ) -> None:
-                self.parts, self.times, self.speed, self.error = parts, times, speed, error
-                self.read_timeout, self.request = read_timeout, request
-
-            def _timed_out(self, gap: float) -> BaseException:
-                return _read_timeout_error(lib, self.request, gap, self.read_timeout)
+                self.parts, self.times, self.speed, self.error, self.request = parts, times, speed, error, request
 
             def __iter__(self) -> Iterator[bytes]:
                 if self.times is None:
@@ -88,13 +83,13 @@ class _Streams:
                     # request's read timeout is one the client would have given up on: give up the
                     # same way, after the timeout, as the real network read would.
                     start = time.perf_counter()
-                    read = self.read_timeout
+                    read = read_timeout(self.request)
                     for part, at in zip(self.parts, self.times):
                         wait = start + at - time.perf_counter()
                         if wait > 0:
                             if read is not None and wait > read:
                                 time.sleep(read)
-                                raise self._timed_out(wait)
+                                raise _read_timeout_error(lib, self.request, wait, read)
                             time.sleep(wait)
                         yield part
                 if self.error is not None:
@@ -108,13 +103,13 @@ class _Streams:
                     import anyio
 
                     start = time.perf_counter()
-                    read = self.read_timeout
+                    read = read_timeout(self.request)
                     for part, at in zip(self.parts, self.times):
                         wait = start + at - time.perf_counter()
                         if wait > 0:
                             if read is not None and wait > read:
                                 await anyio.sleep(read)
-                                raise self._timed_out(wait)
+                                raise _read_timeout_error(lib, self.request, wait, read)
                             await anyio.sleep(wait)
                         yield part
                 if self.error is not None:
@@ -342,7 +337,7 @@ ASYNC_TRANSPORTS: dict[str, tuple[tuple[str, str], ...]] = {
 _first = operator.itemgetter(0)
 
 
-def _read_timeout(request: Any) -> float | None:
+def read_timeout(request: Any) -> float | None:
     """The read timeout (seconds) the client set on ``request``, or None (no timeout)."""
     extensions = getattr(request, "extensions", None)
     timeout = extensions.get("timeout") if isinstance(extensions, dict) else None
@@ -363,7 +358,7 @@ def _header_wait(lib: ModuleType, interaction: Any, speed: float, request: Any) 
     if speed <= 0 or not interaction.elapsed_ms:
         return 0.0, None
     wait = float(interaction.elapsed_ms) / 1000 / speed
-    read = _read_timeout(request)
+    read = read_timeout(request)
     if read is not None and wait > read:
         return read, _read_timeout_error(lib, request, wait, read)
     return wait, None
@@ -394,7 +389,11 @@ def _replay_response(lib: ModuleType, streams: _Streams, interaction: Any, speed
         chunks = resp.chunks if resp.chunks is not None else [[0, 0.0]]
         paced = [(float(c[1]) / 1000 if len(c) > 1 else 0.0) / speed for c in chunks]
     error = _error(lib, resp.error) if resp.error is not None else None
-    stream = streams.Replay(parts, paced, speed, error, _read_timeout(request) if paced else None, request)
+    stream: Any = streams.Replay(parts, paced, speed, error, request)
+    # A response that replays its body its own way (the fuzzer's stalled stream) binds it to the request.
+    bind = getattr(resp, "bind_stream", None)
+    if bind is not None and request is not None:
+        stream = bind(lib, stream, request)
     return lib.Response(resp.status, headers=headers, stream=stream)
 
 

@@ -1463,17 +1463,15 @@ def unused_cassettes(rootdir: Path) -> tuple[set[Path], dict[Path, str], str]:
     if done.returncode == 2:  # interrupted by collection errors (other plugins may set 1: syrupy's unused snapshots)
         errors = [line for line in done.stdout.splitlines() if line.startswith("ERROR ")]
         note = f"pytest could not collect everything ({len(errors) or 'some'} error(s)): modules it could not collect are not checked"
-    expected = {Path(p).resolve() for p in data.get("expected", [])}
+    from harness.plugin import _Usage
+
+    usage = _Usage()
+    usage.merge(data)
     unused: set[Path] = set()
     modules: dict[Path, str] = {}
-    for module, entry in data.get("modules", {}).items():
-        folder = Path(entry["folder"])
-        if module in data.get("partial", []) or not folder.is_dir():
-            continue
-        for file in folder.glob("*.json"):
-            if file.is_file() and file.resolve() not in expected:
-                unused.add(file.resolve())
-                modules[file.resolve()] = f"{module} ({_plural(len(entry['items']), 'test')} collected)"
+    for file, module in usage.unused(ran=False):
+        unused.add(file.resolve())
+        modules[file.resolve()] = f"{module} ({_plural(len(usage.modules[module]['items']), 'test')} collected)"
     return unused, modules, note
 
 

@@ -148,14 +148,17 @@ class _Usage:
         self.ran.update(data.get("ran", ()))
         self.partial.update(data.get("partial", ()))
 
-    def unused(self) -> list[Path]:
-        found: list[Path] = []
+    def unused(self, *, ran: bool = True) -> list[tuple[Path, str]]:
+        """(cassette file, its test module) for the files in the folder of a module collected whole
+        that no collected test opens; ``ran``: only modules whose tests all ran (a session's end;
+        ``harness lint --unused`` only collects)."""
+        found: list[tuple[Path, str]] = []
         for module, d in sorted(self.modules.items()):
-            if module in self.partial or not d["items"] <= self.ran:
+            if module in self.partial or (ran and not d["items"] <= self.ran):
                 continue
             folder = Path(d["folder"])
             if folder.is_dir():
-                found += [p for p in sorted(folder.glob("*.json")) if p.is_file() and str(p) not in self.expected]
+                found += [(p, module) for p in sorted(folder.glob("*.json")) if p.is_file() and str(p) not in self.expected]
         return found
 
 
@@ -379,7 +382,7 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     summary = config.stash.get(_summary_key, None)
     usage = config.stash.get(_usage_key, None)
-    unused = usage.unused() if usage is not None and usage.modules else []
+    unused = [path for path, _ in usage.unused()] if usage is not None and usage.modules else []
     if not summary or not (summary["replayed"] or summary["recorded"] or unused):
         return
     parts = [f"{summary['replayed']} cassette(s) replayed", f"{summary['recorded']} recorded"]

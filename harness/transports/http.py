@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from harness.transports.imports import after_import
+from harness.transports.imports import after_import, installed
 
 if TYPE_CHECKING:
     from harness.session import Session
@@ -37,20 +37,9 @@ passthrough: contextvars.ContextVar[bool] = contextvars.ContextVar("harness_http
 LIBRARIES = ("httpx2", "httpx")
 
 
-_installed: dict[str, bool] = {}
-
-
 def available_libraries() -> list[ModuleType]:
     """The HTTP libraries installed; importing them here (not at plugin load) keeps start-up cheap."""
-    libs = []
-    for name in LIBRARIES:
-        # Looked up once per process: find_spec searches sys.path for a library not imported yet,
-        # and this runs at the start of every test.
-        if name not in _installed:
-            _installed[name] = importlib.util.find_spec(name) is not None
-        if _installed[name]:
-            libs.append(importlib.import_module(name))
-    return libs
+    return [importlib.import_module(name) for name in LIBRARIES if installed(name)]
 
 
 class _Streams:

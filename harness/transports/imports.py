@@ -9,6 +9,7 @@ find the module, then runs the patch right after the module's code has run.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -70,3 +71,10 @@ def after_import(waiting: dict[str, Callable[[Any], None]]) -> Callable[[], None
 def restore(namespace: dict[str, Any], key: str, wrapper: Any, real: Any) -> None:
     if namespace.get(key) is wrapper:
         namespace[key] = real
+
+
+@functools.cache
+def installed(name: str) -> bool:
+    """Whether the top-level package ``name`` can be imported, looked up once per process: the seams
+    ask at the start of every test, and ``find_spec`` searches ``sys.path`` for a package not imported yet."""
+    return importlib.util.find_spec(name) is not None

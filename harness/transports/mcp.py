@@ -71,7 +71,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.cassette import format as cassette_format
-from harness.transports.imports import after_import, restore
+from harness.transports.imports import after_import, installed, restore
 
 if TYPE_CHECKING:
     from harness.session import Session
@@ -839,7 +839,7 @@ class McpSeam:
     def install(self) -> None:
         if "mcp" in sys.modules:
             self._patch_factories()
-        elif _mcp_installed():
+        elif installed("mcp"):
             # Not imported yet (importing it costs a second): patch it the moment something imports it.
             self._undo.append(after_import({"mcp": lambda _module: self._patch_factories()}))
 
@@ -885,13 +885,3 @@ class McpSeam:
             self._undo.pop()()
         _settle_repeats(self.session)
         _stand_ins.pop(self.session, None)
-
-
-_installed: list[bool] = []
-
-
-def _mcp_installed() -> bool:
-    """Whether the mcp package can be imported; found once per process (find_spec searches sys.path)."""
-    if not _installed:
-        _installed.append(importlib.util.find_spec("mcp") is not None)
-    return _installed[0]

@@ -86,9 +86,12 @@ def rechunk_strategy(
     their own. Failures shrink well: ``span`` towards 0 leaves one cut at ``last``, and ``last``
     towards the start, so a failure ends up as the earliest single byte where code breaks."""
     n = len(rec.data)
-    whole = rechunk(rec, [], mode="whole", prefix=prefix, kind=kind, base_details=base_details)
+
+    def whole() -> Variant:  # a new Variant per example: substitute() notes on it whether it played
+        return rechunk(rec, [], mode="whole", prefix=prefix, kind=kind, base_details=base_details)
+
     if n < 2:
-        return st.just(whole)
+        return st.builds(whole)
     interesting = rec.interesting_cuts()
     position: st.SearchStrategy[int] = st.integers(1, n - 1)
     if interesting:
@@ -122,6 +125,4 @@ def rechunk_strategy(
 
     # Everything in one chunk: an option of the strategy (the cuts come first, so a failure with
     # cuts never shrinks into it; hypothesis plays it once, then knows it is done).
-    return st.one_of(
-        draw_variant(), st.builds(lambda: rechunk(rec, [], mode="whole", prefix=prefix, kind=kind, base_details=base_details))
-    )
+    return st.one_of(draw_variant(), st.builds(whole))

@@ -129,7 +129,7 @@ def exchanges_for(n: int) -> list[streams.Exchange]:
 
 def generate(root: Path, tests: int = TESTS) -> dict[str, Path]:
     """Write the three suites under ``root``; return their folders."""
-    from harness.cassette.store import default_path
+    from harness.paths import default_path
 
     all_exchanges = {n: exchanges_for(n) for n in range(tests)}
     folders = {}

@@ -27,7 +27,7 @@ _WHERE = {
     "Call": "harness.callbacks",
     "CallbackRecorder": "harness.callbacks",
     "record_callbacks": "harness.callbacks",
-    "recorded_tool": "harness.transports.tools",
+    "recorded_tool": "harness.seams.tools",
     "Cassette": "harness.cassette.model",
     "CassetteFormatError": "harness.errors",
     "CassetteMiss": "harness.errors",
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
         NoCassetteError,
         UnplayedInteractions,
     )
-    from harness.transports.tools import recorded_tool
+    from harness.seams.tools import recorded_tool
 
 
 def __getattr__(name: str) -> Any:

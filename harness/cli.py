@@ -1463,9 +1463,9 @@ def unused_cassettes(rootdir: Path) -> tuple[set[Path], dict[Path, str], str]:
     if done.returncode == 2:  # interrupted by collection errors (other plugins may set 1: syrupy's unused snapshots)
         errors = [line for line in done.stdout.splitlines() if line.startswith("ERROR ")]
         note = f"pytest could not collect everything ({len(errors) or 'some'} error(s)): modules it could not collect are not checked"
-    from harness.plugin import _Usage
+    from harness.usage import Usage
 
-    usage = _Usage()
+    usage = Usage()
     usage.merge(data)
     unused: set[Path] = set()
     modules: dict[Path, str] = {}

@@ -28,7 +28,7 @@ _INI: dict[str, tuple[str, str, Any]] = {
 _summary_key = pytest.StashKey[dict[str, int]]()
 _call_excinfo_key = pytest.StashKey[Any]()
 _session_key = pytest.StashKey[Any]()
-_usage_key = pytest.StashKey["_Usage"]()
+_usage_key = pytest.StashKey[Any]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -99,7 +99,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "model and MCP traffic into a cassette, and replay it with no network. See the harness README.",
     )
     config.stash[_summary_key] = {"replayed": 0, "recorded": 0, "unplayed": 0}
-    config.stash[_usage_key] = _Usage()
+    from harness.usage import Usage
+
+    config.stash[_usage_key] = Usage()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -108,58 +110,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             names = getattr(item, "fixturenames", None)
             if names is not None and "cassette" not in names:
                 names.append("cassette")
-
-
-# -- unused cassettes ------------------------------------------------------------------------------
-#
-# A cassette file is unused when no collected test would open it. That can only be said of a test
-# module whose every test was collected and run in this session (no -k/-m/--deselect/--lf, no
-# node id selection, no early stop): each such module's cassette folder is listed at the end and
-# its files that no test's cassette path names are counted. Paths come from collection, not from
-# the tests that ran, so a skipped or failing test still keeps its cassette. Under xdist every
-# worker collects the whole suite and runs part of it: the controller adds up what they ran.
-
-
-class _Usage:
-    """What this session collected (per test module) and ran, for the unused-cassette count."""
-
-    def __init__(self) -> None:
-        #: module nodeid part -> {"folder": its cassette folder, "items": its collected node ids}
-        self.modules: dict[str, dict[str, Any]] = {}
-        #: cassette files the collected tests would open
-        self.expected: set[str] = set()
-        self.ran: set[str] = set()
-        self.partial: set[str] = set()  # modules not collected or run whole
-        self.partial_paths: set[Path] = set()  # module files named with ::node ids on the command line
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "modules": {m: {"folder": d["folder"], "items": sorted(d["items"])} for m, d in self.modules.items()},
-            "expected": sorted(self.expected),
-            "ran": sorted(self.ran),
-            "partial": sorted(self.partial),
-        }
-
-    def merge(self, data: dict[str, Any]) -> None:
-        for module, d in data.get("modules", {}).items():
-            mine = self.modules.setdefault(module, {"folder": d["folder"], "items": set()})
-            mine["items"].update(d["items"])
-        self.expected.update(data.get("expected", ()))
-        self.ran.update(data.get("ran", ()))
-        self.partial.update(data.get("partial", ()))
-
-    def unused(self, *, ran: bool = True) -> list[tuple[Path, str]]:
-        """(cassette file, its test module) for the files in the folder of a module collected whole
-        that no collected test opens; ``ran``: only modules whose tests all ran (a session's end;
-        ``harness lint --unused`` only collects)."""
-        found: list[tuple[Path, str]] = []
-        for module, d in sorted(self.modules.items()):
-            if module in self.partial or (ran and not d["items"] <= self.ran):
-                continue
-            folder = Path(d["folder"])
-            if folder.is_dir():
-                found += [(p, module) for p in sorted(folder.glob("*.json")) if p.is_file() and str(p) not in self.expected]
-        return found
 
 
 def _module_of(nodeid: str) -> str:
@@ -176,7 +126,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     listing = config.getoption("harness_cassette_list", None)
     if not uses and not listing:
         return  # no test uses a cassette: nothing to load, nothing to count
-    from harness.cassette.store import default_path
+    from harness.paths import default_path
 
     folder = _cassette_folder(config)
     for arg in config.args:
@@ -271,11 +221,6 @@ def _ini_options(config: pytest.Config) -> dict[str, Any]:
     return {name: config.getini(f"harness_{name}") for name in _INI}
 
 
-def _test_name(nodeid: str) -> tuple[str, str]:
-    module, _, rest = nodeid.partition("::")
-    return module, rest.replace("::", ".")
-
-
 def _marker_kwargs(node: pytest.Item) -> dict[str, Any]:
     from harness.config import marker_settings
     from harness.errors import ConfigError
@@ -301,22 +246,12 @@ def _cassette_folder(config: pytest.Config) -> Path:
     return _folder(config, resolve(_cli_options(config), {}, {}, _ini_options(config)).cassette_dir)
 
 
-def _path_for(nodeid: str, folder: Path, name: str | None) -> Path:
-    from harness.cassette.store import default_path
-
-    module, test = _test_name(nodeid)
-    path = default_path(folder, module, test)
-    if name:
-        # A bare name shares a cassette within the module's folder; a path is relative to the cassette dir.
-        path = path.with_name(name) if "/" not in name else folder / name
-        path = path if path.suffix else path.with_suffix(".json")
-    return path
-
-
 def cassette_path(config: pytest.Config, item: pytest.Item, folder: Path | None = None) -> Path:
     """The cassette file a collected test opens (its marker's path, or the one named after it)."""
+    from harness.paths import path_for
+
     name = _marker_kwargs(item).get("path")
-    return _path_for(item.nodeid, folder or _cassette_folder(config), name)
+    return path_for(item.nodeid, folder or _cassette_folder(config), name)
 
 
 @pytest.fixture
@@ -328,12 +263,13 @@ def cassette(request: pytest.FixtureRequest, harness_config: dict[str, Any]) -> 
     """
     from harness.config import resolve
     from harness.errors import CassetteMiss
+    from harness.paths import path_for
     from harness.session import Session
 
     config = request.config
     marker_kwargs = _marker_kwargs(request.node)
     settings = resolve(_cli_options(config), marker_kwargs, harness_config, _ini_options(config))
-    path = _path_for(request.node.nodeid, _folder(config, settings.cassette_dir), settings.path)
+    path = path_for(request.node.nodeid, _folder(config, settings.cassette_dir), settings.path)
 
     session = Session(settings, path, request.node.nodeid)
     request.node.stash[_session_key] = session

@@ -16,7 +16,7 @@
                 run_agent(anthropic.Anthropic(max_retries=0))
 
 How it is layered: while the block runs, the HTTP seam lets requests through to the client's
-connection pool (``harness.transports.http.passthrough``), where a respx mocker sits, as
+connection pool (``harness.seams.http.passthrough``), where a respx mocker sits, as
 pytest-httpx2 does it for httpx2: it patches the ``httpcore2`` pools (and the ``httpcore`` pools of
 legacy ``httpx`` clients). The router's routes answer first; a request no route takes (or a route
 whose side effect returns None, like :data:`from_cassette`) is answered from the cassette, with
@@ -40,7 +40,7 @@ from respx.models import AllMockedAssertionError
 
 from harness.errors import HarnessError
 from harness.fuzz.variant import Variant
-from harness.transports import http as _http
+from harness.seams import http as _http
 
 __all__ = ["CassetteMocker", "from_cassette", "override", "respond"]
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import sse
+from harness import active, sse
 from harness.cassette import format as cassette_format
 from harness.cassette.model import Body, Cassette, HttpInteraction, Request, Response
 from harness.cassette.store import atomic_write, claim_for_run, write_lock
@@ -37,8 +37,6 @@ class Plan:
     slot: int = -1
 
 
-_current: Session | None = None
-
 _PROCESS_RUN = f"process-{uuid.uuid4().hex}"
 
 
@@ -47,11 +45,6 @@ def run_id() -> str:
     process. (Several pytest runs in one process, as pytester's in-process runs are, count as one.)"""
     xdist = os.environ.get("PYTEST_XDIST_TESTRUNUID")
     return f"xdist-{xdist}" if xdist else _PROCESS_RUN
-
-
-def current() -> Session | None:
-    """The session of the test running now, if it uses a cassette."""
-    return _current
 
 
 def _rel(path: Path) -> str:
@@ -101,14 +94,13 @@ class Session:
         return f"pytest {target} --record-mode=all"
 
     def start(self) -> None:
-        global _current
         if self.settings.record_mode == "none" and not self.cassette.existed:
             raise NoCassetteError(_rel(self.cassette.path), "none", self.rerecord_command())
-        from harness.transports.http import HttpSeam
-        from harness.transports.mcp import McpSeam
-        from harness.transports.tools import ToolSeam
+        from harness.seams.http import HttpSeam
+        from harness.seams.mcp import McpSeam
+        from harness.seams.tools import ToolSeam
 
-        _current = self
+        active.activate(self)
         for seam in (HttpSeam, ToolSeam, McpSeam):
             self.add_seam(seam(self))
 
@@ -118,13 +110,11 @@ class Session:
 
     def stop(self) -> None:
         """Undo every patch, then write what was recorded. Always call it (``finally``)."""
-        global _current
         try:
             while self._seams:
                 self._seams.pop().uninstall()
         finally:
-            if _current is self:
-                _current = None
+            active.deactivate(self)
             for sink in list(self.pending.values()):
                 sink.done()
             if self.recording:

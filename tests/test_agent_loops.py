@@ -22,12 +22,6 @@ import examples.anthropic_runners.agent
 import examples.openai_assistants.handler
 import examples.openai_chat_loop.agent
 import examples.openai_responses.agent  # noqa: F401
-import harness.callbacks
-import harness.session
-import harness.snapshot
-import harness.transports.http
-import harness.transports.mcp
-import harness.transports.tools  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,9 +19,9 @@ from harness.cassette import format as fmt
 from harness.cassette.model import Body, HttpInteraction, Request, Response
 from harness.cli import main
 from harness.config import Settings
+from harness.seams.mcp import McpInteraction
+from harness.seams.tools import ToolInteraction, recorded_tool
 from harness.session import Session
-from harness.transports.mcp import McpInteraction
-from harness.transports.tools import ToolInteraction, recorded_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 JIRA = ROOT / "cassettes" / "examples" / "jira_agent" / "test_jira_agent" / "test_jira_agent.json"

@@ -717,7 +717,7 @@ def test_mcp_and_model_calls_share_one_timeline(pytester, live, offline, model_s
 def test_in_process_seam_roundtrip(tmp_path):
     """The cassette format round-trips an MCP interaction, and its report line reads well."""
     from harness.cassette import format as fmt
-    from harness.transports.mcp import McpInteraction
+    from harness.seams.mcp import McpInteraction
 
     item = McpInteraction(
         "python -m srv",
@@ -738,7 +738,7 @@ def test_in_process_seam_roundtrip(tmp_path):
 
 
 def test_stdio_label_is_the_same_on_every_machine():
-    from harness.transports.mcp import _command_label
+    from harness.seams.mcp import _command_label
 
     assert _command_label(sys.executable, ["-m", "tests.servers.mcp_tools"]) == "python -m tests.servers.mcp_tools"
     assert _command_label("/usr/bin/python3.12", [os.path.join(os.getcwd(), "srv.py"), "--flag"]) == "python srv.py --flag"

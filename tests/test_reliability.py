@@ -947,7 +947,7 @@ def _use(items: list[Any]) -> None:
 
     from harness import cli
     from harness.cassette.model import HttpInteraction
-    from harness.transports.http import _replay_response, _Streams
+    from harness.seams.http import _replay_response, _Streams
 
     streams = _Streams.of(httpx2)
     for item in items:
@@ -1026,7 +1026,7 @@ def test_plugin_start_up_creates_nothing_and_imports_no_sdk(pytester, monkeypatc
             def test_plain():
                 heavy = [m for m in ("anthropic", "openai", "httpx", "httpx2", "mcp", "syrupy", "hypothesis")
                          if m in sys.modules]
-                engine = sorted(m for m in sys.modules if m.startswith("harness.") and m not in ("harness.plugin", "harness.config", "harness.errors"))
+                engine = sorted(m for m in sys.modules if m.startswith("harness.") and m not in ("harness.plugin", "harness.usage", "harness.config", "harness.errors"))
                 print("HEAVY", heavy, "ENGINE", engine)
                 assert "harness.plugin" in sys.modules
                 assert heavy == [] and engine == []

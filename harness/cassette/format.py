@@ -51,7 +51,7 @@ _ONE_PER_LINE = frozenset({"sse", "messages_log"})
 _ONE_LINE = frozenset({"chunks"})
 
 #: Modules that register more interaction kinds; imported on the first read or write.
-_KIND_MODULES = ("harness.transports.tools", "harness.transports.mcp")
+_KIND_MODULES = ("harness.seams.tools", "harness.seams.mcp")
 _kinds_loaded = False
 
 Reader = Callable[[dict[str, Any], str], Any]

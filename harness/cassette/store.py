@@ -15,15 +15,8 @@ try:
 except ImportError:  # pragma: no cover - Windows: writes stay atomic, but concurrent merges are not serialised
     fcntl = None  # type: ignore[assignment]
 
+
 _UNSAFE = re.compile(r"[^\w.\-\[\]=,+]+")
-
-
-def default_path(cassette_dir: Path, module_path: str, test_name: str) -> Path:
-    """``<cassette_dir>/<module path without .py>/<Class.test_name[param]>.json``."""
-    module = Path(module_path)
-    stem = module.with_suffix("") if module.suffix == ".py" else module
-    name = _UNSAFE.sub("_", test_name).strip("_") or "test"
-    return cassette_dir / stem / f"{name[:200]}.json"
 
 
 def atomic_write(path: Path, text: str) -> None:

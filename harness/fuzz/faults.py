@@ -31,7 +31,7 @@ from harness.cassette.model import Body, HttpInteraction, Response
 from harness.fuzz.resplit import Rewriter, build, rewriter_for
 from harness.fuzz.stream import Recorded, sse_body
 from harness.fuzz.variant import Variant
-from harness.transports.http import read_timeout as http_read_timeout
+from harness.seams.http import read_timeout as http_read_timeout
 
 KINDS = ("truncate", "drop", "error_event", "status", "read_timeout")
 PEER_CLOSED = "peer closed connection without sending complete message body (incomplete chunked read)"

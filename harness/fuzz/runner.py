@@ -18,6 +18,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from harness import active
 from harness.errors import HarnessError
 from harness.fuzz.variant import Variant
 
@@ -30,11 +31,9 @@ class StreamHang(HarnessError, AssertionError):
 
 
 def _session(cassette: Any = None) -> Any:
-    from harness.session import Session, current
-
-    if isinstance(cassette, Session):
-        return cassette
-    session = current()
+    session = active.current()
+    if cassette is not None and cassette is session:
+        return session
     if session is None:
         raise HarnessError(
             "harness.strategies: no cassette is active. Use the `cassette` fixture or "

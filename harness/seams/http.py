@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from harness.transports.imports import after_import, installed
+from harness.seams.imports import after_import, installed
 
 if TYPE_CHECKING:
     from harness.session import Session

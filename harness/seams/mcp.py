@@ -71,7 +71,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.cassette import format as cassette_format
-from harness.transports.imports import after_import, installed, restore
+from harness.seams.imports import after_import, installed, restore
 
 if TYPE_CHECKING:
     from harness.session import Session
@@ -334,7 +334,7 @@ def _for_callbacks(context: contextvars.Context | None) -> contextvars.Context |
     seam's ``passthrough`` is set. Left there, a model call made from a callback would go unrecorded."""
     if context is None:
         return None
-    from harness.transports.http import passthrough
+    from harness.seams.http import passthrough
 
     if not context.get(passthrough, False) and context.get(_delivering) is None:
         return context
@@ -503,7 +503,7 @@ class _TapWrite:
         self.inner, self.recorder = inner, recorder
 
     async def send(self, item: Any) -> None:
-        from harness.transports.http import passthrough
+        from harness.seams.http import passthrough
 
         self.recorder.outgoing(item)
         message = item.message
@@ -772,7 +772,7 @@ class _Transport:
             player.tg = self._tg
             self._tg.start_soon(player.pump)
             return player.client_read, player.client_write
-        from harness.transports.http import passthrough
+        from harness.seams.http import passthrough
 
         self._inner = self.make_real()
         # Tasks the transport starts (the SSE GET reader, the POST writer) inherit the flag.
@@ -793,7 +793,7 @@ class _Transport:
             finally:
                 for stream in (player.to_client, player.client_read, player.client_write, player.from_client):
                     stream.close()
-        from harness.transports.http import passthrough
+        from harness.seams.http import passthrough
 
         token = passthrough.set(True)  # the closing DELETE of streamable HTTP
         try:
@@ -812,7 +812,7 @@ def _wrapper(real: Any, label_of: Callable[[tuple[Any, ...], dict[str, Any]], st
 
         @functools.wraps(real)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from harness.session import current
+            from harness.active import current
 
             session = current()
             if session is None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from harness.cassette import format as cassette_format
-from harness.transports.imports import after_import, restore
+from harness.seams.imports import after_import, restore
 
 if TYPE_CHECKING:
     from harness.session import Session
@@ -146,7 +146,7 @@ class ToolCall:
 
 
 def _session() -> Session | None:
-    from harness.session import current
+    from harness.active import current
 
     return current()
 

@@ -11,12 +11,15 @@ import json
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 from harness.errors import ConfigError
 
-_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+if TYPE_CHECKING:
+    from harness.cassette.model import Request
+
+_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
 _PATH_TOKEN = re.compile(r"\.\.(\w+|\*)|\.(\w+|\*)|\[(\d+|\*)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 
 
@@ -104,6 +107,13 @@ class Matcher:
         for steps in self.ignore:
             _remove(body, steps)
         return body
+
+    def json_key(self, value: Any) -> str:
+        """A JSON value (an MCP call's params, a tool's input) as matching sees it: canonical, ignored paths removed."""
+        return _canonical_json(self.body_view(value))
+
+    def request_key(self, request: Request) -> tuple[Any, ...]:
+        return self.key(request.method, request.url, request.headers, request.body.kind, request.body.value)
 
     def key(self, method: str, url: str, headers: dict[str, str], body_kind: str, body: Any) -> tuple[Any, ...]:
         scheme_host, _, rest = url.partition("://")[2].partition("/")

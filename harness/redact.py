@@ -1,8 +1,9 @@
-"""Secrets out before anything is written.
+"""Secrets out before anything is written; what only varies between runs out of what is matched.
 
 Three layers, cheapest first: headers that carry credentials (or only vary between machines) are
-dropped; key-shaped strings are scrubbed from bodies and URLs; and the final text of every file
-is scrubbed once more, so a secret in a place nobody thought of still never reaches the disk.
+dropped; key-shaped strings are scrubbed from every body (one path for every body kind: JSON, text,
+SSE streams) and URLs; and the final text of every file is scrubbed once more, so a secret in a
+place nobody thought of still never reaches the disk.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from harness.cassette.model import Body
 
 REDACTED = "<REDACTED>"
 
@@ -102,3 +105,23 @@ class Redactor:
 
     def contains_secret(self, text: str) -> bool:
         return self.pattern.search(text) is not None
+
+    def body(self, body: Body, wire: bytes | None = None) -> Body:
+        """``body`` (read from the bytes ``wire``, when given) with its secrets scrubbed: the same
+        object when it holds none (the usual case, decided on its text at C speed), else a new
+        body of the same kind."""
+        data = body.bytes() if wire is None else wire
+        if body.kind not in _SCRUBBED_KINDS or not self.contains_secret(data.decode("utf-8", "replace")):
+            return body
+        return Body(body.kind, self.value(body.value), body.eol)
+
+
+#: Body kinds whose values are text or JSON (``base64`` bodies are bytes; ``empty`` ones hold nothing).
+_SCRUBBED_KINDS = frozenset({"json", "text", "sse"})
+
+_LOOPBACK = re.compile(r"^(\w+://(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])):\d+(?=/|$)")
+
+
+def stable_url(url: str) -> str:
+    """Loopback ports change on every run: drop them, so re-recording gives the same file."""
+    return _LOOPBACK.sub(r"\1", url) if "://127." in url or "://localhost" in url or "://[::1]" in url else url

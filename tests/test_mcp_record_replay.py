@@ -717,7 +717,8 @@ def test_mcp_and_model_calls_share_one_timeline(pytester, live, offline, model_s
 def test_in_process_seam_roundtrip(tmp_path):
     """The cassette format round-trips an MCP interaction, and its report line reads well."""
     from harness.cassette import format as fmt
-    from harness.seams.mcp import McpInteraction
+    from harness.cassette.model import McpInteraction
+    from harness.matching import Matcher
 
     item = McpInteraction(
         "python -m srv",
@@ -730,7 +731,9 @@ def test_in_process_seam_roundtrip(tmp_path):
     text = fmt.dumps([note, item])
     assert fmt.loads(text, tmp_path / "c.json") == [note, item]
     assert item.describe() == 'mcp tools/call slow_count({"n":1}) @ python -m srv'
-    assert item.key() == McpInteraction("python -m srv", "tools/call", {"arguments": {"n": 1}, "name": "slow_count"}).key()
+    assert item.key(Matcher()) == McpInteraction(
+        "python -m srv", "tools/call", {"arguments": {"n": 1}, "name": "slow_count"}
+    ).key(Matcher())
     bad = json.loads(text)
     del bad["interactions"][1]["request"]
     with pytest.raises(ValueError, match=r"interactions\[1\]: an mcp interaction needs a 'request' or a 'notify'"):

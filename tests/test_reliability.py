@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from harness.cassette import format as fmt
 from harness.errors import CassetteFormatError
+from harness.matching import Matcher
 
 # -- a loopback app: one JSON endpoint, one SSE endpoint ----------------------------------------------
 
@@ -969,7 +970,7 @@ def _use(items: list[Any]) -> None:
             # MCP calls and local tools: the renderer and the differ of their kind (not the fallback
             # that catches a renderer's crash) read anything the loader accepts.
             item.describe()
-            item.key()
+            item.key(Matcher())
             options = cli.ShowOptions(cli.Style(True), raw_events=True)
             cli.RENDERERS[item.kind](0, item, options)
             assert cli.DIFFERS[item.kind](item, item, cli.DiffOptions(matcher=None)) == []  # type: ignore[arg-type]

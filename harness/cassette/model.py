@@ -1,4 +1,9 @@
-"""Pure data: a cassette is an ordered timeline of interactions. No I/O here."""
+"""Pure data: a cassette is an ordered timeline of interactions. No I/O here.
+
+Every kind of interaction (an HTTP exchange, an MCP message, a local tool call) is a type here behind
+one :class:`Interaction` protocol, so the ledger, the reports, the merge and the file format treat
+them alike; :mod:`harness.cassette.format` reads and writes each kind from a static table.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,39 @@ import base64
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from harness import sse
 
 Headers = dict[str, str]
 _encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
+
+
+class Keys(Protocol):
+    """What an interaction needs of the matcher to make its key (:class:`harness.matching.Matcher`)."""
+
+    def request_key(self, request: Request) -> tuple[Any, ...]: ...
+
+    def json_key(self, value: Any) -> str: ...
+
+
+class Interaction(Protocol):
+    """One exchange on the timeline, of any kind."""
+
+    kind: ClassVar[str]
+
+    def key(self, keys: Keys) -> tuple[Any, ...]:
+        """What replay matches on: equal keys answer each other (``ignore_paths`` applied by ``keys``)."""
+        ...
+
+    def describe(self) -> str:
+        """One line for reports: ``POST /v1/messages``, ``tool get_weather({...})``."""
+        ...
+
+    def timeless(self) -> Interaction:
+        """The same exchange without its timings, to tell whether a re-recording changed anything."""
+        ...
 
 
 class Body:
@@ -120,6 +152,12 @@ class HttpInteraction:
     # ms from sending the request to the response headers.
     elapsed_ms: float | None = None
 
+    def key(self, keys: Keys) -> tuple[Any, ...]:
+        return keys.request_key(self.request)
+
+    def describe(self) -> str:
+        return f"{self.request.method} {self.request.path}"
+
     def timeless(self) -> HttpInteraction:
         """A copy without timings, to tell whether a re-recording changed anything."""
         resp = self.response
@@ -128,12 +166,82 @@ class HttpInteraction:
         return HttpInteraction(self.request, resp, self.error, None)
 
 
+def _short(text: str, limit: int = 100) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(eq=True)
+class ToolInteraction:
+    """One call of a local tool: its name, input, and result (or the error it raised)."""
+
+    kind: ClassVar[str] = "tool"
+    name: str
+    input: Any
+    result: Any = None
+    error: dict[str, str] | None = None
+
+    def key(self, keys: Keys) -> tuple[Any, ...]:
+        return ("tool", self.name, keys.json_key(self.input))
+
+    def describe(self) -> str:
+        return f"tool {self.name}({_canonical(self.input)})"
+
+    def timeless(self) -> ToolInteraction:
+        return self
+
+
+@dataclass(eq=True)
+class McpInteraction:
+    """One MCP client request (with the server's answer) or one client notification, on one server.
+
+    ``during`` holds what the server sent between the request and its response, ``after`` what it
+    sent with no request in flight (see :mod:`harness.seams.mcp`)."""
+
+    kind: ClassVar[str] = "mcp"
+    server: str
+    method: str
+    params: Any = None
+    notification: bool = False
+    result: Any = None
+    error: dict[str, Any] | None = None
+    during: list[dict[str, Any]] = field(default_factory=list)
+    after: list[dict[str, Any]] = field(default_factory=list)
+
+    # What the miss report compares: the closest recorded call has the same ``name``.
+    @property
+    def name(self) -> str:
+        return ("notify " if self.notification else "") + self.method
+
+    @property
+    def input(self) -> Any:
+        return {"server": self.server, "params": self.params}
+
+    def key(self, keys: Keys) -> tuple[Any, ...]:
+        return ("mcp", self.server, self.notification, self.method, keys.json_key(self.params))
+
+    def describe(self) -> str:
+        p = self.params
+        if self.method == "tools/call" and isinstance(p, dict):
+            what = f"tools/call {p.get('name')}({_short(_canonical(p.get('arguments') or {}))})"
+            extra = {k: v for k, v in p.items() if k not in ("name", "arguments")}
+            if extra:
+                what += f" +{','.join(sorted(extra))}"
+        elif p:
+            what = f"{self.method} {_short(_canonical(p))}"
+        else:
+            what = self.method
+        return f"mcp {'notify ' if self.notification else ''}{what} @ {self.server}"
+
+    def timeless(self) -> McpInteraction:
+        return self
+
+
 @dataclass
 class Cassette:
     """The timeline of one test, as loaded from (or to be written to) ``path``."""
 
     path: Path
-    interactions: list[Any] = field(default_factory=list)
+    interactions: list[Interaction] = field(default_factory=list)
     mode: str = "none"
     #: True when the file existed when the test started.
     existed: bool = False

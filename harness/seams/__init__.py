@@ -1,1 +1,11 @@
-"""The seams where harness meets the outside world: HTTP transports, MCP streams, local tools."""
+"""The seams: where harness cuts into the SDKs' traffic (HTTP transports, local tools, MCP streams).
+
+Each seam is a small class built with the running ledger, with ``install()`` and ``uninstall()``;
+:data:`SEAMS` lists them in the order a session installs them.
+"""
+
+from harness.seams.http import HttpSeam
+from harness.seams.mcp import McpSeam
+from harness.seams.tools import ToolSeam
+
+SEAMS = (HttpSeam, ToolSeam, McpSeam)

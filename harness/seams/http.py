@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from harness.seams.imports import after_import, installed
 
 if TYPE_CHECKING:
-    from harness.session import Session
+    from harness.engine.ledger import Ledger
 
 #: Set by a higher seam (MCP over streamable HTTP) whose traffic is recorded at its own level.
 passthrough: contextvars.ContextVar[bool] = contextvars.ContextVar("harness_http_passthrough", default=False)
@@ -64,7 +64,9 @@ class _Streams:
             ) -> None:
                 self.parts, self.times, self.speed, self.error, self.request = parts, times, speed, error, request
 
-            def __iter__(self) -> Iterator[bytes]:
+            def _steps(self) -> Iterator[bytes | float]:
+                """The body's parts, with the waits before them (floats) when paced. One schedule
+                for both twins: the sync stream sleeps the waits, the async one awaits them."""
                 if self.times is None:
                     yield from self.parts
                 else:
@@ -77,32 +79,35 @@ class _Streams:
                         wait = start + at - time.perf_counter()
                         if wait > 0:
                             if read is not None and wait > read:
-                                time.sleep(read)
+                                yield float(read)
                                 raise _read_timeout_error(lib, self.request, wait, read)
-                            time.sleep(wait)
+                            yield wait
                         yield part
                 if self.error is not None:
                     raise self.error
+
+            def __iter__(self) -> Iterator[bytes]:
+                if self.times is None and self.error is None:
+                    yield from self.parts
+                    return
+                for step in self._steps():
+                    if isinstance(step, float):
+                        time.sleep(step)
+                    else:
+                        yield step
 
             async def __aiter__(self) -> AsyncIterator[bytes]:
-                if self.times is None:
+                if self.times is None and self.error is None:
                     for part in self.parts:
                         yield part
-                else:
-                    import anyio
+                    return
+                import anyio
 
-                    start = time.perf_counter()
-                    read = read_timeout(self.request)
-                    for part, at in zip(self.parts, self.times):
-                        wait = start + at - time.perf_counter()
-                        if wait > 0:
-                            if read is not None and wait > read:
-                                await anyio.sleep(read)
-                                raise _read_timeout_error(lib, self.request, wait, read)
-                            await anyio.sleep(wait)
-                        yield part
-                if self.error is not None:
-                    raise self.error
+                for step in self._steps():
+                    if isinstance(step, float):
+                        await anyio.sleep(step)
+                    else:
+                        yield step
 
         class RecordingStream(sync_base):  # type: ignore[misc,valid-type]
             def __init__(self, inner: Any, sink: _Sink) -> None:
@@ -159,18 +164,18 @@ class _Streams:
 
 
 class _Sink:
-    """Collects one response body as it streams through; hands it to the session when it ends."""
+    """Collects one response body as it streams through; hands it to the ledger when it ends."""
 
-    __slots__ = ("error", "finished", "lib", "parts", "response", "session", "slot", "t0", "times")
+    __slots__ = ("error", "finished", "ledger", "lib", "parts", "response", "slot", "t0", "times")
 
-    def __init__(self, session: Session, slot: int, lib: ModuleType, response: Any) -> None:
-        self.session, self.slot, self.lib, self.response = session, slot, lib, response
+    def __init__(self, ledger: Ledger, slot: int, lib: ModuleType, response: Any) -> None:
+        self.ledger, self.slot, self.lib, self.response = ledger, slot, lib, response
         self.parts: list[bytes] = []
         self.times: list[float] = []
         self.t0 = time.perf_counter()
         self.error: BaseException | None = None
         self.finished = False
-        session.pending[slot] = self
+        ledger.pending[slot] = self
 
     def chunk(self, data: bytes) -> None:
         self.parts.append(data)
@@ -184,7 +189,7 @@ class _Sink:
         if self.finished:
             return
         self.finished = True
-        self.session.pending.pop(self.slot, None)
+        self.ledger.pending.pop(self.slot, None)
         raw_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in self.response.headers.raw]
         encoding = self.response.headers.get("content-encoding", "")
         parts = _decode(self.lib, encoding, self.parts) if encoding else self.parts
@@ -192,7 +197,7 @@ class _Sink:
         if self.error is not None and not isinstance(self.error, GeneratorExit):
             error = {"type": type(self.error).__name__, "message": str(self.error)}
         chunks = [[len(p), round((t - self.t0) * 1000, 1)] for p, t in zip(parts, self.times) if p]
-        self.session.finish_http(self.slot, self.response.status_code, raw_headers, b"".join(parts), chunks, error)
+        self.ledger.finish_http(self.slot, self.response.status_code, raw_headers, b"".join(parts), chunks, error)
 
 
 def _decode(lib: ModuleType, encoding: str, parts: list[bytes]) -> list[bytes]:
@@ -214,11 +219,41 @@ def _joined(data: Any) -> bytes:
     return data if isinstance(data, bytes) else b"".join(data)
 
 
+class _Exchange:
+    """One request through the seam, the steps both twins (sync and async) share: plan it; on
+    replay, the wait for the headers and the recorded response; while recording, the timings and
+    the tee of the body into the cassette."""
+
+    __slots__ = ("ledger", "lib", "plan", "replaying", "request", "t0", "timeout", "wait")
+
+    def __init__(self, ledger: Ledger, lib: ModuleType, request: Any, body: bytes) -> None:
+        self.ledger, self.lib, self.request = ledger, lib, request
+        self.plan = ledger.plan(ledger.http_request(request.method, str(request.url), request.headers.raw, body))
+        self.replaying = self.plan.replay is not None
+        self.wait, self.timeout = 0.0, None
+        if self.replaying:
+            self.wait, self.timeout = _header_wait(lib, self.plan.replay, ledger.settings.replay_speed, request)
+        self.t0 = time.perf_counter()
+
+    def replayed(self, streams: _Streams) -> Any:
+        if self.timeout is not None:
+            raise self.timeout
+        return _replay_response(self.lib, streams, self.plan.replay, self.ledger.settings.replay_speed, self.request)
+
+    def failed(self, exc: BaseException) -> None:
+        self.ledger.fail_http(self.plan.slot, exc, self.t0)
+
+    def recorded(self, response: Any, stream_class: Any) -> Any:
+        self.ledger.headers_arrived(self.plan.slot, self.t0)
+        response.stream = stream_class(response.stream, _Sink(self.ledger, self.plan.slot, self.lib, response))
+        return response
+
+
 class HttpSeam:
     """Patches the transports of every installed HTTP library for one test."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
         self._undo: list[Callable[[], None]] = []
 
     def install(self) -> None:
@@ -230,7 +265,7 @@ class HttpSeam:
             self._undo.pop()()
 
     def _patch(self, lib: ModuleType) -> None:
-        session = self.session
+        ledger = self.ledger
         streams = _Streams.of(lib)
         sync_cls = lib.HTTPTransport
         real_sync = sync_cls.__dict__["handle_request"]
@@ -238,25 +273,17 @@ class HttpSeam:
         def handle_request(transport: Any, request: Any) -> Any:
             if passthrough.get():
                 return real_sync(transport, request)
-            body = request.read()
-            plan = session.plan_http(request.method, str(request.url), request.headers.raw, body)
-            if plan.replay is not None:
-                speed = session.settings.replay_speed
-                wait, timeout = _header_wait(lib, plan.replay, speed, request)
-                if wait:
-                    time.sleep(wait)
-                if timeout is not None:
-                    raise timeout
-                return _replay_response(lib, streams, plan.replay, speed, request)
-            t0 = time.perf_counter()
+            exchange = _Exchange(ledger, lib, request, request.read())
+            if exchange.replaying:
+                if exchange.wait:
+                    time.sleep(exchange.wait)
+                return exchange.replayed(streams)
             try:
                 response = real_sync(transport, request)
             except Exception as exc:
-                session.fail_http(plan.slot, exc, t0)
+                exchange.failed(exc)
                 raise
-            session.headers_arrived(plan.slot, t0)
-            response.stream = streams.Recording(response.stream, _Sink(session, plan.slot, lib, response))
-            return response
+            return exchange.recorded(response, streams.Recording)
 
         sync_cls.handle_request = handle_request
         self._undo.append(functools.partial(setattr, sync_cls, "handle_request", real_sync))
@@ -279,34 +306,26 @@ class HttpSeam:
 
     def _patch_async(self, lib: ModuleType, async_cls: Any) -> None:
         """Patch ``handle_async_request`` of one async transport class of ``lib``."""
-        session = self.session
+        ledger = self.ledger
         streams = _Streams.of(lib)
         real_async = async_cls.__dict__["handle_async_request"]
 
         async def handle_async_request(transport: Any, request: Any) -> Any:
             if passthrough.get():
                 return await real_async(transport, request)
-            body = await request.aread()
-            plan = session.plan_http(request.method, str(request.url), request.headers.raw, body)
-            if plan.replay is not None:
-                speed = session.settings.replay_speed
-                wait, timeout = _header_wait(lib, plan.replay, speed, request)
-                if wait:
+            exchange = _Exchange(ledger, lib, request, await request.aread())
+            if exchange.replaying:
+                if exchange.wait:
                     import anyio
 
-                    await anyio.sleep(wait)
-                if timeout is not None:
-                    raise timeout
-                return _replay_response(lib, streams, plan.replay, speed, request)
-            t0 = time.perf_counter()
+                    await anyio.sleep(exchange.wait)
+                return exchange.replayed(streams)
             try:
                 response = await real_async(transport, request)
             except Exception as exc:
-                session.fail_http(plan.slot, exc, t0)
+                exchange.failed(exc)
                 raise
-            session.headers_arrived(plan.slot, t0)
-            response.stream = streams.AsyncRecording(response.stream, _Sink(session, plan.slot, lib, response))
-            return response
+            return exchange.recorded(response, streams.AsyncRecording)
 
         async_cls.handle_async_request = handle_async_request
         self._undo.append(functools.partial(setattr, async_cls, "handle_async_request", real_async))

@@ -67,71 +67,18 @@ import shlex
 import sys
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from harness.cassette import format as cassette_format
+from harness.cassette.model import McpInteraction
 from harness.seams.imports import after_import, installed, restore
 
 if TYPE_CHECKING:
-    from harness.session import Session
+    from harness.engine.ledger import Ledger as Session
 
 _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
 
 INTERNAL_ERROR = -32603
 CONNECTION_CLOSED = -32000
-
-
-# -- the interaction ----------------------------------------------------------------------------
-
-
-@dataclass(eq=True)
-class McpInteraction:
-    """One client request (with the server's answer) or one client notification, on one server."""
-
-    kind: ClassVar[str] = "mcp"
-    server: str
-    method: str
-    params: Any = None
-    notification: bool = False
-    result: Any = None
-    error: dict[str, Any] | None = None
-    during: list[dict[str, Any]] = field(default_factory=list)
-    after: list[dict[str, Any]] = field(default_factory=list)
-
-    # What the session's miss report compares: the closest recorded call has the same ``name``.
-    @property
-    def name(self) -> str:
-        return ("notify " if self.notification else "") + self.method
-
-    @property
-    def input(self) -> Any:
-        return {"server": self.server, "params": self.params}
-
-    def key(self) -> tuple[Any, ...]:
-        return ("mcp", self.server, self.notification, self.method, _canonical(self.params))
-
-    def describe(self) -> str:
-        p = self.params
-        if self.method == "tools/call" and isinstance(p, dict):
-            what = f"tools/call {p.get('name')}({_short(_canonical(p.get('arguments') or {}))})"
-            extra = {k: v for k, v in p.items() if k not in ("name", "arguments")}
-            if extra:
-                what += f" +{','.join(sorted(extra))}"
-        elif p:
-            what = f"{self.method} {_short(_canonical(p))}"
-        else:
-            what = self.method
-        return f"mcp {'notify ' if self.notification else ''}{what} @ {self.server}"
-
-    def timeless(self) -> McpInteraction:
-        return self
-
-
-def _is_mcp(item: Any) -> bool:
-    # By kind, not class: a cassette read by an earlier import of this module (pytester drops and
-    # re-imports modules between sessions) holds instances of that import's class.
-    return getattr(item, "kind", None) == "mcp"
 
 
 def _rel(path: Any) -> str:
@@ -143,59 +90,6 @@ def _rel(path: Any) -> str:
 
 def _short(text: str, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _read(d: dict[str, Any], where: str) -> McpInteraction:
-    # The format module this reader is registered with (pytester can import a second copy of it later:
-    # its loader would not catch this copy's error class).
-    _Bad = cassette_format._Bad
-
-    server = d.get("server")
-    if not isinstance(server, str):
-        raise _Bad(f"{where}.server", "missing or not a string")
-    if isinstance(d.get("request"), str):
-        method, notification = d["request"], False
-    elif isinstance(d.get("notify"), str):
-        method, notification = d["notify"], True
-    else:
-        raise _Bad(where, "an mcp interaction needs a 'request' or a 'notify' (the method, a string)")
-    if "error" in d and not isinstance(d["error"], dict):
-        raise _Bad(f"{where}.error", "expected an object")
-    lists = {}
-    for name in ("during", "after"):
-        entries = d.get(name, [])
-        if not isinstance(entries, list):
-            raise _Bad(f"{where}.{name}", "expected a list")
-        for n, entry in enumerate(entries):
-            if not (isinstance(entry, dict) and (isinstance(entry.get("notify"), str) or isinstance(entry.get("request"), str))):
-                raise _Bad(f"{where}.{name}[{n}]", 'expected {"notify": method, ...} or {"request": method, ...}')
-        lists[name] = entries
-    # pytester drops the modules an inner session imported, and a format module that outlived that keeps
-    # this reader: build the class of the module imported under this name now (importing it again if
-    # it was dropped), the one the seam and the miss reports will compare against.
-    current = getattr(importlib.import_module(__name__), "McpInteraction", McpInteraction)
-    item: McpInteraction = current(
-        server, method, d.get("params"), notification, d.get("result"), d.get("error"), lists["during"], lists["after"]
-    )
-    return item
-
-
-def _write(i: McpInteraction) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": "mcp", "server": i.server, ("notify" if i.notification else "request"): i.method}
-    if i.params is not None:
-        out["params"] = i.params
-    if i.during:
-        out["during"] = i.during
-    if i.error is not None:
-        out["error"] = i.error
-    elif i.result is not None:
-        out["result"] = i.result
-    if i.after:
-        out["after"] = i.after
-    return out
-
-
-cassette_format.register_kind("mcp", _read, _write)
 
 
 # -- messages -----------------------------------------------------------------------------------
@@ -272,7 +166,7 @@ def _stdio_label(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
 
 
 def _url_label(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    from harness.session import stable_url
+    from harness.redact import stable_url
 
     url = args[0] if args else kwargs.get("url", "")
     return stable_url(str(url))
@@ -364,7 +258,7 @@ class _Recorder:
         from harness.errors import CassetteMiss
 
         try:
-            self.session.plan_item(item)
+            self.session.plan(item)
         except CassetteMiss:
             pass  # recording is off: the session has the miss; the real server still answers
         self.last = item
@@ -577,16 +471,17 @@ class _Player:
 
         repeats = _repeats.setdefault(self.session, {}) if item.method in REPEATABLE and not item.notification else None
         if repeats is not None:
-            again = repeats.get(item.key())
-            if again is not None and not _unplayed(self.session, item.key()):
+            key = self.session.key(item)
+            again = repeats.get(key)
+            if again is not None and not _unplayed(self.session, key):
                 return again
         try:
-            action, recorded = self.session.plan_item(item)
+            recorded = self.session.plan(item).replay
         except CassetteMiss as miss:
             return {"code": INTERNAL_ERROR, "message": miss.report, "data": {"harness": "cassette miss"}}
-        if action == "replay":
+        if recorded is not None:
             if repeats is not None:
-                repeats[item.key()] = recorded
+                repeats[self.session.key(item)] = recorded
             return recorded  # type: ignore[no-any-return]
         # new_episodes on a server the cassette already has: the real server is not connected.
         item.error = {"code": INTERNAL_ERROR, "message": "harness: not recorded (this server is replayed from the cassette)"}
@@ -726,7 +621,10 @@ _repeats: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], McpInteraction]] 
 
 def _unplayed(session: Session, key: tuple[Any, ...]) -> bool:
     played = set(session.cassette.played)
-    return any(_is_mcp(i) and n not in played and i.key() == key for n, i in enumerate(session.cassette.interactions))
+    return any(
+        isinstance(i, McpInteraction) and n not in played and session.key(i) == key
+        for n, i in enumerate(session.cassette.interactions)
+    )
 
 
 def _settle_repeats(session: Session) -> None:
@@ -736,7 +634,7 @@ def _settle_repeats(session: Session) -> None:
         return
     played = set(session.cassette.played)
     for n, i in enumerate(session.cassette.interactions):
-        if _is_mcp(i) and n not in played and i.key() in repeats:
+        if isinstance(i, McpInteraction) and n not in played and session.key(i) in repeats:
             session.cassette.played.append(n)
 
 
@@ -760,7 +658,11 @@ class _Transport:
             return False
         # new_episodes: replay a server the cassette already had, record a new one.
         fresh = set(s.cassette.recorded)
-        return any(_is_mcp(i) and i.server == self.server for n, i in enumerate(s.cassette.interactions) if n not in fresh)
+        return any(
+            isinstance(i, McpInteraction) and i.server == self.server
+            for n, i in enumerate(s.cassette.interactions)
+            if n not in fresh
+        )
 
     async def __aenter__(self) -> tuple[Any, Any]:
         if self._replays():

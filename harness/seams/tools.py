@@ -24,59 +24,17 @@ import json
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from harness.cassette import format as cassette_format
+from harness.active import current
+from harness.cassette.model import ToolInteraction
 from harness.seams.imports import after_import, restore
 
 if TYPE_CHECKING:
-    from harness.session import Session
+    from harness.engine.ledger import Ledger
 
 F = TypeVar("F", bound=Callable[..., Any])
 _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
-
-
-@dataclass(eq=True)
-class ToolInteraction:
-    """One call of a local tool: its name, input, and result (or the error it raised)."""
-
-    kind: ClassVar[str] = "tool"
-    name: str
-    input: Any
-    result: Any = None
-    error: dict[str, str] | None = None
-
-    def key(self) -> tuple[Any, ...]:
-        return ("tool", self.name, _canonical(self.input))
-
-    def describe(self) -> str:
-        return f"tool {self.name}({_canonical(self.input)})"
-
-    def timeless(self) -> ToolInteraction:
-        return self
-
-
-def _read(d: dict[str, Any], where: str) -> ToolInteraction:
-    from harness.cassette.format import _Bad
-
-    if not isinstance(d.get("name"), str):
-        raise _Bad(f"{where}.name", "missing or not a string")
-    if "result" not in d and "error" not in d:
-        raise _Bad(where, "a tool call needs a result or an error")
-    return ToolInteraction(d["name"], d.get("input"), d.get("result"), d.get("error"))
-
-
-def _write(i: ToolInteraction) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": "tool", "name": i.name, "input": i.input}
-    if i.error is not None:
-        out["error"] = i.error
-    else:
-        out["result"] = i.result
-    return out
-
-
-cassette_format.register_kind("tool", _read, _write)
 
 
 def to_json(value: Any) -> Any:
@@ -123,65 +81,53 @@ def _error_of(exc: BaseException) -> dict[str, str]:
 
 
 class ToolCall:
-    """One tool call as the session sees it; ``run`` does the real work when needed."""
+    """One tool call as the ledger sees it: planned, then (when it ran) its result or error noted."""
 
-    __slots__ = ("input", "name", "session")
+    __slots__ = ("ledger", "plan")
 
-    def __init__(self, session: Session, name: str, input: Any) -> None:
-        self.session, self.name, self.input = session, name, to_json(input)
+    def __init__(self, ledger: Ledger, name: str, input: Any) -> None:
+        self.ledger = ledger
+        self.plan = ledger.plan(ToolInteraction(name, to_json(input)), real=ledger.settings.real_tools)
 
-    def begin(self) -> tuple[str, Any]:
-        """("replay", result) / ("raise", exc) / ("record", slot) / ("real", None)."""
-        item = ToolInteraction(self.name, self.input)
-        return self.session.plan_item(item, real=self.session.settings.real_tools)
-
-    def finish(self, slot: Any, result: Any = None, exc: BaseException | None = None) -> None:
-        if slot is None:
+    def finish(self, result: Any = None, exc: BaseException | None = None) -> None:
+        if self.plan.slot < 0:
             return
-        item: ToolInteraction = self.session.cassette.interactions[slot]
+        item: Any = self.ledger.cassette.interactions[self.plan.slot]
         if exc is not None:
             item.error = _error_of(exc)
         else:
             item.result = to_json(result)
 
 
-def _session() -> Session | None:
-    from harness.active import current
-
-    return current()
-
-
 def call_sync(name: str, input: Any, run: Callable[[], Any]) -> Any:
-    session = _session()
-    if session is None:
+    ledger = current()
+    if ledger is None:
         return run()
-    call = ToolCall(session, name, input)
-    action, value = call.begin()
-    if action == "replay":
-        return _replayed(value)
+    call = ToolCall(ledger, name, input)
+    if call.plan.replay is not None:
+        return _replayed(call.plan.replay)
     try:
         result = run()
     except Exception as exc:
-        call.finish(value, exc=exc)
+        call.finish(exc=exc)
         raise
-    call.finish(value, result)
+    call.finish(result)
     return result
 
 
 async def call_async(name: str, input: Any, run: Callable[[], Any]) -> Any:
-    session = _session()
-    if session is None:
+    ledger = current()
+    if ledger is None:
         return await run()
-    call = ToolCall(session, name, input)
-    action, value = call.begin()
-    if action == "replay":
-        return _replayed(value)
+    call = ToolCall(ledger, name, input)
+    if call.plan.replay is not None:
+        return _replayed(call.plan.replay)
     try:
         result = await run()
     except Exception as exc:
-        call.finish(value, exc=exc)
+        call.finish(exc=exc)
         raise
-    call.finish(value, result)
+    call.finish(result)
     return result
 
 
@@ -218,7 +164,7 @@ def recorded_tool(fn: F | None = None, *, name: str | None = None) -> Any:
 
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                if _session() is None:
+                if current() is None:
                     return await func(*args, **kwargs)
 
                 async def run() -> Any:
@@ -230,7 +176,7 @@ def recorded_tool(fn: F | None = None, *, name: str | None = None) -> Any:
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if _session() is None:
+            if current() is None:
                 return func(*args, **kwargs)
             return call_sync(tool_name, arguments(args, kwargs), lambda: to_json(func(*args, **kwargs)))
 
@@ -260,8 +206,8 @@ class ToolSeam:
         "openai.lib.responses_tool_runner": "_patch_responses",
     }
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
         self._undo: list[Callable[[], None]] = []
 
     def install(self) -> None:

@@ -1,0 +1,1 @@
+"""The engine: the ledger that plans every interaction, and the reports it fails with."""

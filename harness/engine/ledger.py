@@ -1,0 +1,143 @@
+"""The ledger: one place decides, for every kind of interaction, whether to replay, record or miss.
+
+A seam (HTTP, MCP, a local tool) hands the ledger the interaction it is about to make, with its
+request part filled in; :meth:`Ledger.plan` answers from the cassette (replay), hands out a slot for
+the seam to fill as the answer arrives (record), lets the real thing run (``real``), or raises a
+miss. One index, one key function (:class:`harness.matching.Matcher`, ``ignore_paths`` included) and
+one notion of "already played" serve every kind.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from harness.cassette.merge import moved_chunks
+from harness.cassette.model import Body, Cassette, HttpInteraction, Interaction, Request, Response
+from harness.config import Settings
+from harness.engine import reports
+from harness.errors import cassette_miss
+from harness.matching import Index, Matcher
+from harness.redact import Redactor, stable_url
+
+
+@dataclass(slots=True)
+class Plan:
+    """What to do with one interaction: answer it with ``replay``, fill ``slot`` while recording, or
+    (``real``) let the real thing run unrecorded."""
+
+    replay: Any = None
+    slot: int = -1
+    real: bool = False
+
+
+class Ledger:
+    """The running cassette of one test: what was recorded, what was played, what missed."""
+
+    def __init__(
+        self, settings: Settings, cassette: Cassette, *, replaying: bool, recording: bool, loaded: int = 0, nodeid: str = ""
+    ) -> None:
+        self.settings = settings
+        self.cassette = cassette
+        self.replaying = replaying
+        self.recording = recording
+        self.nodeid = nodeid
+        #: How many interactions the file held when the test started (the reports' context line).
+        self.loaded = loaded
+        self.matcher = Matcher(settings.match_on, settings.ignore_paths)
+        self.redactor = Redactor(settings.redact_headers, settings.redact_patterns)
+        self.misses: list[BaseException] = []
+        #: Recordings still streaming (slot -> sink): finished when the test ends.
+        self.pending: dict[int, Any] = {}
+        self._index: Index | None = None
+        self._lock = threading.Lock()
+
+    # -- the one decision ---------------------------------------------------------------------
+
+    def key(self, item: Interaction) -> tuple[Any, ...]:
+        """What replay matches ``item`` on, for any kind (``match_on`` and ``ignore_paths`` applied)."""
+        return item.key(self.matcher)
+
+    def plan(self, item: Interaction, *, real: bool = False) -> Plan:
+        """Decide how to answer ``item``; ``real``: run it for real even when it is recorded."""
+        with self._lock:
+            if self.replaying:
+                if self._index is None:
+                    self._index = self._build_index()
+                found = self._index.take(self.key(item))
+                if found is not None:
+                    self.cassette.played.append(found)
+                    return Plan(real=True) if real else Plan(replay=self.cassette.interactions[found])
+            if self.recording:
+                slot = len(self.cassette.interactions)
+                self.cassette.interactions.append(item)
+                self.cassette.recorded.append(slot)
+                return Plan(slot=slot)
+            if real:
+                return Plan(real=True)
+        miss = cassette_miss(reports.miss(self, item))
+        self.misses.append(miss)
+        raise miss
+
+    def _build_index(self) -> Index:
+        index = Index()
+        for n, item in enumerate(self.cassette.interactions):
+            index.add(self.key(item), n)
+        return index
+
+    def replay_from_start(self) -> None:
+        """Forget what was played: the next interactions replay the cassette from its first one.
+
+        ``harness.strategies`` calls it around each generated variant of a recorded stream.
+        """
+        with self._lock:
+            self.cassette.played.clear()
+            self._index = None
+
+    def rerecord_command(self) -> str:
+        return reports.rerecord_command(self.nodeid, bool(self.settings.path))
+
+    def finish_pending(self) -> None:
+        for sink in list(self.pending.values()):
+            sink.done()
+
+    # -- HTTP: the request as stored, the answer as it arrives -------------------------------
+
+    def http_request(self, method: str, url: str, raw_headers: Iterable[tuple[bytes, bytes]], body: bytes) -> HttpInteraction:
+        """The interaction a request would be stored as: headers, URL and body scrubbed (the file's
+        form, so a replayed request matches the stored one), loopback ports dropped."""
+        red = self.redactor
+        headers = red.headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers)
+        stored = red.body(Body.from_bytes(body, headers.get("content-type", "")), body)
+        return HttpInteraction(Request(method.upper(), red.url(stable_url(url)), headers, stored))
+
+    def headers_arrived(self, slot: int, t0: float) -> None:
+        self.cassette.interactions[slot].elapsed_ms = round((time.perf_counter() - t0) * 1000, 1)  # type: ignore[attr-defined]
+
+    def fail_http(self, slot: int, exc: BaseException, t0: float) -> None:
+        item: Any = self.cassette.interactions[slot]
+        item.error = {"type": type(exc).__name__, "message": str(exc)}
+        item.elapsed_ms = round((time.perf_counter() - t0) * 1000, 1)
+
+    def finish_http(
+        self,
+        slot: int,
+        status: int,
+        raw_headers: list[tuple[str, str]],
+        body: bytes,
+        chunks: list[list[float]],
+        error: dict[str, str] | None,
+    ) -> None:
+        headers = self.redactor.headers(raw_headers)
+        parsed = Body.from_bytes(body, headers.get("content-type", ""))
+        stored = self.redactor.body(parsed, body)
+        # One chunk holding the whole body is the ordinary case: no need to store it.
+        keep_chunks: list[list[float]] | None = chunks if (len(chunks) > 1 or error) else None
+        if keep_chunks is not None and sum(int(c[0]) for c in keep_chunks) != len(stored.bytes()):
+            # Scrubbing changed the body: move the chunk ends to match, keeping their count and timings.
+            keep_chunks = moved_chunks(keep_chunks, body, parsed, stored)
+        item: Any = self.cassette.interactions[slot]
+        item.response = Response(status, headers, stored, keep_chunks, error)

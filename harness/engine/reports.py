@@ -1,0 +1,142 @@
+"""The reports a test fails with: a miss (with the closest recorded interaction and a path-level
+diff), interactions never played, and the command that re-records the test."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from typing import TYPE_CHECKING, Any
+
+from harness.cassette.model import HttpInteraction, Interaction, Request
+from harness.matching import Matcher, diff, distance
+
+if TYPE_CHECKING:
+    from harness.engine.ledger import Ledger
+
+
+def rel(path: Any) -> str:
+    try:
+        return str(os.path.relpath(path))
+    except ValueError:
+        return str(path)
+
+
+def rerecord_command(nodeid: str, shared: bool) -> str:
+    target = shlex.quote(nodeid) if nodeid else "<test id>"
+    if shared:
+        # Shared through the marker's path: 'all' on this test alone would rewrite the file with
+        # its traffic only, and the other tests using it would then miss. Which tests those are
+        # is not known here, so say how to re-record it whole. (A shell comment: the line still
+        # runs as it is when pasted.)
+        return (
+            f"pytest {target} --record-mode=new_episodes  # shared cassette: record mode 'all' on this test alone"
+            " would keep only its traffic; to re-record it whole, run every test that uses it with record mode 'all'"
+        )
+    return f"pytest {target} --record-mode=all"
+
+
+def context_line(ledger: Ledger) -> str:
+    c = ledger.cassette
+    return f"cassette: {rel(c.path)} (mode: {c.mode}, {ledger.loaded} recorded, {len(c.played)} played)"
+
+
+def miss(ledger: Ledger, item: Interaction) -> str:
+    """Why ``item`` has no recorded answer, what comes closest, and how to fix it."""
+    if isinstance(item, HttpInteraction):
+        return _request_miss(ledger, item.request)
+    return _call_miss(ledger, item)
+
+
+def _request_miss(ledger: Ledger, request: Request) -> str:
+    lines = [
+        "harness: no recorded response matches this request" + ("" if ledger.replaying else " (recording is off)"),
+        f"  {request.method} {request.path}",
+        f"  {context_line(ledger)}",
+    ]
+    closest = _closest_request(ledger, request)
+    if closest is not None:
+        n, item, diffs = closest
+        played = " (already played)" if n in ledger.cassette.played else ""
+        lines.append(
+            f"  closest recorded request: #{n} {item.request.method} {item.request.path}{played}; recorded != requested:"
+        )
+        lines.extend(
+            f"    {d}"
+            for d in diffs or ["(the same request: it was already played; the test now sends it more often than recorded)"]
+        )
+    elif ledger.cassette.interactions:
+        lines.append("  no recorded request has this method and path")
+    lines += [
+        "  How to fix:",
+        "    1. If the change is intended, re-record this test:",
+        f"       {ledger.rerecord_command()}",
+        "    2. If a field differs on every run, ignore it: @pytest.mark.cassette(ignore_paths=['$.path.to.field'])",
+    ]
+    return "\n".join(lines)
+
+
+def _call_miss(ledger: Ledger, item: Any) -> str:
+    lines = [
+        f"harness: no recorded {item.kind} call matches this one" + ("" if ledger.replaying else " (recording is off)"),
+        f"  {item.describe()}",
+        f"  {context_line(ledger)}",
+    ]
+    played = ledger.cassette.played
+    same = [
+        (n, other)
+        for n, other in enumerate(ledger.cassette.interactions)
+        if other.kind == item.kind and getattr(other, "name", None) == getattr(item, "name", None)
+    ]
+    if same:
+        n, other = min(same, key=lambda p: (p[0] in played, distance(p[1].input, item.input), p[0]))  # type: ignore[attr-defined]
+        lines.append(f"  closest recorded call: #{n} {other.describe()}; recorded != requested:")
+        lines.extend(
+            f"    {d}"
+            for d in diff(other.input, item.input)  # type: ignore[attr-defined]
+            or ["(the same call, already played: it now happens more often than recorded)"]
+        )
+    lines += ["  How to fix:", "    1. If the change is intended, re-record this test:", f"       {ledger.rerecord_command()}"]
+    return "\n".join(lines)
+
+
+def _closest_request(ledger: Ledger, request: Request) -> tuple[int, HttpInteraction, list[str]] | None:
+    matcher = ledger.matcher
+    want = _view(matcher, request)
+    best: tuple[tuple[bool, int, int], int, HttpInteraction, Any] | None = None
+    for n, item in enumerate(ledger.cassette.interactions):
+        if not isinstance(item, HttpInteraction) or item.request.method != request.method:
+            continue
+        if item.request.path.split("?")[0] != request.path.split("?")[0]:
+            continue
+        have = _view(matcher, item.request)
+        rank = (n in ledger.cassette.played, distance(have, want), n)
+        if best is None or rank < best[0]:
+            best = (rank, n, item, have)
+    if best is None:
+        return None
+    _, n, item, have = best
+    return n, item, diff(have, want)
+
+
+def _view(matcher: Matcher, request: Request) -> Any:
+    body = request.body
+    view = matcher.body_view(body.value) if body.kind == "json" else body.value
+    return {"query": request.path.partition("?")[2], "body": view} if "?" in request.path else view
+
+
+def unplayed(ledger: Ledger, indices: list[int]) -> str:
+    lines = [
+        f"harness: {len(indices)} recorded interaction(s) were never played",
+        f"  {context_line(ledger)}",
+    ]
+    for n in indices[:8]:
+        lines.append(f"    #{n} {ledger.cassette.interactions[n].describe()}")
+    if len(indices) > 8:
+        lines.append(f"    ... and {len(indices) - 8} more")
+    lines += [
+        "  The code under test now does less than when it was recorded.",
+        "  How to fix:",
+        f"    1. If that is intended, re-record this test: {ledger.rerecord_command()}",
+        "    2. Or allow it: @pytest.mark.cassette(allow_unplayed=True)",
+    ]
+    return "\n".join(lines)

@@ -6,10 +6,10 @@ a module-level slot, set when a session starts and cleared when it stops.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-# The ledger type lives above this module; until the engine moves under it, any object serves.
-Ledger = Any
+if TYPE_CHECKING:
+    from harness.engine.ledger import Ledger
 
 _current: Ledger | None = None
 

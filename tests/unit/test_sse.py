@@ -1,0 +1,177 @@
+"""harness.sse: a stored stream re-renders to the bytes it was parsed from; the loader's checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from harness import sse
+
+ROUND_TRIPS: list[tuple[bytes, list[dict[str, Any]], str]] = [
+    # The two common shapes: stored without ``raw``.
+    (
+        b'event: message_start\ndata: {"type":"message_start","n":1}\n\n',
+        [{"event": "message_start", "data": {"type": "message_start", "n": 1}}],
+        "\n",
+    ),
+    (b'data: {"a":1}\r\n\r\ndata: [DONE]\r\n\r\n', [{"data": {"a": 1}}, {"text": "[DONE]"}], "\r\n"),
+    # Comments, an empty comment, a JSON string, an empty data line.
+    (b": ping\n\n:\n\ndata: 1\n\n", [{"comments": ["ping"]}, {"comments": [""]}, {"data": 1}], "\n"),
+    (b'data: "x"\n\ndata: \n\n', [{"data": "x"}, {"text": ""}], "\n"),
+    # Multi-line data is text joined by newlines.
+    (b"data: line1\ndata: line2\n\n", [{"text": "line1\nline2"}], "\n"),
+    (b'data: {"a":[1,2]}\ndata: {"b":2}\n\n', [{"text": '{"a":[1,2]}\n{"b":2}'}], "\n"),
+    # NaN is not JSON: kept as text.
+    (b"data: NaN\n\n", [{"text": "NaN"}], "\n"),
+    # UTF-8 kept as is.
+    ('data: {"t":"é😀"}\n\n'.encode(), [{"data": {"t": "é😀"}}], "\n"),
+    (b"event: a\n\n", [{"event": "a"}], "\n"),
+    (b"", [], "\n"),
+]
+
+
+@pytest.mark.parametrize(("body", "entries", "eol"), ROUND_TRIPS)
+def test_parse_then_render_is_byte_for_byte(body: bytes, entries: list[dict[str, Any]], eol: str) -> None:
+    parsed, found_eol = sse.parse(body)
+    assert (parsed, found_eol) == (entries, eol)
+    assert sse.render(parsed, found_eol) == body
+    assert "".join(sse.render_entry(e, found_eol) for e in parsed).encode() == body
+    assert sum(sse.entry_sizes(parsed, found_eol)) == len(body)
+
+
+RAW_KEPT: list[tuple[bytes, list[dict[str, Any]]]] = [
+    # Bare ``\r`` line ends (the stream's line ending is read as "\n": each entry keeps its text).
+    (b'data: {"a":1}\r\rdata: x\r\r', [{"data": {"a": 1}, "raw": 'data: {"a":1}\r\r'}, {"text": "x", "raw": "data: x\r\r"}]),
+    # id and retry, in the server's order, and JSON not in compact form.
+    (
+        b'id: 7\nretry: 3000\nevent: e\ndata: {"a": 1}\n\n',
+        [{"event": "e", "id": "7", "retry": "3000", "data": {"a": 1}, "raw": 'id: 7\nretry: 3000\nevent: e\ndata: {"a": 1}\n\n'}],
+    ),
+    (b'data:{"a":1}\n\n', [{"data": {"a": 1}, "raw": 'data:{"a":1}\n\n'}]),
+    (b"data:  two spaces\n\n", [{"text": " two spaces"}]),  # the second space is data: renders back, no raw
+    # A stream cut mid-event keeps what it got.
+    (b'data: {"a":1}\n\ndata: {"b"', [{"data": {"a": 1}}, {"text": '{"b"', "raw": 'data: {"b"'}]),
+    # Blank lines before the first event stay with it; blank lines after the last one are an entry.
+    (b"\n\ndata: 1\n\n", [{"data": 1, "raw": "\n\ndata: 1\n\n"}]),
+    (b"data: 1\n\n\n\n", [{"data": 1}, {"raw": "\n\n"}]),
+    # Unknown fields, and a field without a colon.
+    (
+        b"foo: bar\nbaz\ndata: x\n\n",
+        [{"text": "x", "fields": [["foo", "bar"], ["baz", ""]], "raw": "foo: bar\nbaz\ndata: x\n\n"}],
+    ),
+    (b"data\n\n", [{"text": "", "raw": "data\n\n"}]),
+    # Mixed line endings: the stream's ending is CRLF, the odd entry keeps its text.
+    (b"data: 1\r\n\r\ndata: 2\n\n", [{"data": 1}, {"data": 2, "raw": "data: 2\n\n"}]),
+]
+
+
+@pytest.mark.parametrize(("body", "entries"), RAW_KEPT)
+def test_raw_is_kept_exactly_where_rendering_would_differ(body: bytes, entries: list[dict[str, Any]]) -> None:
+    parsed, eol = sse.parse(body)
+    assert parsed == entries
+    assert sse.render(parsed, eol) == body
+
+
+def test_parse_writes_the_fields_in_a_fixed_order() -> None:
+    (entry,), _ = sse.parse(b": c\nevent: e\nid: 1\nretry: 2\ndata: 1\n\n")
+    assert list(entry.items()) == [("comments", ["c"]), ("event", "e"), ("id", "1"), ("retry", "2"), ("data", 1)]
+    (entry,), _ = sse.parse(b"data: x\nevent: e\n\n")  # the server's own order is kept under raw
+    assert list(entry.items()) == [("event", "e"), ("text", "x"), ("raw", "data: x\nevent: e\n\n")]
+
+
+def test_the_line_ending_is_read_from_the_start_of_the_body() -> None:
+    assert sse.parse(b"data: 1\r\n\r\n")[1] == "\r\n"
+    assert sse.parse(b"data: 1\n\n")[1] == "\n"
+    assert sse.parse(b"data: 1\r\r")[1] == "\n"
+
+
+def test_a_body_that_is_not_utf8_is_not_sse() -> None:
+    with pytest.raises(UnicodeDecodeError):
+        sse.parse(b"data: \xff\n\n")
+    with pytest.raises(UnicodeDecodeError):  # a UTF-8 character cut in two
+        sse.parse("data: é\n\n".encode()[:7])
+
+
+def test_render_writes_compact_json_in_key_order() -> None:
+    assert sse.render([{"data": {"b": 1, "a": "é"}}]) == 'data: {"b":1,"a":"é"}\n\n'.encode()
+    assert sse.render([{"event": "x", "data": [1, None, True]}], "\r\n") == b"event: x\r\ndata: [1,null,true]\r\n\r\n"
+
+
+def test_render_entry_field_order() -> None:
+    entry = {"text": "a\nb", "fields": [["f", "v"]], "retry": "5", "id": "1", "event": "e", "comments": ["hi", ""]}
+    assert sse.render_entry(entry) == ": hi\n:\nevent: e\nid: 1\nretry: 5\nf: v\ndata: a\ndata: b\n\n"
+
+
+def test_render_entry_prefers_raw_and_data_over_text() -> None:
+    assert sse.render_entry({"data": 1, "raw": "data:1\n\n"}) == "data:1\n\n"
+    assert sse.render_entry({"data": 1, "text": "ignored"}) == "data: 1\n\n"
+
+
+def test_entry_sizes_are_utf8_byte_lengths() -> None:
+    assert sse.entry_sizes([{"data": "é"}, {"text": "[DONE]"}], "\r\n") == [len('data: "é"\r\n\r\n'.encode()), 16]
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ({"a": [1.0, 2, "nan"]}, True),
+        ({"a": [1.0, float("nan")]}, False),
+        ([{"b": float("inf")}], False),
+        (float("-inf"), False),
+        ("Infinity", True),
+    ],
+)
+def test_finite(value: Any, ok: bool) -> None:
+    assert sse.finite(value) is ok
+
+
+RUNS_ON = "is not a whole event: no blank line ends it, so it runs into the next event"
+NEVER_SEEN = (
+    "is not a whole event: no blank line ends it, so an SDK never sees it "
+    "(only a stream that broke, with its error recorded, may stop mid-event)"
+)
+SEVERAL = "is not one event: it holds a blank line, so it is several events"
+
+
+@pytest.mark.parametrize(
+    ("entry", "last", "problem"),
+    [
+        ({"raw": "data: 1\n\n"}, False, None),
+        ({"raw": "data: 1\n"}, False, RUNS_ON),
+        ({"raw": "data: 1\n"}, True, None),  # the last entry may stop mid-event
+        ({"raw": "data: 1\n\ndata: 2\n\n"}, False, SEVERAL),
+        ({"raw": "data: 1\n\n", "data": 1}, False, None),
+        ({"raw": ""}, False, "is empty"),
+        (
+            {"raw": "data: 1\n\n", "data": 2},
+            False,
+            "does not say what the entry's fields say (was one edited without the other?): the text reads {'data': 1}",
+        ),
+    ],
+)
+def test_check_raw(entry: dict[str, Any], last: bool, problem: str | None) -> None:
+    assert sse.check_raw(entry, last) == problem
+
+
+@pytest.mark.parametrize(
+    ("text", "broken", "problem"),
+    [
+        ("data: 1\n\ndata: 2\n\n", False, None),
+        ("data: 1\n\ndata: 2", False, (1, NEVER_SEEN)),
+        ("data: 1\n\ndata: 2", True, None),
+        (
+            "event: a\nevent: b\ndata: 1\n\n",
+            False,
+            (0, "has two 'event' or 'id' lines: two events run together (a blank line is missing)"),
+        ),
+        (
+            'data: {"a":1}\ndata: {"b":2}\n\n',
+            False,
+            (0, "has JSON data lines that only parse one by one: two events run together (a blank line is missing)"),
+        ),
+        ("data: 1\ndata: 2\n\n", False, None),  # multi-line text data: one event
+    ],
+)
+def test_check_text(text: str, broken: bool, problem: tuple[int, str] | None) -> None:
+    assert sse.check_text(text, broken) == problem

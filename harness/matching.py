@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
 
 from harness.errors import ConfigError
+from harness.jsonutil import canonical, copy, preview
 
 if TYPE_CHECKING:
     from harness.cassette.model import Request
 
-_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
 _PATH_TOKEN = re.compile(r"\.\.(\w+|\*)|\.(\w+|\*)|\[(\d+|\*)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 
 
@@ -79,14 +79,6 @@ def _children(value: Any) -> Iterator[Any]:
         yield from value
 
 
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
-
-
 class Matcher:
     """Turns requests into keys. ``match_on`` picks the parts: method, host, path, query, body, headers."""
 
@@ -103,14 +95,14 @@ class Matcher:
         """The JSON body as matching sees it: ignored paths removed (on a copy)."""
         if not self.ignore or not isinstance(body, (dict, list)):
             return body
-        body = _copy(body)
+        body = copy(body)
         for steps in self.ignore:
             _remove(body, steps)
         return body
 
     def json_key(self, value: Any) -> str:
         """A JSON value (an MCP call's params, a tool's input) as matching sees it: canonical, ignored paths removed."""
-        return _canonical_json(self.body_view(value))
+        return canonical(self.body_view(value))
 
     def request_key(self, request: Request) -> tuple[Any, ...]:
         return self.key(request.method, request.url, request.headers, request.body.kind, request.body.value)
@@ -130,7 +122,7 @@ class Matcher:
                 parts.append(urlencode(sorted(parse_qsl(query, keep_blank_values=True))))
             elif part == "body":
                 if body_kind == "json":
-                    parts.append(_canonical_json(self.body_view(body)))
+                    parts.append(canonical(self.body_view(body)))
                 else:
                     parts.append((body_kind, body))
             elif part == "headers":
@@ -166,11 +158,6 @@ def diff(recorded: Any, requested: Any, path: str = "$", limit: int = 12, *, str
     return out
 
 
-def _short(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
 def _key(path: str, key: Any) -> str:
     return f"{path}.{key}" if re.fullmatch(r"\w+", str(key)) else f"{path}[{json.dumps(key)}]"
 
@@ -181,18 +168,18 @@ def _diff(a: Any, b: Any, path: str, out: list[str], limit: int, strings: String
     if isinstance(a, dict) and isinstance(b, dict):
         for k in a:
             if k not in b:
-                out.append(f"{_key(path, k)}: {_short(a[k])} != (missing)")
+                out.append(f"{_key(path, k)}: {preview(a[k])} != (missing)")
             else:
                 _diff(a[k], b[k], _key(path, k), out, limit, strings)
             if len(out) >= limit:
                 return
-        out += [f"{_key(path, k)}: (missing) != {_short(b[k])}" for k in b if k not in a][: max(0, limit - len(out))]
+        out += [f"{_key(path, k)}: (missing) != {preview(b[k])}" for k in b if k not in a][: max(0, limit - len(out))]
     elif isinstance(a, list) and isinstance(b, list):
         for i in range(max(len(a), len(b))):
             if i >= len(a):
-                out.append(f"{path}[{i}]: (missing) != {_short(b[i])}")
+                out.append(f"{path}[{i}]: (missing) != {preview(b[i])}")
             elif i >= len(b):
-                out.append(f"{path}[{i}]: {_short(a[i])} != (missing)")
+                out.append(f"{path}[{i}]: {preview(a[i])} != (missing)")
             else:
                 _diff(a[i], b[i], f"{path}[{i}]", out, limit, strings)
             if len(out) >= limit:
@@ -200,7 +187,7 @@ def _diff(a: Any, b: Any, path: str, out: list[str], limit: int, strings: String
     elif strings is not None and isinstance(a, str) and isinstance(b, str):
         out += strings(path, a, b)
     else:
-        out.append(f"{path}: {_short(a)} != {_short(b)}")
+        out.append(f"{path}: {preview(a)} != {preview(b)}")
 
 
 def distance(recorded: Any, requested: Any) -> int:

@@ -13,43 +13,19 @@ import json
 import re
 from typing import Any
 
+from harness.jsonutil import compact
+
 Event = dict[str, Any]
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _FIELD_ORDER = ("comments", "event", "id", "retry", "data", "text")
 
 
-def _compact_encoder() -> Any:
-    """``json.dumps(v, separators=(",", ":"), ensure_ascii=False)``, without its per-call set-up.
-
-    ``JSONEncoder.encode`` builds a new C encoder on every call; a long stream re-renders thousands
-    of small events, so one encoder is built here and reused (the output is the same).
-    """
-    fallback = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-    try:
-        from json.encoder import c_encode_basestring, c_make_encoder  # type: ignore[attr-defined]
-    except ImportError:  # pragma: no cover - other Pythons
-        return fallback
-    if c_make_encoder is None or c_encode_basestring is None:  # pragma: no cover
-        return fallback
-
-    def default(value: Any) -> Any:
-        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-    encoder = c_make_encoder(None, default, c_encode_basestring, None, ":", ",", False, False, True)
-    join = "".join
-
-    def encode(value: Any) -> str:
-        return join(encoder(value, 0))
-
-    return encode
-
-
 def _not_json(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-_encode_json = _compact_encoder()
+_encode_json = compact
 # NaN and Infinity are not JSON (Python's json reads them): such data is kept as text, which renders
 # to the same bytes, so a cassette never holds them as values (nor fails to equal itself).
 _decode_json = json.JSONDecoder(parse_constant=_not_json).decode

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from harness import sse
+from harness.jsonutil import canonical, compact, short
 
 Headers = dict[str, str]
-_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
 
 
 class Keys(Protocol):
@@ -90,7 +89,7 @@ class Body:
         """The body's bytes, rendered once and cached (replay asks for them on every play)."""
         if self._bytes is None:
             if self.kind == "json":
-                self._bytes = _encode_json(self.value).encode("utf-8")
+                self._bytes = compact(self.value).encode("utf-8")
             elif self.kind == "sse":
                 self._bytes = sse.render(self.value, self.eol)
             elif self.kind == "text":
@@ -166,10 +165,6 @@ class HttpInteraction:
         return HttpInteraction(self.request, resp, self.error, None)
 
 
-def _short(text: str, limit: int = 100) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 @dataclass(eq=True)
 class ToolInteraction:
     """One call of a local tool: its name, input, and result (or the error it raised)."""
@@ -184,7 +179,7 @@ class ToolInteraction:
         return ("tool", self.name, keys.json_key(self.input))
 
     def describe(self) -> str:
-        return f"tool {self.name}({_canonical(self.input)})"
+        return f"tool {self.name}({canonical(self.input)})"
 
     def timeless(self) -> ToolInteraction:
         return self
@@ -222,12 +217,12 @@ class McpInteraction:
     def describe(self) -> str:
         p = self.params
         if self.method == "tools/call" and isinstance(p, dict):
-            what = f"tools/call {p.get('name')}({_short(_canonical(p.get('arguments') or {}))})"
+            what = f"tools/call {p.get('name')}({short(canonical(p.get('arguments') or {}), 100)})"
             extra = {k: v for k, v in p.items() if k not in ("name", "arguments")}
             if extra:
                 what += f" +{','.join(sorted(extra))}"
         elif p:
-            what = f"{self.method} {_short(_canonical(p))}"
+            what = f"{self.method} {short(canonical(p), 100)}"
         else:
             what = self.method
         return f"mcp {'notify ' if self.notification else ''}{what} @ {self.server}"

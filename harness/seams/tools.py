@@ -20,7 +20,6 @@ import builtins
 import functools
 import importlib
 import inspect
-import json
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -34,7 +33,6 @@ if TYPE_CHECKING:
     from harness.engine.ledger import Ledger
 
 F = TypeVar("F", bound=Callable[..., Any])
-_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
 
 
 def to_json(value: Any) -> Any:

@@ -167,7 +167,8 @@ _clean_modules: weakref.WeakSet[Any] = weakref.WeakSet()  # modules already scan
 
 
 class McpSeam:
-    """Swaps the transport factories for the ledger's wrappers, wherever the names are bound."""
+    """Swaps the transport factories for harness's wrappers (which answer from the running ledger), wherever
+    the names are bound."""
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger

@@ -88,5 +88,5 @@ def swap_subscription_id(value: Any, ids: dict[Any, Any]) -> Any:
 
 
 def forget_stand_ins(ledger: Ledger) -> None:
-    """Drop the ledger's stand-ins: the next test numbers its own from 1."""
+    """Forget the stand-ins of a ledger whose test has ended."""
     _stand_ins.pop(ledger, None)

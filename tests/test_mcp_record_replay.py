@@ -741,7 +741,7 @@ def test_in_process_seam_roundtrip(tmp_path):
 
 
 def test_stdio_label_is_the_same_on_every_machine():
-    from harness.seams.mcp import _command_label
+    from harness.seams.mcp.labels import command_label as _command_label
 
     assert _command_label(sys.executable, ["-m", "tests.servers.mcp_tools"]) == "python -m tests.servers.mcp_tools"
     assert _command_label("/usr/bin/python3.12", [os.path.join(os.getcwd(), "srv.py"), "--flag"]) == "python srv.py --flag"

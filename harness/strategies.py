@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.fuzz.current import is_recording
 from harness.fuzz.faults import KINDS, drop, error_event, read_timeout, status, truncate
 from harness.fuzz.properties import (
     Outcome,
@@ -57,7 +58,6 @@ from harness.fuzz.properties import (
 from harness.fuzz.rechunk import rechunk
 from harness.fuzz.resplit import Rewriter
 from harness.fuzz.resplit import resplit as resplit_ops
-from harness.fuzz.current import is_recording
 from harness.fuzz.runner import StreamHang, call_with_timeout, fuzz, run_examples, substitute
 from harness.fuzz.sdk_errors import SDK_BEHAVIOUR, SdkBehaviour, sdk_behaviour
 from harness.fuzz.strategies import equivalent, faults, rechunked, recorded_streams, resplit, targets

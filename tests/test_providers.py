@@ -52,7 +52,13 @@ RESPONSES = [
     _e("response.created", {"type": "response.created", "sequence_number": 0, "response": {"model": "gpt-r", "output": []}}),
     _e(
         "response.output_text.delta",
-        {"type": "response.output_text.delta", "sequence_number": 1, "output_index": 0, "content_index": 0, "delta": "Hello there"},
+        {
+            "type": "response.output_text.delta",
+            "sequence_number": 1,
+            "output_index": 0,
+            "content_index": 0,
+            "delta": "Hello there",
+        },
     ),
     _e(
         "response.completed",
@@ -72,7 +78,12 @@ ASSISTANTS = [
     _e("thread.run.completed", {"id": "run_1", "object": "thread.run", "status": "completed", "model": "gpt-a"}),
 ]
 STREAMS = {"anthropic": ANTHROPIC, "openai-chat": CHAT, "openai-responses": RESPONSES, "openai-assistants": ASSISTANTS}
-TEXTS = {"anthropic": "Café ☕", "openai-chat": "Bonjour tout le monde", "openai-responses": "Hello there", "openai-assistants": "Salut à toi"}
+TEXTS = {
+    "anthropic": "Café ☕",
+    "openai-chat": "Bonjour tout le monde",
+    "openai-responses": "Hello there",
+    "openai-assistants": "Salut à toi",
+}
 
 
 def _answer(events: list[dict[str, Any]]) -> Any:
@@ -142,7 +153,7 @@ def test_a_split_then_merge_keeps_the_meaning(name: str) -> None:
     assert provider is not None
     events = STREAMS[name]
     i, entry = next((i, e) for i, e in enumerate(events) if any(len(s[1]) >= 2 for s in provider.slots(e)))
-    label, text = next(s for s in provider.slots(entry) if len(s[1]) >= 2)
+    _label, text = next(s for s in provider.slots(entry) if len(s[1]) >= 2)
     head, tail = provider.split(entry, 0, 3)
     assert [s[1] for s in provider.slots(head)][:1] == [text[:3]]
     split = [*events[:i], head, tail, *events[i + 1 :]]

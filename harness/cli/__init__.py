@@ -6,12 +6,17 @@
     harness import-vcr SRC...    vcrpy / pytest-recording YAML cassettes -> harness cassettes
 
 Exit status: 0 all good; 1 a finding (diff: the cassettes differ; lint: a problem; import-vcr: a file
-failed); 2 bad usage or unreadable input. Only the standard library is imported at start-up.
+failed); 2 bad usage or unreadable input. Only the standard library (and harness modules that use
+nothing else) is imported at start-up.
 
-How a model call is read (:func:`turn_of` for the request, :func:`answer_of` for the response)
-covers Anthropic Messages, OpenAI Chat Completions, Responses and Assistants, as JSON or as SSE
-streams. Other interaction kinds get a renderer in :data:`RENDERERS` and a differ in
-:data:`DIFFERS`, keyed by the kind; a kind with neither is shown through its ``describe()``.
+One command a module: :mod:`~harness.cli.show`, :mod:`~harness.cli.diff`, :mod:`~harness.cli.lint`,
+:mod:`~harness.cli.vcr` (import-vcr), over :mod:`~harness.cli.style` (colours, formatters) and
+:mod:`~harness.cli.load` (cassettes, titles). How a model call is read (:func:`turn_of` for the
+request, :func:`answer_of` for the response) is each provider's (:mod:`harness.providers`):
+Anthropic Messages, OpenAI Chat Completions, Responses and Assistants, as JSON or as SSE streams.
+Other interaction kinds get a renderer in :data:`RENDERERS` and a differ in :data:`DIFFERS`, keyed
+by the kind; a kind with neither is shown through its ``describe()``. This module holds the parser
+and :func:`main`, and re-exports the names of the command modules.
 """
 
 from __future__ import annotations

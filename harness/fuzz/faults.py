@@ -27,10 +27,12 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from harness import sse
 from harness.cassette.model import Body, HttpInteraction, Response
-from harness.fuzz.resplit import Rewriter, build, rewriter_for
+from harness.fuzz.resplit import build, rewriter_for
 from harness.fuzz.stream import Recorded, sse_body
 from harness.fuzz.variant import Variant
+from harness.providers import Provider
 from harness.seams.http import read_timeout as http_read_timeout
 
 KINDS = ("truncate", "drop", "error_event", "status", "read_timeout")
@@ -89,8 +91,6 @@ def error_event(rec: Recorded, after: int) -> Variant:
     events = _events(rec)
     after = max(0, min(after, len(events) - 1))
     entry = rw.error_entry(events, after)
-    from harness import sse
-
     parts = [*rec.parts[:after], sse.render_entry(entry, rec.eol).encode("utf-8")]
     label = f"error_event(#{rec.index}: {json.dumps(entry.get('data'), ensure_ascii=False)[:90]} after {_last(rec, after)})"
     variant = build(rec, [*events[:after], entry], parts, label=label, details=[label], kind="fault")
@@ -100,15 +100,14 @@ def error_event(rec: Recorded, after: int) -> Variant:
 
 def status(rec: Recorded, code: int = 529, retry_after: float = 0.001) -> Variant:
     """An HTTP ``code`` error with ``retry-after`` first; a retry of the same request gets the recording."""
-    rw = rewriter_for(rec)
-    body = (rw or Rewriter()).status_body(code)
+    rw = rewriter_for(rec) or Provider()
+    body = rw.status_body(code)
     headers = {
         "content-type": "application/json",
         "retry-after": str(max(0, int(retry_after))),
         "retry-after-ms": f"{retry_after * 1000:g}",
     }
-    if rec.format == "anthropic":
-        headers["x-should-retry"] = "true"
+    headers.update(rw.status_headers)
     error = Response(code, headers, Body("json", body), None, None)
     first = HttpInteraction(rec.interaction.request, error, None, rec.interaction.elapsed_ms)
     kind = body.get("error", {}).get("type") if isinstance(body.get("error"), dict) else None
@@ -232,7 +231,7 @@ def _events(rec: Recorded) -> list[dict[str, Any]]:
     return rec.events
 
 
-def _rewriter(rec: Recorded) -> Rewriter:
+def _rewriter(rec: Recorded) -> Provider:
     rw = rewriter_for(rec)
     if rw is None:
         raise ValueError(f"no rewriter knows the format of interaction #{rec.index}: cannot make its error event")

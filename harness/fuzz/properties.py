@@ -21,21 +21,24 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from harness import providers
 from harness.callbacks import Call
+from harness.fuzz.current import is_recording
+from harness.fuzz.current import session as _session
 from harness.fuzz.runner import (
     DEFAULT_EXAMPLES,
     DEFAULT_TIMEOUT,
     StreamHang,
-    _session,
     call_with_timeout,
     hang_hint,
-    is_recording,
     run_examples,
     substitute,
 )
 from harness.fuzz.sdk_errors import sdk_behaviour
+from harness.fuzz.strategies import equivalent, faults
 from harness.fuzz.variant import Variant
 from harness.matching import diff
+from harness.providers.base import index_key, key_text
 
 # --------------------------------------------------------------------------------------------- equivalence
 
@@ -134,8 +137,6 @@ def assert_equivalent(
     Call it from a cassette test: ``hs.assert_equivalent(lambda: client.messages.stream(...)...)``.
     While the cassette is being recorded, ``run()`` runs once, as is, and its result is returned.
     """
-    from harness.strategies import equivalent
-
     if traces not in ("order", "collapsed"):
         raise ValueError(f"traces must be 'order' or 'collapsed', not {traces!r}")
     if compare is None:
@@ -195,7 +196,8 @@ def documented_errors(variant: Variant) -> tuple[type[BaseException], ...]:
         classes = behaviour.classes()
         if classes:
             return classes
-    module = "anthropic" if variant.format == "anthropic" else "openai" if (variant.format or "").startswith("openai") else None
+    provider = providers.get(variant.format)
+    module = provider.sdk if provider is not None and provider.sdk else None
     found: list[type[BaseException]] = []
     for name in [module] if module else ["anthropic", "openai"]:
         try:
@@ -246,8 +248,6 @@ def assert_fails_cleanly(
     example. Clients need a short read timeout (``timeout=0.05``) for the ``read_timeout`` fault.
     While the cassette is being recorded, ``run()`` runs once, as is.
     """
-    from harness.strategies import faults
-
     session = _session(cassette)
     if is_recording(session):  # recording: run once, as is (the faults replay what it records)
         call_with_timeout(run, timeout=timeout, what=" while recording")
@@ -299,68 +299,36 @@ def assert_fails_cleanly(
 
 # --------------------------------------------------------------------------------------------- callback order
 
-# name -> (family, phase, explicit): phase is created / delta / done / end / done+end; ``explicit``
-# families must be created before their deltas. Keys come from index-like arguments, else a stack.
-_ANTHROPIC = {
-    "message_start": ("message", "created"),
-    "message_delta": ("message", "delta"),
-    "message_stop": ("message", "done+end"),
-    "content_block_start": ("block", "created"),
-    "content_block_delta": ("block", "delta"),
-    "content_block_stop": ("block", "done"),
-    "text": ("block", "delta"),
-    "input_json": ("block", "delta"),
-    "thinking": ("block", "delta"),
-    "signature": ("block", "delta"),
-    "citation": ("block", "delta"),
-}
-_HANDLER = {
-    "on_end": ("run", "end"),
-}
-for _fam in ("text", "message", "tool_call", "run_step"):
-    _HANDLER[f"on_{_fam}_created"] = (_fam, "created")
-    _HANDLER[f"on_{_fam}_delta"] = (_fam, "delta")
-    _HANDLER[f"on_{_fam}_done"] = (_fam, "done")
-_EXPLICIT = frozenset({"message", "block", "text", "tool_call", "run_step", "item", "part", "response"})
-# Families whose blocks must all be done when the stream ends. (An Assistants run that stops at
-# ``requires_action`` legitimately leaves its tool-call step open until the outputs are submitted.)
-_MUST_CLOSE = frozenset({"block", "item", "part", "text"})
-_INDEX_KEYS = ("index", "output_index", "content_index")
+# Each provider names its API's callbacks (``Provider.callback_kind``: family, phase, key) and the
+# families it creates explicitly, must close by the end or keys by nesting. What no provider names
+# follows the SDK helpers' common convention: ``<path>.delta`` and ``<path>.done``.
 
 
 def _classify(call: Call) -> tuple[str, str, tuple[Any, ...] | None] | None:
     name, args = call.name, call.args
-    if name in _ANTHROPIC:
-        family, phase = _ANTHROPIC[name]
-    elif name in _HANDLER:
-        family, phase = _HANDLER[name]
-    elif name in ("response.created",):
-        family, phase = "response", "created"
-    elif name in ("response.completed", "response.failed", "response.incomplete"):
-        family, phase = "response", "done+end"
-    elif name == "response.output_item.added":
-        family, phase = "item", "created"
-    elif name == "response.output_item.done":
-        family, phase = "item", "done"
-    elif name == "response.content_part.added":
-        family, phase = "part", "created"
-    elif name == "response.content_part.done":
-        family, phase = "part", "done"
-    elif name.endswith(".delta") and name not in ("content_block_delta",):
+    for provider in providers.providers():
+        found = provider.callback_kind(name, args)
+        if found is not None:
+            return found
+    if name.endswith(".delta"):
         family, phase = name[: -len(".delta")], "delta"
     elif name.endswith(".done"):
         family, phase = name[: -len(".done")], "done"
     else:
         return None
-    if family == "message" and name.startswith("message_"):
-        key: tuple[Any, ...] | None = ()
-    elif any(k in args for k in _INDEX_KEYS) and family not in ("text", "message", "run_step"):
-        key = tuple(args.get(k) for k in _INDEX_KEYS if k in args)
-        if family == "item":
-            key = key[:1]
-    else:
-        key = None  # the innermost open block of the family
-    return family, phase, key
+    nested = frozenset().union(*(p.nested_families for p in providers.providers()))
+    return family, phase, None if family in nested else index_key(args)
+
+
+def _families() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The families every provider creates explicitly, those that must close, and the callbacks
+    that may come after the end."""
+    every = providers.providers()
+    return (
+        frozenset().union(*(p.explicit_families for p in every)),
+        frozenset().union(*(p.must_close for p in every)),
+        frozenset().union(*(p.after_end for p in every)),
+    )
 
 
 def callback_violations(calls: Iterable[Call | tuple[str, dict[str, Any]]]) -> list[str]:
@@ -368,6 +336,8 @@ def callback_violations(calls: Iterable[Call | tuple[str, dict[str, Any]]]) -> l
     per block created, then deltas, then done; no delta after done; nothing after the end; every
     block created is done by the end. Works on Anthropic stream events, OpenAI chat / Responses
     stream events and Assistants event-handler callbacks. An empty list means all is well."""
+    explicit, must_close, after_end = _families()
+    every = providers.providers()
     problems: list[str] = []
     state: dict[tuple[str, tuple[Any, ...]], str] = {}
     stacks: dict[str, list[tuple[Any, ...]]] = {}
@@ -376,10 +346,10 @@ def callback_violations(calls: Iterable[Call | tuple[str, dict[str, Any]]]) -> l
     for n, raw in enumerate(calls):
         call = raw if isinstance(raw, Call) else Call(raw[0], dict(raw[1]))
         where = f"#{n} {call.name}"
-        if ended_at is not None and call.name not in ("on_event", "chunk", "on_exception"):
+        if ended_at is not None and call.name not in after_end:
             problems.append(f"{where} after the end ({ended_at})")
-        if call.name.startswith("response."):
-            problems.extend(_responses_nesting(call, where, state))
+        for provider in every:
+            problems.extend(provider.callback_problems(call.name, call.args, where, state))
         kind = _classify(call)
         if kind is None:
             continue
@@ -393,14 +363,14 @@ def callback_violations(calls: Iterable[Call | tuple[str, dict[str, Any]]]) -> l
                 counters[family] = counters.get(family, 0) + 1
                 key = ("#", counters[family])
             if state.get((family, key)) is not None:
-                problems.append(f"{where}: {family} {_k(key)} created twice")
+                problems.append(f"{where}: {family} {key_text(key)} created twice")
             state[(family, key)] = "open"
             stack.append(key)
             continue
         if key is None:
             open_keys = [k for k in stack if state.get((family, k)) == "open"]
             if not open_keys:
-                if family in _EXPLICIT:
+                if family in explicit:
                     problems.append(f"{where}: {phase} of a {family} that is not open")
                     continue
                 key = ("#implicit",)
@@ -408,11 +378,11 @@ def callback_violations(calls: Iterable[Call | tuple[str, dict[str, Any]]]) -> l
                 key = open_keys[-1]
         status = state.get((family, key))
         if status == "done":
-            problems.append(f"{where}: {phase} after {family} {_k(key)} was done")
+            problems.append(f"{where}: {phase} after {family} {key_text(key)} was done")
             continue
         if status is None:
-            if family in _EXPLICIT:
-                problems.append(f"{where}: {phase} before {family} {_k(key)} was created")
+            if family in explicit:
+                problems.append(f"{where}: {phase} before {family} {key_text(key)} was created")
             state[(family, key)] = "open"
             stack.append(key)
         if phase in ("done", "done+end"):
@@ -421,38 +391,9 @@ def callback_violations(calls: Iterable[Call | tuple[str, dict[str, Any]]]) -> l
                 ended_at = where
     if ended_at is not None:
         for (family, key), status in state.items():
-            if status == "open" and family in _MUST_CLOSE:
-                problems.append(f"{family} {_k(key)} was never done before the end")
+            if status == "open" and family in must_close:
+                problems.append(f"{family} {key_text(key)} was never done before the end")
     return problems
-
-
-def _responses_nesting(call: Call, where: str, state: dict[tuple[str, tuple[Any, ...]], str]) -> list[str]:
-    """A Responses event inside an output item (``output_index``) needs that item open (added, not
-    done); one inside a content part (``content_index``) needs the part open too."""
-    name, args = call.name, call.args
-    if "output_index" not in args or name.startswith("response.output_item."):
-        return []
-    out = []
-    item = (args["output_index"],)
-    status = state.get(("item", item))
-    if status != "open":
-        out.append(
-            f"{where}: {'after' if status == 'done' else 'before'} item {_k(item)} was {'done' if status == 'done' else 'created'}"
-        )
-    if "content_index" in args and not name.startswith("response.content_part."):
-        part = (args["output_index"], args["content_index"])
-        status = state.get(("part", part))
-        if status != "open":
-            out.append(
-                f"{where}: {'after' if status == 'done' else 'before'} part {_k(part)} was {'done' if status == 'done' else 'created'}"
-            )
-    return out
-
-
-def _k(key: tuple[Any, ...]) -> str:
-    if key and key[0] == "#":
-        return f"#{key[1]}"
-    return "" if not key else str(list(key))
 
 
 def assert_callback_order(calls: Iterable[Call | tuple[str, dict[str, Any]]]) -> None:

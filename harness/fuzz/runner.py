@@ -18,8 +18,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from harness import active
 from harness.errors import HarnessError
+from harness.fuzz.current import is_recording
+from harness.fuzz.current import session as _session
+from harness.fuzz.strategies import equivalent
 from harness.fuzz.variant import Variant
 
 DEFAULT_EXAMPLES = 25
@@ -28,29 +30,6 @@ DEFAULT_TIMEOUT = 10.0
 
 class StreamHang(HarnessError, AssertionError):
     """The code under test did not finish within the time limit for a variant: it hangs."""
-
-
-def _session(cassette: Any = None) -> Any:
-    session = active.current()
-    if cassette is not None and cassette is session:
-        return session
-    if session is None:
-        raise HarnessError(
-            "harness.strategies: no cassette is active. Use the `cassette` fixture or "
-            "@pytest.mark.cassette on the test, and record it once (--record-mode=once) before fuzzing it."
-        )
-    if cassette is not None and session.cassette is not cassette:
-        raise HarnessError("harness.strategies: that cassette is not the one of the test running now")
-    return session
-
-
-def is_recording(cassette: Any = None) -> bool:
-    """Whether the running test's cassette is being recorded (``--record-mode=all``, ``new_episodes``,
-    or ``once`` for a cassette not there yet). Variants replay over a recorded cassette only, so
-    ``@fuzz``, ``assert_equivalent`` and ``assert_fails_cleanly`` then run the body once, as is; a
-    test that expects the fuzzer to find something can skip itself with this."""
-    session = _session(cassette)
-    return bool(session.recording or not session.replaying)
 
 
 @contextlib.contextmanager
@@ -242,7 +221,6 @@ def fuzz(
             if is_recording(session):  # recording (once, all, new_episodes): the body runs once, as is
                 call_with_timeout(test, args, {**kwargs, argname: None} if takes_variant else kwargs, timeout)
                 return
-            from harness.strategies import equivalent
 
             def body(variant: Variant) -> None:
                 with substitute(variant, session):

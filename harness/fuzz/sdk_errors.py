@@ -1,5 +1,8 @@
 """What the SDKs raise for each fault, per stream format: measured by the fuzzer, not assumed.
 
+Each provider module (:mod:`harness.providers`) holds its own measured table (``sdk_errors``);
+this module gathers them into :data:`SDK_BEHAVIOUR` and looks them up.
+
 The SDKs document one family of exceptions for API and network failures (``anthropic.APIError``,
 ``openai.APIError`` and their subclasses). Fuzzing their stream helpers with the faults of
 :mod:`harness.fuzz.faults` shows that several paths raise something else, or nothing at all. This
@@ -24,6 +27,8 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+
+from harness import providers
 
 __all__ = ["SDK_BEHAVIOUR", "SdkBehaviour", "sdk_behaviour"]
 
@@ -66,103 +71,28 @@ class SdkBehaviour:
 
 
 def _sdk(format: str) -> str:
-    return "anthropic" if format == "anthropic" else "openai"
+    provider = providers.get(format)
+    return provider.sdk if provider is not None and provider.sdk else "openai"
 
 
-_RAW = "the raw transport exception reaches the caller, not the SDK's {wrapped}"
+def _table() -> dict[tuple[str, str], SdkBehaviour]:
+    """Each provider's measured failures (``Provider.sdk_errors``), keyed by (format, fault)."""
+    return {
+        (p.name, f.fault): SdkBehaviour(p.name, f.fault, f.raises, f.returns, f.finding)
+        for p in providers.providers()
+        for f in p.sdk_errors
+    }
 
-SDK_BEHAVIOUR: dict[tuple[str, str], SdkBehaviour] = {
-    (b.format, b.fault): b
-    for b in [
-        # ------------------------------------------------------------------ anthropic Messages
-        SdkBehaviour("anthropic", "status", ("anthropic.APIStatusError",)),
-        SdkBehaviour(
-            "anthropic",
-            "error_event",
-            ("anthropic.APIStatusError",),
-            finding="an overloaded `error` event mid-stream raises the generic APIStatusError with status_code 200, "
-            "not OverloadedError (make_status_error keys on the HTTP status, which is 200)",
-        ),
-        SdkBehaviour(
-            "anthropic",
-            "drop",
-            ("{http}.RemoteProtocolError",),
-            finding=_RAW.format(wrapped="APIConnectionError") + " (MessageStream does not wrap errors while iterating)",
-        ),
-        SdkBehaviour("anthropic", "read_timeout", ("{http}.ReadTimeout",), finding=_RAW.format(wrapped="APITimeoutError")),
-        SdkBehaviour(
-            "anthropic",
-            "truncate",
-            ("builtins.AssertionError",),
-            returns=True,
-            finding="a stream that ends cleanly before message_stop gives a partial message and no error (stop_reason None "
-            "before message_delta); one that ends before message_start: a bare AssertionError from get_final_message()",
-        ),
-        # ------------------------------------------------------------------ openai Chat Completions
-        SdkBehaviour("openai-chat", "status", ("openai.APIStatusError",)),
-        SdkBehaviour("openai-chat", "error_event", ("openai.APIError",)),
-        SdkBehaviour("openai-chat", "drop", ("openai.APIConnectionError",)),
-        SdkBehaviour("openai-chat", "read_timeout", ("openai.APITimeoutError",)),
-        SdkBehaviour(
-            "openai-chat",
-            "truncate",
-            ("builtins.AssertionError",),
-            returns=True,
-            finding="a stream that ends cleanly before [DONE] gives a partial completion and no error (finish_reason None "
-            "when cut before the last chunk); one that ends before its first chunk: a bare AssertionError from "
-            "get_final_completion()",
-        ),
-        # ------------------------------------------------------------------ openai Responses
-        SdkBehaviour("openai-responses", "status", ("openai.APIStatusError",)),
-        SdkBehaviour(
-            "openai-responses",
-            "error_event",
-            ("builtins.RuntimeError",),
-            finding="the documented mid-stream `error` event ({type: error, code, message, param, sequence_number}) is "
-            "yielded as a ResponseErrorEvent, then get_final_response() raises RuntimeError(\"Didn't receive a "
-            '`response.completed` event."); the SDK raises APIError only for event data with an "error" key',
-        ),
-        SdkBehaviour("openai-responses", "drop", ("openai.APIConnectionError",)),
-        SdkBehaviour("openai-responses", "read_timeout", ("openai.APITimeoutError",)),
-        SdkBehaviour(
-            "openai-responses",
-            "truncate",
-            ("builtins.RuntimeError",),
-            finding="a stream that ends cleanly before response.completed: RuntimeError(\"Didn't receive a "
-            '`response.completed` event.") from get_final_response(), not an APIError',
-        ),
-        # ------------------------------------------------------------------ openai Assistants (runs.stream)
-        SdkBehaviour("openai-assistants", "status", ("openai.APIStatusError",)),
-        SdkBehaviour("openai-assistants", "error_event", ("openai.APIError",)),
-        SdkBehaviour(
-            "openai-assistants",
-            "drop",
-            ("{http}.RemoteProtocolError",),
-            finding=_RAW.format(wrapped="APIConnectionError")
-            + ": openai/lib/streaming/_assistants.py catches APIConnectionError and re-raises its __cause__",
-        ),
-        SdkBehaviour(
-            "openai-assistants",
-            "read_timeout",
-            ("{http}.ReadTimeout",),
-            finding=_RAW.format(wrapped="APITimeoutError")
-            + ": openai/lib/streaming/_assistants.py catches APIConnectionError and re-raises its __cause__",
-        ),
-        SdkBehaviour(
-            "openai-assistants",
-            "truncate",
-            ("builtins.RuntimeError",),
-            returns=True,
-            finding="until_done() returns normally on a stream that ends early; get_final_messages() / get_final_run() "
-            'then raise RuntimeError("No messages found" / "No final run object found") when those events never came, '
-            "else return what came (a run still in_progress, a message cut short)",
-        ),
-    ]
-}
+
+#: (format, fault) -> what the SDK's stream helper does: the table of every provider, at import
+SDK_BEHAVIOUR: dict[tuple[str, str], SdkBehaviour] = _table()
 
 
 def sdk_behaviour(format: str | None, fault: str | None) -> SdkBehaviour | None:
     """What the SDK's stream helper does for ``fault`` in a stream of ``format`` (None: not measured)."""
     if format is None or fault is None:
         return None
-    return SDK_BEHAVIOUR.get((format, fault))
+    found = SDK_BEHAVIOUR.get((format, fault))
+    if found is None and providers.get(format) is not None:  # a provider registered since
+        found = _table().get((format, fault))
+    return found

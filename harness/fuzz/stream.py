@@ -10,7 +10,7 @@ import bisect
 import re
 from typing import Any
 
-from harness import sse
+from harness import providers, sse
 from harness.cassette.model import Body, HttpInteraction, Response
 
 _CACHE: dict[int, tuple[Response, Recorded]] = {}
@@ -19,7 +19,12 @@ _CACHE_MAX = 64
 # Places inside an SSE body where a cut tends to break naive code.
 _FIELD = re.compile(rb"(?m)^(data|event|id|retry)(:) ?")
 _CONTINUATION = re.compile(rb"[\x80-\xbf]")
-_TEXT_FIELD = re.compile(rb'"(text|partial_json|thinking|delta|content|arguments|value|refusal)":"')
+# the text fields of every provider's events: a cut inside their values splits a delta's text
+_TEXT_FIELD = re.compile(
+    rb'"('
+    + b"|".join(re.escape(f.encode()) for f in dict.fromkeys(f for p in providers.providers() for f in p.text_fields))
+    + rb')":"'
+)
 
 
 class Recorded:
@@ -46,9 +51,7 @@ class Recorded:
         for part in self.parts:
             self.starts.append(pos)
             pos += len(part)
-        from harness.fuzz.resplit import detect
-
-        self.format: str | None = detect(self.events) if self.events is not None else None
+        self.format: str | None = providers.detect(self.events) if self.events is not None else None
         self._cuts: list[int] | None = None
         #: caches of the strategies that draw from this stream (by id of its own, living, entries)
         self.memo: dict[str, Any] = {}

@@ -39,6 +39,7 @@ from respx.mocks import HTTPCoreMocker
 from respx.models import AllMockedAssertionError
 
 from harness.errors import HarnessError
+from harness.fuzz.current import session as _session
 from harness.fuzz.variant import Variant
 from harness.seams import http as _http
 
@@ -141,8 +142,6 @@ def respond(variant: Variant | Any) -> Any:
 @contextlib.contextmanager
 def override(cassette: Any = None, *, assert_all_called: bool = False, base_url: str | None = None) -> Iterator[respx.Router]:
     """A respx router whose routes answer before the cassette, for the duration of the block."""
-    from harness.fuzz.runner import _session
-
     session = _session(cassette)
     if not session.replaying:
         raise HarnessError("harness.respx_layer: overrides layer over a recorded cassette; record it first (--record-mode=once)")

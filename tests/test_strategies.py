@@ -37,6 +37,7 @@ from harness import record_callbacks, sse
 from harness.cassette import format as fmt
 from harness.cassette.model import HttpInteraction
 from harness.config import Settings
+from harness.engine.ledger import Ledger
 from harness.errors import CassetteFormatError, CassetteMiss
 from harness.fuzz import samples
 from harness.fuzz.faults import Stall
@@ -231,11 +232,12 @@ SCENARIOS: dict[str, Callable[[str], Any]] = {
 
 
 @contextlib.contextmanager
-def session_on(path: Path, mode: str = "none", nodeid: str = "tests/test_strategies.py::t") -> Iterator[Session]:
+def session_on(path: Path, mode: str = "none", nodeid: str = "tests/test_strategies.py::t") -> Iterator[Ledger]:
+    """A cassette session as the plugin runs one, around the block; yields its running ledger."""
     session = Session(Settings(record_mode=mode), path, nodeid)
     session.start()
     try:
-        yield session
+        yield session.ledger
     finally:
         session.stop()
 

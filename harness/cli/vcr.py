@@ -124,8 +124,7 @@ def _redacted(body: Body, redactor: Redactor) -> Body:
 def vcr_interaction(raw: dict[str, Any], redactor: Redactor) -> tuple[HttpInteraction, int]:
     """One vcrpy interaction as an :class:`HttpInteraction`, and how many credential headers it dropped."""
     from harness.cassette.model import Body, HttpInteraction, Request, Response
-    from harness.redact import SECRET_HEADERS
-    from harness.session import stable_url
+    from harness.redact import SECRET_HEADERS, stable_url
 
     req, resp = raw["request"], raw["response"]
     req_headers = _vcr_headers(req.get("headers"))

@@ -2,7 +2,7 @@
 re-splitting engine, the faults, the substitution of a variant into a replaying cassette, and the
 properties checked over them. Per-format knowledge is asked of :mod:`harness.providers`.
 
-* :mod:`harness.fuzz.current`     the running test's session, as the fuzzer sees it
+* :mod:`harness.fuzz.current`     the running test's ledger, as the fuzzer sees it
 * :mod:`harness.fuzz.stream`      a recorded response analysed once (entry bytes, offsets, cut points)
 * :mod:`harness.fuzz.variant`     :class:`Variant`: a rewritten interaction, with a readable description
 * :mod:`harness.fuzz.rechunk`     the same bytes, cut into other network chunks

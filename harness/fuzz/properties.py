@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from harness import providers
 from harness.callbacks import Call
 from harness.fuzz.current import is_recording
-from harness.fuzz.current import session as _session
+from harness.fuzz.current import ledger as _ledger
 from harness.fuzz.runner import (
     DEFAULT_EXAMPLES,
     DEFAULT_TIMEOUT,
@@ -141,16 +141,16 @@ def assert_equivalent(
         raise ValueError(f"traces must be 'order' or 'collapsed', not {traces!r}")
     if compare is None:
         compare = functools.partial(comparable, traces=traces)
-    session = _session(cassette)
-    if is_recording(session):  # recording: run once, as is (the variants replay what it records)
+    ledger = _ledger(cassette)
+    if is_recording(ledger):  # recording: run once, as is (the variants replay what it records)
         return call_with_timeout(run, timeout=timeout, what=" while recording")
-    session.replay_from_start()
+    ledger.replay_from_start()
     baseline = call_with_timeout(run, timeout=timeout, what=" for the recording itself")
     expected = compare(baseline)
     _check_traces(baseline, "the recording")
 
     def body(variant: Variant) -> None:
-        with substitute(variant, session):
+        with substitute(variant, ledger):
             got = call_with_timeout(run, timeout=timeout, what=f" for {variant!r}")
         _check_traces(got, repr(variant))
         actual = compare(got)
@@ -168,7 +168,7 @@ def assert_equivalent(
     run_examples(
         strategy if strategy is not None else equivalent(),
         body,
-        key=f"{session.nodeid}::assert_equivalent",
+        key=f"{ledger.nodeid}::assert_equivalent",
         name="assert_equivalent",
         max_examples=max_examples,
         **settings_kw,
@@ -248,14 +248,14 @@ def assert_fails_cleanly(
     example. Clients need a short read timeout (``timeout=0.05``) for the ``read_timeout`` fault.
     While the cassette is being recorded, ``run()`` runs once, as is.
     """
-    session = _session(cassette)
-    if is_recording(session):  # recording: run once, as is (the faults replay what it records)
+    ledger = _ledger(cassette)
+    if is_recording(ledger):  # recording: run once, as is (the faults replay what it records)
         call_with_timeout(run, timeout=timeout, what=" while recording")
         return
 
     def body(variant: Variant) -> None:
         try:
-            with substitute(variant, session):
+            with substitute(variant, ledger):
                 value = call_with_timeout(run, timeout=timeout, what=f" for {variant!r}{hang_hint(variant)}")
         except StreamHang:
             raise
@@ -290,7 +290,7 @@ def assert_fails_cleanly(
     run_examples(
         strategy if strategy is not None else faults(),
         body,
-        key=f"{session.nodeid}::assert_fails_cleanly",
+        key=f"{ledger.nodeid}::assert_fails_cleanly",
         name="assert_fails_cleanly",
         max_examples=max_examples,
         **settings_kw,

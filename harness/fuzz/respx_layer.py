@@ -39,7 +39,7 @@ from respx.mocks import HTTPCoreMocker
 from respx.models import AllMockedAssertionError
 
 from harness.errors import HarnessError
-from harness.fuzz.current import session as _session
+from harness.fuzz.current import ledger as _ledger
 from harness.fuzz.variant import Variant
 from harness.seams import http as _http
 
@@ -73,7 +73,7 @@ class CassetteMocker(HTTPCoreMocker):
         "httpcore._async.connection_pool.AsyncConnectionPool",
         "httpcore._async.http_proxy.AsyncHTTPProxy",
     ]
-    session: Any = None
+    ledger: Any = None
 
     @classmethod
     def _send_sync_request(cls, httpx_request: Any, *, target_spec: Any, instance: Any, **kwargs: Any) -> Any:
@@ -91,15 +91,15 @@ class CassetteMocker(HTTPCoreMocker):
 
     @classmethod
     def _from_cassette(cls, request: Any, pool: Any) -> Any:
-        session = cls.session
-        if session is None:
+        ledger = cls.ledger
+        if ledger is None:
             raise HarnessError("harness.respx_layer: no cassette to fall back on")
         core_name = type(pool).__module__.split(".", 1)[0]
         lib = importlib.import_module(_CORE.get(core_name, "httpx2"))
         core = importlib.import_module(core_name)
-        plan = session.plan_http(request.method, str(request.url), request.headers.raw, request.content)
+        plan = ledger.plan(ledger.http_request(request.method, str(request.url), request.headers.raw, request.content))
         assert plan.replay is not None  # the override only runs over a replaying cassette
-        response = _http._replay_response(lib, _http._Streams.of(lib), plan.replay, session.settings.replay_speed, request)
+        response = _http._replay_response(lib, _http._Streams.of(lib), plan.replay, ledger.settings.replay_speed, request)
         return core.Response(status=response.status_code, headers=response.headers.raw, content=response.stream, extensions={})
 
 
@@ -142,13 +142,13 @@ def respond(variant: Variant | Any) -> Any:
 @contextlib.contextmanager
 def override(cassette: Any = None, *, assert_all_called: bool = False, base_url: str | None = None) -> Iterator[respx.Router]:
     """A respx router whose routes answer before the cassette, for the duration of the block."""
-    session = _session(cassette)
-    if not session.replaying:
+    ledger = _ledger(cassette)
+    if not ledger.replaying:
         raise HarnessError("harness.respx_layer: overrides layer over a recorded cassette; record it first (--record-mode=once)")
-    if CassetteMocker.session is not None and CassetteMocker.session is not session:
+    if CassetteMocker.ledger is not None and CassetteMocker.ledger is not ledger:
         raise HarnessError("harness.respx_layer: another test's override is still active")
     router = respx.MockRouter(assert_all_called=assert_all_called, assert_all_mocked=True, base_url=base_url, using=MOCKER_NAME)
-    CassetteMocker.session = session
+    CassetteMocker.ledger = ledger
     token = _http.passthrough.set(True)
     try:
         with router:
@@ -156,4 +156,4 @@ def override(cassette: Any = None, *, assert_all_called: bool = False, base_url:
     finally:
         _http.passthrough.reset(token)
         if not CassetteMocker.routers:
-            CassetteMocker.session = None
+            CassetteMocker.ledger = None

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from harness.errors import HarnessError
 from harness.fuzz.current import is_recording
-from harness.fuzz.current import session as _session
+from harness.fuzz.current import ledger as _ledger
 from harness.fuzz.strategies import equivalent
 from harness.fuzz.variant import Variant
 
@@ -50,16 +50,16 @@ def substitute(variant: Variant, cassette: Any = None) -> Iterator[Variant]:
             with hs.substitute(variant, cassette):
                 assert final_message().content[0].text == "Café ☕"
     """
-    session = _session(cassette)
-    if not session.replaying or session.recording:
+    ledger = _ledger(cassette)
+    if not ledger.replaying or ledger.recording:
         raise HarnessError(
             "harness.strategies: variants replay over a recorded cassette, in replay-only mode "
-            f"(this one is in record mode {session.settings.record_mode!r}): record it first, then fuzz it"
+            f"(this one is in record mode {ledger.settings.record_mode!r}): record it first, then fuzz it"
         )
-    c = session.cassette
+    c = ledger.cassette
     saved = list(c.interactions)
     played_before = list(c.played)
-    misses_before = len(session.misses)
+    misses_before = len(ledger.misses)
     if not 0 <= variant.index < len(saved):
         raise HarnessError(f"harness.strategies: the cassette has no interaction #{variant.index} ({len(saved)} recorded)")
     swapped = list(saved)
@@ -68,25 +68,25 @@ def substitute(variant: Variant, cassette: Any = None) -> Iterator[Variant]:
     for extra in reversed(variant.before):
         swapped.insert(variant.index, extra)
         origin.insert(variant.index, variant.index)
-    with session._lock:
+    with ledger._lock:
         c.interactions[:] = swapped
-    session.replay_from_start()
+    ledger.replay_from_start()
     try:
         _note(variant)
         yield variant
     finally:
         played = [origin[i] for i in c.played if i < len(origin)]
         variant.played = variant.index in played
-        with session._lock:
+        with ledger._lock:
             c.interactions[:] = saved
-        session.replay_from_start()
+        ledger.replay_from_start()
         if variant.preserving:
             c.played.extend(dict.fromkeys([*played_before, *played]))
         else:
             # A fault legitimately ends the run early: what it cut short is not "unplayed".
             c.played.extend(dict.fromkeys([*played_before, *played, *range(len(saved))]))
-        new_misses = session.misses[misses_before:]
-        del session.misses[misses_before:]
+        new_misses = ledger.misses[misses_before:]
+        del ledger.misses[misses_before:]
     if new_misses:
         raise new_misses[0]
 
@@ -217,13 +217,13 @@ def fuzz(
 
         @functools.wraps(test)
         def wrapper(*args: Any, **kwargs: Any) -> None:
-            session = _session()
-            if is_recording(session):  # recording (once, all, new_episodes): the body runs once, as is
+            ledger = _ledger()
+            if is_recording(ledger):  # recording (once, all, new_episodes): the body runs once, as is
                 call_with_timeout(test, args, {**kwargs, argname: None} if takes_variant else kwargs, timeout)
                 return
 
             def body(variant: Variant) -> None:
-                with substitute(variant, session):
+                with substitute(variant, ledger):
                     call_with_timeout(
                         test,
                         args,
@@ -235,7 +235,7 @@ def fuzz(
             run_examples(
                 strategy if strategy is not None else equivalent(),
                 body,
-                key=session.nodeid or test.__qualname__,
+                key=ledger.nodeid or test.__qualname__,
                 name=test.__name__,
                 max_examples=max_examples,
                 **settings_kw,

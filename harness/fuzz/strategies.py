@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from harness.cassette.model import HttpInteraction
-from harness.fuzz.current import session
+from harness.fuzz.current import ledger
 from harness.fuzz.faults import KINDS, fault_strategy
 from harness.fuzz.rechunk import rechunk_strategy
 from harness.fuzz.resplit import resplit_strategy
@@ -24,7 +24,7 @@ At = int | Iterable[int] | None
 
 def _interactions(source: Source) -> list[Any]:
     if source is None:
-        return list(session().cassette.interactions)
+        return list(ledger().cassette.interactions)
     if isinstance(source, HttpInteraction):
         return [source]
     return list(source)

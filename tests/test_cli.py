@@ -16,11 +16,10 @@ import pytest
 
 from harness import sse
 from harness.cassette import format as fmt
-from harness.cassette.model import Body, HttpInteraction, Request, Response
+from harness.cassette.model import Body, HttpInteraction, McpInteraction, Request, Response, ToolInteraction
 from harness.cli import main
 from harness.config import Settings
-from harness.seams.mcp import McpInteraction
-from harness.seams.tools import ToolInteraction, recorded_tool
+from harness.seams.tools import recorded_tool
 from harness.session import Session
 
 ROOT = Path(__file__).resolve().parent.parent

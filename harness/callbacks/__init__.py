@@ -69,14 +69,7 @@ insensitive to how the model's output was chunked; by default every entry is kep
 
 from __future__ import annotations
 
-from harness.callbacks import collapse as _collapse
 from harness.callbacks.recorder import CallbackRecorder, record_callbacks
 from harness.callbacks.summary import Call, summarize
 
 __all__ = ["Call", "CallbackRecorder", "record_callbacks", "summarize"]
-
-# The old private names of the delta merging, still imported by harness.fuzz.properties.
-_FRAGMENT_KEYS = _collapse.FRAGMENT_KEYS
-_identity = _collapse.identity
-_is_delta = _collapse.is_delta
-_merge_fragment = _collapse.merge_fragment

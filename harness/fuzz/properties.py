@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from harness import providers
 from harness.callbacks import Call
+from harness.callbacks.collapse import FRAGMENT_KEYS, identity, is_delta, merge_fragment
 from harness.fuzz.current import is_recording
 from harness.fuzz.current import ledger as _ledger
 from harness.fuzz.runner import (
@@ -72,15 +73,14 @@ def collapse(calls: Iterable[Call]) -> list[Any]:
     chunking. (Whether the *callbacks* are chunking-invariant is the SDK's business: the Assistants
     handler, for one, hands a tool call's first fragment to ``on_tool_call_created``, not to
     ``on_tool_call_delta``.)"""
-    from harness.callbacks import _FRAGMENT_KEYS, _identity, _is_delta, _merge_fragment
 
     def merge(old: Call, new: Call) -> Call:
         args = dict(old.args)
         for k, v in new.args.items():
-            if k in old.args and k in _FRAGMENT_KEYS:
+            if k in old.args and k in FRAGMENT_KEYS:
                 o = old.args[k]
                 # a top-level fragment is always text to concatenate (``arguments_delta`` included)
-                args[k] = o + v if isinstance(o, str) and isinstance(v, str) else _merge_fragment(o, v, k)
+                args[k] = o + v if isinstance(o, str) and isinstance(v, str) else merge_fragment(o, v, k)
             else:
                 args[k] = v
         return Call(old.name, args)
@@ -90,13 +90,13 @@ def collapse(calls: Iterable[Call]) -> list[Any]:
     for call in calls:
         if call.name == "chunk":
             continue
-        if not _is_delta(call):
+        if not is_delta(call):
             out.append(call)
             run_start = len(out)
             continue
-        key = _identity(call)
+        key = identity(call)
         for i in range(run_start, len(out)):
-            if _identity(out[i]) == key:
+            if identity(out[i]) == key:
                 out[i] = merge(out[i], call)
                 break
         else:

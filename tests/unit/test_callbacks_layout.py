@@ -16,17 +16,6 @@ def test_public_names_are_the_same_objects_everywhere() -> None:
     assert callbacks.__all__ == ["Call", "CallbackRecorder", "record_callbacks", "summarize"]
 
 
-def test_the_old_private_names_still_import() -> None:
-    from harness.callbacks import _FRAGMENT_KEYS, _identity, _is_delta, _merge_fragment
-
-    assert (_FRAGMENT_KEYS, _identity, _is_delta, _merge_fragment) == (
-        collapse.FRAGMENT_KEYS,
-        collapse.identity,
-        collapse.is_delta,
-        collapse.merge_fragment,
-    )
-
-
 def test_is_delta() -> None:
     assert collapse.is_delta(Call("on_text_delta", {}))
     assert collapse.is_delta(Call("input_json", {}))

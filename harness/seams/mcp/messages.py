@@ -7,14 +7,14 @@ entries of a call's ``during``/``after``, and the stable stand-ins for values th
 
 from __future__ import annotations
 
-import json
 import weakref
 from typing import TYPE_CHECKING, Any
+
+from harness.jsonutil import canonical
 
 if TYPE_CHECKING:
     from harness.engine.ledger import Ledger
 
-canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
 
 INTERNAL_ERROR = -32603
 

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from harness.cassette.model import McpInteraction
 from harness.errors import CassetteMiss, cassette_miss
+from harness.jsonutil import canonical, short
 from harness.matching import diff
 from harness.seams.mcp.messages import (
     INTERNAL_ERROR,
     answer_of,
-    canonical,
     dump,
     load,
     progress_token,
@@ -31,10 +31,6 @@ def _rel(path: Any) -> str:
         return str(os.path.relpath(path))
     except ValueError:
         return str(path)
-
-
-def _short(text: str, limit: int = 100) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _miss_error(miss: CassetteMiss) -> dict[str, Any]:
@@ -211,7 +207,7 @@ class Player:
         lines = [
             "harness: the client answered a server request differently than recorded",
             f"  {item.describe()}",
-            f"  server request: {entry['request']} {_short(canonical(entry.get('params')), 160)}",
+            f"  server request: {entry['request']} {short(canonical(entry.get('params')), 160)}",
             f"  cassette: {_rel(self.ledger.cassette.path)}; recorded answer != this answer:",
             *(f"    {line}" for line in diff(want, got)),
             "  How to fix:",

@@ -12,7 +12,7 @@ from harness.cli.load import walk
 from harness.cli.style import CliError
 
 if TYPE_CHECKING:
-    from harness.cassette.model import Body, HttpInteraction
+    from harness.cassette.model import HttpInteraction
     from harness.redact import Redactor
 
 
@@ -113,14 +113,6 @@ def decode_content(data: bytes, headers: list[tuple[str, str]]) -> tuple[bytes, 
     return data, [(k, v) for k, v in headers if k.lower() != "content-encoding"]
 
 
-def _redacted(body: Body, redactor: Redactor) -> Body:
-    from harness.cassette.model import Body
-
-    if body.kind in ("json", "text", "sse") and redactor.contains_secret(body.bytes().decode("utf-8", "replace")):
-        return Body(body.kind, redactor.value(body.value), body.eol)
-    return body
-
-
 def vcr_interaction(raw: dict[str, Any], redactor: Redactor) -> tuple[HttpInteraction, int]:
     """One vcrpy interaction as an :class:`HttpInteraction`, and how many credential headers it dropped."""
     from harness.cassette.model import Body, HttpInteraction, Request, Response
@@ -133,7 +125,7 @@ def vcr_interaction(raw: dict[str, Any], redactor: Redactor) -> tuple[HttpIntera
         str(req["method"]).upper(),
         redactor.url(stable_url(str(req["uri"]))),
         redactor.headers(req_headers),
-        _redacted(Body.from_bytes(req_data, _header(req_headers, "content-type")), redactor),
+        redactor.body(Body.from_bytes(req_data, _header(req_headers, "content-type")), req_data),
     )
     status = resp["status"]
     resp_headers = _vcr_headers(resp.get("headers"))
@@ -141,7 +133,7 @@ def vcr_interaction(raw: dict[str, Any], redactor: Redactor) -> tuple[HttpIntera
     response = Response(
         int(status["code"] if isinstance(status, dict) else status),
         redactor.headers(resp_headers),
-        _redacted(Body.from_bytes(resp_data, _header(resp_headers, "content-type")), redactor),
+        redactor.body(Body.from_bytes(resp_data, _header(resp_headers, "content-type")), resp_data),
     )
     dropped = sum(1 for k, _ in req_headers + resp_headers if k.lower() in SECRET_HEADERS)
     return HttpInteraction(request, response), dropped

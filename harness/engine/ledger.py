@@ -9,10 +9,11 @@ one notion of "already played" serve every kind.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.cassette.merge import moved_chunks
@@ -32,6 +33,14 @@ class Plan:
     replay: Any = None
     slot: int = -1
     real: bool = False
+
+
+@dataclass
+class Substitution:
+    """What happened during :meth:`Ledger.substitute`: whether the stand-in was played, and the misses."""
+
+    played: bool = False
+    misses: list[BaseException] = field(default_factory=list)
 
 
 class Ledger:
@@ -96,6 +105,42 @@ class Ledger:
         with self._lock:
             self.cassette.played.clear()
             self._index = None
+
+    @contextlib.contextmanager
+    def substitute(
+        self, index: int, stand_in: Interaction, before: Sequence[Interaction] = (), *, cut_short_ok: bool = False
+    ) -> Iterator[Substitution]:
+        """For the block, ``stand_in`` (preceded by ``before``) replays in place of interaction
+        ``index``, and the cassette replays from its first interaction, so the block can run the
+        whole agent loop again (the fuzzer's variants). Afterwards the cassette is put back, what
+        was played before the block stays played, and what the block played counts as played
+        (``cut_short_ok``: everything does, as a fault may legitimately end the run early). The
+        block's misses are taken out of the ledger and handed back in the :class:`Substitution`."""
+        c = self.cassette
+        saved = list(c.interactions)
+        played_before = list(c.played)
+        misses_before = len(self.misses)
+        swapped, origin = list(saved), list(range(len(saved)))
+        swapped[index] = stand_in
+        for extra in reversed(before):
+            swapped.insert(index, extra)
+            origin.insert(index, index)
+        with self._lock:
+            c.interactions[:] = swapped
+        self.replay_from_start()
+        result = Substitution()
+        try:
+            yield result
+        finally:
+            played = [origin[i] for i in c.played if i < len(origin)]
+            result.played = index in played
+            with self._lock:
+                c.interactions[:] = saved
+            self.replay_from_start()
+            rest = range(len(saved)) if cut_short_ok else ()
+            c.played.extend(dict.fromkeys([*played_before, *played, *rest]))
+            result.misses = self.misses[misses_before:]
+            del self.misses[misses_before:]
 
     def rerecord_command(self) -> str:
         return reports.rerecord_command(self.nodeid, bool(self.settings.path))

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import os
 import shlex
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from harness.cassette.model import HttpInteraction, Interaction, Request
+from harness.cassette.model import Cassette, HttpInteraction, Interaction, Request
 from harness.matching import Matcher, diff, distance
 
-if TYPE_CHECKING:
-    from harness.engine.ledger import Ledger
+
+class Ledger(Protocol):
+    """What a report reads of the ledger (:class:`harness.engine.ledger.Ledger`)."""
+
+    cassette: Cassette
+    loaded: int
+    replaying: bool
+    matcher: Matcher
+
+    def rerecord_command(self) -> str: ...
 
 
 def rel(path: Any) -> str:

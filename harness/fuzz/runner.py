@@ -15,9 +15,10 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
+from harness.engine.ledger import Substitution
 from harness.errors import HarnessError
 from harness.fuzz.current import is_recording
 from harness.fuzz.current import ledger as _ledger
@@ -56,39 +57,18 @@ def substitute(variant: Variant, cassette: Any = None) -> Iterator[Variant]:
             "harness.strategies: variants replay over a recorded cassette, in replay-only mode "
             f"(this one is in record mode {ledger.settings.record_mode!r}): record it first, then fuzz it"
         )
-    c = ledger.cassette
-    saved = list(c.interactions)
-    played_before = list(c.played)
-    misses_before = len(ledger.misses)
-    if not 0 <= variant.index < len(saved):
-        raise HarnessError(f"harness.strategies: the cassette has no interaction #{variant.index} ({len(saved)} recorded)")
-    swapped = list(saved)
-    origin = list(range(len(saved)))
-    swapped[variant.index] = variant.interaction
-    for extra in reversed(variant.before):
-        swapped.insert(variant.index, extra)
-        origin.insert(variant.index, variant.index)
-    with ledger._lock:
-        c.interactions[:] = swapped
-    ledger.replay_from_start()
+    count = len(ledger.cassette.interactions)
+    if not 0 <= variant.index < count:
+        raise HarnessError(f"harness.strategies: the cassette has no interaction #{variant.index} ({count} recorded)")
+    result = Substitution()
     try:
-        _note(variant)
-        yield variant
+        with ledger.substitute(variant.index, variant.interaction, variant.before, cut_short_ok=not variant.preserving) as result:
+            _note(variant)
+            yield variant
     finally:
-        played = [origin[i] for i in c.played if i < len(origin)]
-        variant.played = variant.index in played
-        with ledger._lock:
-            c.interactions[:] = saved
-        ledger.replay_from_start()
-        if variant.preserving:
-            c.played.extend(dict.fromkeys([*played_before, *played]))
-        else:
-            # A fault legitimately ends the run early: what it cut short is not "unplayed".
-            c.played.extend(dict.fromkeys([*played_before, *played, *range(len(saved))]))
-        new_misses = ledger.misses[misses_before:]
-        del ledger.misses[misses_before:]
-    if new_misses:
-        raise new_misses[0]
+        variant.played = result.played
+    if result.misses:
+        raise result.misses[0]
 
 
 def hang_hint(variant: Variant | None) -> str:
@@ -188,6 +168,10 @@ def run_examples(
         "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
         "print_blob": True,
         "report_multiple_bugs": False,
+        # Not the explain phase: it re-runs the shrunk failure many times under a tracer, and a
+        # hanging variant costs its whole timeout each time (minutes for one hang). A variant
+        # explains itself (its note says what it changed and where).
+        "phases": [p for p in Phase if p is not Phase.explain],
     }
     options.update(settings_kw)
     test = settings(**options)(given(variant=strategy)(inner))

@@ -86,7 +86,7 @@ def measure(n_events: int, examples: int, rounds: int, log: Callable[[str], None
 
             def plain() -> None:
                 for _ in range(examples):
-                    session.replay_from_start()
+                    session.ledger.replay_from_start()
                     run()
 
             def end_to_end() -> None:

@@ -1,7 +1,7 @@
 """Matching is O(1) in the number of recorded interactions: a lookup in a cassette of 10 and of 10,000.
 
-Timed for harness: ``Session.plan_http`` for a batch of requests (each with its own body), the way
-the HTTP seam calls it: redaction check, JSON parse, canonical key, the index lookup. The index is
+Timed for harness: ``Ledger.plan(ledger.http_request(...))`` for a batch of requests (each with its
+own body), the way the HTTP seam calls it: redaction check, JSON parse, canonical key, the index lookup. The index is
 built once per cassette, on the first request (its cost is reported too). For contrast, vcrpy's
 ``Cassette.play_response`` on the same requests, which scans the recorded requests with each matcher.
 """
@@ -31,7 +31,7 @@ class HarnessLookups:
         from harness.config import Settings
         from harness.session import Session
 
-        self.session = Session(Settings(record_mode="none", allow_unplayed=True), path, "bench::match")
+        self.ledger = Session(Settings(record_mode="none", allow_unplayed=True), path, "bench::match").ledger
         headers = [
             (b"content-type", b"application/json"),
             (b"x-api-key", b"sk-ant-bench-key-000000"),
@@ -39,15 +39,19 @@ class HarnessLookups:
         ]
         self.requests = [("POST", exchanges[i].url, headers, json.dumps(exchanges[i].request).encode()) for i in picks]
         start = time.process_time()
-        self.session.plan_http(*self.requests[0])  # builds the index
+        self.plan(*self.requests[0])  # builds the index
         self.index_build = time.process_time() - start
-        self.session.replay_from_start()
-        self.session._index = self.session._build_index()
+        self.ledger.replay_from_start()
+        self.ledger._index = self.ledger._build_index()
+
+    def plan(self, method: str, url: str, headers: Any, body: bytes) -> Any:
+        ledger = self.ledger
+        return ledger.plan(ledger.http_request(method, url, headers, body))
 
     def run(self, _: Any = None) -> None:
         # BATCH lookups per sample whatever the cassette's size: a small cassette's requests are
         # looked up again after putting them back (the putting back is timed at both sizes).
-        plan = self.session.plan_http
+        plan = self.plan
         for _ in range(max(1, BATCH // len(self.requests))):
             for request in self.requests:
                 plan(*request)
@@ -55,10 +59,12 @@ class HarnessLookups:
 
     def reset(self, _: Any = None) -> None:
         # Put the taken interactions back (no rebuild: only the lookups are timed).
-        c = self.session.cassette
-        index = self.session._index
+        ledger = self.ledger
+        c = ledger.cassette
+        index = ledger._index
+        assert index is not None
         for n in c.played:
-            index._queues[self.session._key(c.interactions[n].request)].appendleft(n)
+            index._queues[ledger.key(c.interactions[n])].appendleft(n)
         c.played.clear()
 
 

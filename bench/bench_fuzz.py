@@ -95,7 +95,7 @@ def measure(n_events: int, examples: int, rounds: int, log: Callable[[str], None
             def replay_only(variants: list[hs.Variant]) -> Callable[[], None]:
                 def go() -> None:
                     for v in variants:
-                        with hs.substitute(v, session):
+                        with hs.substitute(v, session.cassette):
                             try:
                                 got = run()
                             except Exception:

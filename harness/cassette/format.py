@@ -310,13 +310,25 @@ def _pretty(value: Any, indent: str, key: str | None, out: list[str]) -> None:
         out.append(json.dumps(value, ensure_ascii=False))
 
 
+def _escape_lone(text: str) -> str:
+    """``text`` with each lone surrogate written as its JSON escape (``\\udXXX``), the rest kept."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def dumps(interactions: Sequence[Interaction]) -> str:
     """The file's text: the same interactions always give the same text."""
     doc = {FORMAT_KEY: VERSION, "interactions": [KINDS[i.kind][1](i) for i in interactions]}
     out: list[str] = []
     _pretty(doc, "", None, out)
     out.append("\n")
-    return "".join(out)
+    text = "".join(out)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (JSON's "\\ud800", read by Python into a str UTF-8 cannot hold) only ever
+        # sits in a JSON string here: written as that same escape, it reads back as the same str.
+        text = _escape_lone(text)
+    return text
 
 
 def read_cassette(path: Path, mode: str) -> Cassette:

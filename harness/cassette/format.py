@@ -79,12 +79,26 @@ def _read_http(d: dict[str, Any], where: str) -> HttpInteraction:
             error=get(resp, "error", dict, w, None),
         )
         check_stream(body, response.headers, response.error is not None, w, keys)
-        if chunks is not None and sum(map(_first, chunks)) != len(response.body.bytes()):
-            raise Bad(f"{w}.chunks", "chunk sizes do not add up to the body's length (was the body edited?)")
+        if chunks is not None:
+            _check_chunk_total(chunks, response.body.bytes(), request, w)
     error = get(d, "error", dict, where, None)
     if response is None and error is None:
         raise Bad(where, "has neither a response nor an error")
     return HttpInteraction(request, response, error, get(d, "elapsed_ms", (int, float), where, None))
+
+
+def _check_chunk_total(chunks: list[Any], body: bytes, request: Request, where: str) -> None:
+    """The chunks a body came in must add up to the body: a body edited by hand no longer does."""
+    total, size = sum(map(_first, chunks)), len(body)
+    if total == size:
+        return
+    by = f"{abs(size - total)} byte{'s' * (abs(size - total) != 1)} {'longer' if size > total else 'shorter'}"
+    raise Bad(
+        f"{where}.chunks",
+        f"the body of {request.method} {request.path} is {size} bytes, {by} than its chunks ({total}): was it "
+        'edited? To replay it as edited, remove its "chunks" list (it then replays as one chunk); '
+        "or re-record the test (--record-mode=all)",
+    )
 
 
 def _write_http(i: HttpInteraction) -> dict[str, Any]:

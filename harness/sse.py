@@ -89,6 +89,10 @@ def parse(body: bytes) -> tuple[list[Event], str]:
     Raises ``UnicodeDecodeError`` when the body is not UTF-8 (then it is not SSE).
     """
     text = body.decode("utf-8")
+    # A leading byte order mark is not part of the first field's name (the SSE spec ignores one):
+    # parsed without it, and kept in the first entry's exact text so the bytes replay as they came.
+    bom = "\ufeff" if text.startswith("\ufeff") else ""
+    text = text[len(bom) :]
     eol = "\r\n" if "\r\n" in text[:4096] else "\n"
     entries: list[Event] = []
     for lines, exact in _split_blocks(text):
@@ -96,9 +100,12 @@ def parse(body: bytes) -> tuple[list[Event], str]:
         # Keep the field order the server used for readability, and the exact text where needed.
         ordered = {k: entry[k] for k in _FIELD_ORDER if k in entry}
         ordered.update((k, v) for k, v in entry.items() if k not in ordered)
-        if render_entry(ordered, eol) != exact:
-            ordered["raw"] = exact
+        if bom or render_entry(ordered, eol) != exact:
+            ordered["raw"] = bom + exact
+            bom = ""
         entries.append(ordered)
+    if bom:  # a body of a byte order mark alone
+        entries.append({"raw": bom})
     return entries, eol
 
 
@@ -187,15 +194,17 @@ def _block(lines: list[str], exact: str, may_stop: bool, last: bool) -> tuple[Ev
     return entry, None
 
 
-def check_raw(entry: Event, last: bool) -> str | None:
+def check_raw(entry: Event, last: bool, first: bool = False) -> str | None:
     """What is wrong with a stored entry's exact text (``raw``), or None.
 
     It must be one whole event (the last entry may stop mid-event: a recording keeps what the
     server sent, and an SDK drops an event that never ends), and where the entry also has its
     fields, they must be what the text says: an edit of one without the other would replay
-    something other than what the cassette shows.
+    something other than what the cassette shows. The first entry may start with a byte order mark.
     """
-    raw = entry["raw"]
+    raw = str(entry["raw"])
+    if first:
+        raw = raw.removeprefix("\ufeff")
     if _WHOLE.fullmatch(raw) is None and not (last and _CUT.fullmatch(raw)):
         blocks = _split_blocks(raw)
         if len(blocks) != 1:
@@ -203,7 +212,7 @@ def check_raw(entry: Event, last: bool) -> str | None:
         return _block(*blocks[0], last, last)[1]  # None for blank lines only: harmless
     said = _entry([line for line in _EOL_SPLIT.split(raw) if line])
     if len(entry) > 1:
-        said["raw"] = raw
+        said["raw"] = entry["raw"]
         if said != entry:
             del said["raw"]
             return f"does not say what the entry's fields say (was one edited without the other?): the text reads {said!r:.120}"

@@ -130,7 +130,7 @@ def check_stream(body: Body, headers: dict[str, str], broken: bool, where: str, 
         events = body.value
         last = len(events) - 1
         for i in itertools.compress(itertools.count(), map(operator.contains, events, itertools.repeat("raw"))):
-            problem = sse.check_raw(events[i], i == last)
+            problem = sse.check_raw(events[i], i == last, i == 0)
             if problem is not None:
                 raise Bad(f"{where}.body.sse[{i}].raw", problem)
     elif body.kind == "text" and any(

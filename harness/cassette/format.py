@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import json
 import operator
+import os
+import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -77,12 +79,26 @@ def _read_http(d: dict[str, Any], where: str) -> HttpInteraction:
             error=get(resp, "error", dict, w, None),
         )
         check_stream(body, response.headers, response.error is not None, w, keys)
-        if chunks is not None and sum(map(_first, chunks)) != len(response.body.bytes()):
-            raise Bad(f"{w}.chunks", "chunk sizes do not add up to the body's length (was the body edited?)")
+        if chunks is not None:
+            _check_chunk_total(chunks, response.body.bytes(), request, w)
     error = get(d, "error", dict, where, None)
     if response is None and error is None:
         raise Bad(where, "has neither a response nor an error")
     return HttpInteraction(request, response, error, get(d, "elapsed_ms", (int, float), where, None))
+
+
+def _check_chunk_total(chunks: list[Any], body: bytes, request: Request, where: str) -> None:
+    """The chunks a body came in must add up to the body: a body edited by hand no longer does."""
+    total, size = sum(map(_first, chunks)), len(body)
+    if total == size:
+        return
+    by = f"{abs(size - total)} byte{'s' * (abs(size - total) != 1)} {'longer' if size > total else 'shorter'}"
+    raise Bad(
+        f"{where}.chunks",
+        f"the body of {request.method} {request.path} is {size} bytes, {by} than its chunks ({total}): was it "
+        'edited? To replay it as edited, remove its "chunks" list (it then replays as one chunk); '
+        "or re-record the test (--record-mode=all)",
+    )
 
 
 def _write_http(i: HttpInteraction) -> dict[str, Any]:
@@ -178,10 +194,47 @@ def _not_utf8(path: Path | str, data: bytes, exc: UnicodeDecodeError) -> Cassett
     return CassetteFormatError(path, f"not UTF-8 text (byte {exc.start}, line {line}: {data[exc.start : exc.start + 4]!r})")
 
 
+_NOT_A_FILE = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def not_a_file(mode: int) -> str | None:
+    """What a file of ``st_mode`` ``mode`` is when it is not a regular file (a cassette must be one)."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, what in _NOT_A_FILE:
+        if test(mode):
+            return f"is {what}, not a cassette file"
+    return "is not a regular file, so not a cassette file"
+
+
+def read_bytes(path: Path | str) -> bytes:
+    """A cassette file's bytes. Something other than a regular file at the path (a folder, a FIFO
+    that would block a reader for ever, a device) is a :class:`CassetteFormatError` saying what it
+    is; it is opened without blocking and never read. ``OSError`` is left to the caller."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        problem = not_a_file(os.fstat(fd).st_mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    if problem is not None:
+        os.close(fd)
+        raise CassetteFormatError(path, problem, hint="Remove it: harness writes the cassette file at this path.")
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read()
+
+
 def read_text(path: Path) -> str:
     """A cassette file's text. A file that is not UTF-8 is a :class:`CassetteFormatError` naming the
-    file, the byte and its line; ``OSError`` (``FileNotFoundError``...) is left to the caller."""
-    data = path.read_bytes()
+    file, the byte and its line, and so is a path that is not a regular file (:func:`read_bytes`);
+    ``OSError`` (``FileNotFoundError``...) is left to the caller."""
+    data = read_bytes(path)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -221,6 +274,8 @@ def loads(text: str | bytes, path: Path | str) -> list[Interaction]:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise _not_utf8(path, data, exc) from None
+    # A UTF-8 byte order mark (what some Windows editors add on save) says nothing JSON needs: dropped.
+    text = text.removeprefix("\ufeff")
     if not text.strip():
         raise CassetteFormatError(path, "the file is empty", hint="Delete it and record again (--record-mode=once).")
     decode, constants = _decoder()
@@ -310,13 +365,25 @@ def _pretty(value: Any, indent: str, key: str | None, out: list[str]) -> None:
         out.append(json.dumps(value, ensure_ascii=False))
 
 
+def _escape_lone(text: str) -> str:
+    """``text`` with each lone surrogate written as its JSON escape (``\\udXXX``), the rest kept."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def dumps(interactions: Sequence[Interaction]) -> str:
     """The file's text: the same interactions always give the same text."""
     doc = {FORMAT_KEY: VERSION, "interactions": [KINDS[i.kind][1](i) for i in interactions]}
     out: list[str] = []
     _pretty(doc, "", None, out)
     out.append("\n")
-    return "".join(out)
+    text = "".join(out)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (JSON's "\\ud800", read by Python into a str UTF-8 cannot hold) only ever
+        # sits in a JSON string here: written as that same escape, it reads back as the same str.
+        text = _escape_lone(text)
+    return text
 
 
 def read_cassette(path: Path, mode: str) -> Cassette:

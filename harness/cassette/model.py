@@ -76,8 +76,10 @@ class Body:
                 return body
         if ctype == "application/json" or ctype.endswith("+json") or (not ctype and data[:1] in (b"{", b"[")):
             try:
-                return cls("json", json.loads(data))
-            except ValueError:
+                body = cls("json", json.loads(data))
+                body._bytes = compact(body.value).encode("utf-8")
+                return body
+            except ValueError:  # not JSON, or a lone surrogate ("\\ud800") UTF-8 cannot hold: kept as text
                 pass
         try:
             text = data.decode("utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -16,6 +17,8 @@ except ImportError:  # pragma: no cover - Windows: writes stay atomic, but concu
     fcntl = None  # type: ignore[assignment]
 
 
+#: What ``open`` says in a folder this process may not write to.
+_READ_ONLY = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 _UNSAFE = re.compile(r"[^\w.\-\[\]=,+]+")
 
 
@@ -58,7 +61,9 @@ def write_lock(path: Path) -> Iterator[None]:
     lock file stays in the cassette folder. A waiter may then hold the lock of a removed file: it
     checks that the file it locked is still the one at the path, and tries again if not. A process
     killed while holding the lock leaves the file behind, harmless (the kernel drops the lock) and
-    reused or removed by the next writer. Without ``fcntl`` (Windows) there is no lock.
+    reused or removed by the next writer. Without ``fcntl`` (Windows) there is no lock, nor in a
+    folder this process may not write to (a read-only checkout): a caller with nothing to write
+    then needs no write access at all.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     if fcntl is None:  # pragma: no cover
@@ -66,7 +71,15 @@ def write_lock(path: Path) -> Iterator[None]:
         return
     lock = lock_path(path)
     while True:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            if exc.errno not in _READ_ONLY:
+                raise
+            # A folder nobody may write to (a read-only checkout): no writer to wait for, and a
+            # session with nothing new writes nothing. One that has something fails in atomic_write.
+            yield
+            return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             held, now = os.fstat(fd), os.stat(lock)

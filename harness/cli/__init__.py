@@ -129,8 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[colors],
         help="what changed between two cassettes, in messages and tool calls",
         description="Pairs interactions in order and reports requests (method, path, headers, body) and answers "
-        "(status, text, tool calls, stop reason, errors) that differ, as A != B. Timings, ids and usage are ignored. "
-        "Exit 0 when the same, 1 when different.",
+        "(status, text, tool calls, stop reason, errors) that differ, as A != B. Timings, ids and usage are ignored; "
+        "tool call ids the server makes fresh each run (toolu_..., call_..., fc_...) and their echoes in later requests "
+        "are compared by their order of appearance (<id 1>, <id 2>...). Exit 0 when the same, 1 when different.",
     )
     diff.add_argument("a", metavar="A")
     diff.add_argument("b", metavar="B")

@@ -7,6 +7,7 @@ with none is compared as its cassette JSON.
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,10 +109,55 @@ def diff_answers(a: Answer, b: Answer) -> list[str]:
     return out
 
 
+#: Ids a server makes fresh on every run, which the client echoes back (a tool call's id in the next
+#: request's ``tool_result``): Anthropic ``toolu_``/``srvtoolu_``, OpenAI ``call_`` and ``fc_``.
+_RUN_ID = re.compile(r"(?:srvtoolu|toolu|call|fc)_[A-Za-z0-9_-]{6,}")
+
+
+class RunIds:
+    """A cassette's per-run ids, each named by its order of first appearance (``<id 1>``): two
+    recordings of one loop then read alike, and an echo of the wrong call still differs."""
+
+    def __init__(self, items: list[Any]) -> None:
+        self.names: dict[str, str] = {}
+        for item in items:
+            self._see(as_json(item))
+
+    def _see(self, value: Any) -> None:
+        if isinstance(value, str):
+            if _RUN_ID.fullmatch(value) and value not in self.names:
+                self.names[value] = f"<id {len(self.names) + 1}>"
+        elif isinstance(value, dict):
+            for v in value.values():
+                self._see(v)
+        elif isinstance(value, list):
+            for v in value:
+                self._see(v)
+
+    def __call__(self, value: Any) -> Any:
+        """``value`` with every per-run id replaced by its name."""
+        if not self.names:
+            return value
+        if isinstance(value, str):
+            return self.names.get(value, value)
+        if isinstance(value, dict):
+            return {k: self(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self(v) for v in value]
+        return value
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
 @dataclass
 class DiffOptions:
     matcher: Matcher
     headers: bool = True
+    #: Per-run ids of A and of B replaced by names (:class:`RunIds`); unchanged by default.
+    ids_a: Callable[[Any], Any] = _same
+    ids_b: Callable[[Any], Any] = _same
 
 
 def _request_view(request: Request, matcher: Matcher) -> Any:
@@ -123,7 +169,7 @@ def diff_http(a: HttpInteraction, b: HttpInteraction, o: DiffOptions) -> list[st
     ra, rb, out = a.request, b.request, []
     if (ra.method, ra.path) != (rb.method, rb.path):
         out.append(f"request: {ra.method} {ra.path} != {rb.method} {rb.path}")
-    out += [f"request {d}" for d in changes(_request_view(ra, o.matcher), _request_view(rb, o.matcher))]
+    out += [f"request {d}" for d in changes(o.ids_a(_request_view(ra, o.matcher)), o.ids_b(_request_view(rb, o.matcher)))]
     if o.headers:
         out += [f"request {d}" for d in changes(ra.headers, rb.headers, "headers")]
     if a.error != b.error:
@@ -141,14 +187,14 @@ def diff_http(a: HttpInteraction, b: HttpInteraction, o: DiffOptions) -> list[st
     if xa is not None or xb is not None:
         out += [f"answer {d}" for d in diff_answers(xa or Answer(), xb or Answer())]
     elif sa.body.kind == "json" and sb.body.kind == "json":
-        out += [f"response {d}" for d in changes(sa.body.value, sb.body.value)]
+        out += [f"response {d}" for d in changes(o.ids_a(sa.body.value), o.ids_b(sb.body.value))]
     elif sa.body != sb.body:
         out.append(f"response body: {body_summary(sa.body)} != {body_summary(sb.body)} (contents differ)")
     return out
 
 
 def diff_generic(a: Any, b: Any, o: DiffOptions) -> list[str]:
-    return changes(as_json(a), as_json(b))
+    return changes(o.ids_a(as_json(a)), o.ids_b(as_json(b)))
 
 
 def _content_text(content: Any) -> str | None:
@@ -169,7 +215,7 @@ def diff_mcp(a: Any, b: Any, o: DiffOptions) -> list[str]:
         out.append(f"server: {short(a.server)} != {short(b.server)}")
     if (a.notification, a.method) != (b.notification, b.method):
         out.append(f"method: {a.name} != {b.name}")
-    out += changes(a.params, b.params, "params")
+    out += changes(o.ids_a(a.params), o.ids_b(b.params), "params")
     out += changes(a.during, b.during, "during")
     if (a.error is None) != (b.error is None):
         what = {"error": a.error} if a.error is not None else {"result": a.result}
@@ -197,7 +243,7 @@ def diff_mcp(a: Any, b: Any, o: DiffOptions) -> list[str]:
 
 def diff_tool(a: Any, b: Any, o: DiffOptions) -> list[str]:
     """Local tool calls: input, then result or error (long results as text diffs)."""
-    out = changes(a.input, b.input, "$.input")
+    out = changes(o.ids_a(a.input), o.ids_b(b.input), "$.input")
     if (a.error is None) != (b.error is None):
         out.append(f"answer: {short(a.error or a.result)} != {short(b.error or b.result)}")
     elif a.error is not None:
@@ -220,7 +266,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     path_a, path_b = Path(args.a), Path(args.b)
     a, b = load_cassette(path_a), load_cassette(path_b)
     try:
-        options = DiffOptions(Matcher(ignore_paths=args.ignore), headers=not args.no_headers)
+        options = DiffOptions(Matcher(ignore_paths=args.ignore), headers=not args.no_headers, ids_a=RunIds(a), ids_b=RunIds(b))
     except ConfigError as exc:
         raise CliError(str(exc).removeprefix("harness: ")) from None
     out = [

@@ -187,9 +187,11 @@ def lint_file(path: Path, kind: str, redactor: Redactor, cassette_dir: Path, roo
     if kind == "stray":
         return [Finding(shown, 1, "leftover temporary file from an interrupted write: delete it", "stray")]
     try:
-        data = path.read_bytes()
+        data = cassette_format.read_bytes(path)  # a FIFO is not read (it would block for ever)
     except OSError as exc:
         return [Finding(shown, 1, f"unreadable: {exc.strerror}", "unreadable")]
+    except CassetteFormatError as exc:
+        return [Finding(shown, 1, f"unreadable: {exc.problem}", "unreadable")]
     text = data.decode("utf-8", "replace")
     findings = []
     for number, line in enumerate(text.split("\n"), 1):

@@ -175,3 +175,37 @@ def test_check_raw(entry: dict[str, Any], last: bool, problem: str | None) -> No
 )
 def test_check_text(text: str, broken: bool, problem: tuple[int, str] | None) -> None:
     assert sse.check_text(text, broken) == problem
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '\ufeffevent: e\ndata: {"a":1}\n\ndata: 2\n\n'.encode(),
+        "\ufeffdata: x\r\n\r\n".encode(),
+        "\ufeff: ping\n\n".encode(),
+        "\ufeff".encode(),
+    ],
+)
+def test_a_leading_byte_order_mark_is_not_part_of_the_first_field_and_replays_as_it_came(body: bytes) -> None:
+    parsed, eol = sse.parse(body)
+    assert sse.render(parsed, eol) == body
+    assert not any(name.startswith("\ufeff") for e in parsed for name, _ in e.get("fields", ()))
+    assert parsed[0]["raw"].startswith("\ufeff")
+    assert sse.check_raw(parsed[0], len(parsed) == 1, first=True) is None
+
+
+def test_a_byte_order_mark_parsed_as_the_event_it_starts() -> None:
+    (entry, _), _ = sse.parse('\ufeffevent: e\ndata: {"a":1}\n\ndata: 2\n\n'.encode())
+    assert entry == {"event": "e", "data": {"a": 1}, "raw": '\ufeffevent: e\ndata: {"a":1}\n\n'}
+    # only the first entry may start with one
+    assert sse.check_raw(entry, last=False) is not None
+
+
+def test_a_stream_cut_inside_a_utf8_character_is_kept_byte_for_byte() -> None:
+    # Decided: such a body is not UTF-8, so not SSE text; it is stored as base64, exact (fidelity kept).
+    from harness.cassette.model import Body
+
+    cut = 'data: {"t":"é"}\n\n'.encode()[:13]
+    body = Body.from_bytes(cut, "text/event-stream")
+    assert body.kind == "base64"
+    assert body.bytes() == cut

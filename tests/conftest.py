@@ -30,6 +30,15 @@ def model_server() -> Iterator[Any]:
 
 
 @pytest.fixture
+def agents(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A pytester folder holding the real SDK agents of tests/agents_inner.py (as test_agents.py)."""
+    from tests.helpers import INNER
+
+    pytester.makepyfile(test_agents=INNER)
+    return pytester
+
+
+@pytest.fixture
 def closed_url() -> str:
     """A loopback URL where nothing listens: replay must not need a server."""
     with socket.socket() as s:

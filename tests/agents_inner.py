@@ -17,7 +17,7 @@ from anthropic import beta_async_tool, beta_tool
 URL = os.environ["MODEL_URL"]
 ANTHROPIC_KEY = "sk-ant-api03-" + "Zx9" * 30
 OPENAI_KEY = "sk-proj-" + "Qw7" * 30
-#: Account values and credentials that must never reach a cassette (tests/test_record_replay.py checks).
+#: Account values and credentials that must never reach a cassette (tests/redaction/test_redaction.py checks).
 COOKIE = "session=c00kie-Vx41-never-stored"
 ORGANIZATION = "org-Hq7orgNeverStored"
 PROJECT = "proj_Hq7projNeverStored"

@@ -29,6 +29,25 @@ def model_server() -> Iterator[Any]:
         yield server
 
 
+@pytest.fixture(scope="module")
+def app_url() -> Iterator[str]:
+    """A small loopback app (one JSON endpoint, one SSE endpoint): the xdist and atomic-write tests' server."""
+    from tests.servers.base import ServerThread
+    from tests.servers.echo_app import app
+
+    with ServerThread(app()) as server:
+        yield server.url
+
+
+@pytest.fixture
+def agents(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A pytester folder holding the real SDK agents of tests/agents_inner.py (as test_agents.py)."""
+    from tests.helpers import INNER
+
+    pytester.makepyfile(test_agents=INNER)
+    return pytester
+
+
 @pytest.fixture
 def closed_url() -> str:
     """A loopback URL where nothing listens: replay must not need a server."""

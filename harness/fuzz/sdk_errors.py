@@ -7,7 +7,7 @@ The SDKs document one family of exceptions for API and network failures (``anthr
 ``openai.APIError`` and their subclasses). Fuzzing their stream helpers with the faults of
 :mod:`harness.fuzz.faults` shows that several paths raise something else, or nothing at all. This
 table says, per format and fault, what the stream helper really does (anthropic 2.14 and openai
-3.57, the versions this table was measured with; ``tests/test_strategies.py`` checks it against
+3.57, the versions this table was measured with; ``tests/fuzzing/test_faults.py`` checks it against
 the installed SDKs on every run). :func:`harness.strategies.assert_fails_cleanly` takes its
 default expectation from here: the code under test may fail the way the SDK fails, nothing else.
 

@@ -119,7 +119,7 @@ def test_write_lock_serialises_read_modify_write_across_processes(tmp_path):
     script = tmp_path / "counter.py"
     script.write_text(textwrap.dedent(COUNTER), encoding="utf-8")
     target = tmp_path / "cassettes" / "count.json"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     workers = [subprocess.Popen([sys.executable, str(script), str(target), "60"], env=env) for _ in range(2)]
     assert [w.wait(timeout=120) for w in workers] == [0, 0]
     assert target.read_text() == "120"

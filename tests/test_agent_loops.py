@@ -393,7 +393,7 @@ def test_a_different_tool_input_fails_with_a_clear_report(pytester, side_effects
             '*  closest recorded call: #1 tool send_email({"city":"Paris","units":"celsius"}); recorded != requested:',
             "*    $.units: 'celsius' != 'fahrenheit'",
             "*  How to fix:",
-            "*       pytest test_side_effects.py::test_recorded_tool_in_a_chat_loop --record-mode=all",
+            "*&& pytest test_side_effects.py::test_recorded_tool_in_a_chat_loop --record-mode=all",
         ]
     )
     assert lines(side_effects) == ["email Paris celsius"]  # recorded once; the mismatched call did not run
@@ -736,7 +736,7 @@ def test_a_prompt_change_is_caught_then_rerecorded(pytester, model_server, monke
             "*  closest recorded request: #0 POST /v1/messages; recorded != requested:",
             "*    $.messages[[]0].content: 'What is the weather in Paris?' != 'What is the weather in Rome?'",
             "*  How to fix:",
-            "*       pytest 'examples/anthropic_runners/test_anthropic_runners.py::test_until_done?plain?' --record-mode=all",
+            "*&& pytest 'examples/anthropic_runners/test_anthropic_runners.py::test_until_done?plain?' --record-mode=all",
         ]
     )
 

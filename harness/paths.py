@@ -1,19 +1,45 @@
-"""A test's cassette path: ``<cassette_dir>/<module path>/<Class.test_name[param]>.json``, or the marker's."""
+"""A test's cassette path: ``<cassette_dir>/<module path>/<Class.test_name[param]>.json``, or the marker's.
+
+A test name becomes a file name as it is when it is safe: letters, digits and ``_.-[]=,+``. When
+making it safe loses something (other characters replaced, a long name cut, a key-shaped string
+taken out), a short hash of the whole name follows it, so that two tests whose ids differ only
+there (``[Is it sunny?]`` / ``[Is it sunny!]``) never share a file. A string shaped like a
+credential (an API key given as a test parameter) never reaches a file name.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
 _UNSAFE = re.compile(r"[^\w.\-\[\]=,+]+")
+_MAX = 200
+
+#: Key-shaped strings (a small copy of what :mod:`harness.redact` scrubs, which sits above this
+#: module in the layers; paths need only the shapes a test parameter takes), and any run of 32 or
+#: more letters and digits holding both, as tokens do.
+_KEYS = re.compile(
+    r"sk-[A-Za-z0-9_\-]{8,}|AKIA[0-9A-Z]{16}|ghp_[A-Za-z0-9]{20,}|xox[bpas]-[A-Za-z0-9\-]{10,}|AIza[0-9A-Za-z_\-]{20,}"
+    r"|eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_.\-]{8,}|(?<![A-Za-z0-9])(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])[A-Za-z0-9]{32,}"
+)
+
+
+def safe_name(test_name: str) -> str:
+    """The file name (without ``.json``) of a test named ``test_name`` (``Class.test[param]``)."""
+    name = _KEYS.sub("redacted", test_name)
+    name = _UNSAFE.sub("_", name).strip("_") or "test"
+    if name == test_name and len(name) <= _MAX:
+        return name
+    digest = hashlib.sha256(test_name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{name[:_MAX]}-{digest}"
 
 
 def default_path(cassette_dir: Path, module_path: str, test_name: str) -> Path:
     """``<cassette_dir>/<module path without .py>/<Class.test_name[param]>.json``."""
     module = Path(module_path)
     stem = module.with_suffix("") if module.suffix == ".py" else module
-    name = _UNSAFE.sub("_", test_name).strip("_") or "test"
-    return cassette_dir / stem / f"{name[:200]}.json"
+    return cassette_dir / stem / f"{safe_name(test_name)}.json"
 
 
 def split_nodeid(nodeid: str) -> tuple[str, str]:

@@ -27,6 +27,7 @@ _INI: dict[str, tuple[str, str, Any]] = {
 
 _summary_key = pytest.StashKey[dict[str, int]]()
 _call_excinfo_key = pytest.StashKey[Any]()
+_setup_failed_key = pytest.StashKey[bool]()
 _session_key = pytest.StashKey[Any]()
 _usage_key = pytest.StashKey[Any]()
 
@@ -104,12 +105,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_usage_key] = Usage()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.get_closest_marker("cassette") is not None:
-            names = getattr(item, "fixturenames", None)
-            if names is not None and "cassette" not in names:
-                names.append("cassette")
+def _uses_cassette(item: pytest.Item) -> bool:
+    return item.get_closest_marker("cassette") is not None or "cassette" in (getattr(item, "fixturenames", None) or ())
 
 
 def _module_of(nodeid: str) -> str:
@@ -122,7 +119,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     usage = config.stash.get(_usage_key, None)
     if usage is None:
         return
-    uses = [item for item in session.items if "cassette" in (getattr(item, "fixturenames", None) or ())]
+    uses = [item for item in session.items if _uses_cassette(item)]
     listing = config.getoption("harness_cassette_list", None)
     if not uses and not listing:
         return  # no test uses a cassette: nothing to load, nothing to count
@@ -175,6 +172,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.when == "call" and call.excinfo is not None:
         item.stash[_call_excinfo_key] = call.excinfo
     elif call.excinfo is not None and report.failed:
+        if call.when == "setup":
+            item.stash[_setup_failed_key] = True
         _short_report(item, call.excinfo, report)
     return report
 
@@ -254,12 +253,53 @@ def cassette_path(config: pytest.Config, item: pytest.Item, folder: Path | None 
     return path_for(item.nodeid, folder or _cassette_folder(config), name)
 
 
+@pytest.fixture(autouse=True)
+def _harness_cassette_first(request: pytest.FixtureRequest) -> None:
+    """A marked test's cassette starts before its other function-scoped fixtures (autouse fixtures
+    of plugins are set up first), so HTTP and MCP sessions opened in fixtures are recorded and
+    replayed too, and it stops after them. A marker on one ``pytest.param`` is that
+    parametrization's alone: the marker is read here, on the test item."""
+    if request.node.get_closest_marker("cassette") is None:
+        return
+    value = request.getfixturevalue("cassette")
+    session = request.node.stash.get(_session_key, None)
+    if session is None or value is not session.cassette:
+        from harness.errors import ConfigError
+
+        raise ConfigError(_shadowed(request))
+
+
+def _shadowed(request: pytest.FixtureRequest) -> str:
+    """The report for a ``cassette`` fixture that is not harness's (cassetter's plugin, a conftest)."""
+    import inspect
+
+    where = "another plugin or a conftest"
+    defs = getattr(request, "_arg2fixturedefs", {}).get("cassette") or ()
+    for fixturedef in reversed(defs):
+        func = getattr(fixturedef, "func", None)
+        if func is not None and (func.__module__, func.__name__) != (__name__, "cassette"):
+            try:
+                source = str(Path(inspect.getsourcefile(func) or "?").resolve().relative_to(request.config.rootpath))
+            except (TypeError, ValueError):
+                source = inspect.getsourcefile(func) or "?"
+            where = f"{func.__module__}.{func.__name__} ({source})"
+            break
+    return (
+        f"harness: another `cassette` fixture, {where}, shadows harness's for this test: its traffic "
+        "would be neither recorded nor replayed by harness, and in replay it would reach the network.\n"
+        "  How to fix: rename or remove that fixture, or disable the plugin that defines it "
+        "(for cassetter: `-p no:cassetter`, or uninstall it); a fixture named `cassette` that wraps "
+        "harness's must request `cassette` itself and return it."
+    )
+
+
 @pytest.fixture
 def cassette(request: pytest.FixtureRequest, harness_config: dict[str, Any]) -> Iterator[Any]:
     """The test's cassette, loaded and bound to the HTTP (and MCP) seams for the test's duration.
 
     ``cassette.path``, ``cassette.mode``, ``cassette.interactions``, ``cassette.played``,
-    ``cassette.recorded``. Used by ``@pytest.mark.cassette`` tests automatically.
+    ``cassette.recorded``. Used by ``@pytest.mark.cassette`` tests automatically, before their
+    other function-scoped fixtures.
     """
     from harness.config import resolve
     from harness.errors import CassetteMiss
@@ -271,17 +311,21 @@ def cassette(request: pytest.FixtureRequest, harness_config: dict[str, Any]) -> 
     settings = resolve(_cli_options(config), marker_kwargs, harness_config, _ini_options(config))
     path = path_for(request.node.nodeid, _folder(config, settings.cassette_dir), settings.path)
 
-    session = Session(settings, path, request.node.nodeid)
+    session = Session(settings, path, request.node.nodeid, rootdir=config.rootpath)
     request.node.stash[_session_key] = session
     session.start()
+    excinfo = None
     try:
         yield session.cassette
     finally:
-        session.stop()
+        excinfo = request.node.stash.get(_call_excinfo_key, None)
+        failed = excinfo is not None or request.node.stash.get(_setup_failed_key, False)
+        session.stop(failed=failed)
         summary = config.stash[_summary_key]
         summary["recorded" if session.cassette.recorded else "replayed"] += 1
-        summary["unplayed"] += len(session.cassette.unplayed) if session.replaying else 0
-    excinfo = request.node.stash.get(_call_excinfo_key, None)
+        summary["unplayed"] += len(session.cassette.unplayed) if session.judges_unplayed else 0
+    if request.node.stash.get(_setup_failed_key, False):
+        return  # the test never ran: its set-up error is the report
     if excinfo is None:
         session.check()
     elif session.misses and not isinstance(excinfo.value, CassetteMiss):

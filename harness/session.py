@@ -16,7 +16,7 @@ from harness import active
 from harness.cassette import format as cassette_format
 from harness.cassette.merge import Loaded, merged
 from harness.cassette.model import Cassette, Interaction
-from harness.cassette.store import atomic_write, write_lock
+from harness.cassette.store import atomic_write, created_in_run, write_lock
 from harness.config import Settings
 from harness.engine import reports
 from harness.engine.ledger import Ledger
@@ -33,21 +33,37 @@ def run_id() -> str:
     return f"xdist-{xdist}" if xdist else _PROCESS_RUN
 
 
+class _Ledger(Ledger):
+    """The test's ledger, whose re-record command starts with ``cd <rootdir>`` (works from any folder)."""
+
+    rootdir: Path | None = None
+
+    def rerecord_command(self) -> str:
+        return reports.rerecord_command(self.nodeid, bool(self.settings.path), self.rootdir)
+
+
 class Session:
-    def __init__(self, settings: Settings, path: Path, nodeid: str = "", *, old_text: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, path: Path, nodeid: str = "", *, old_text: str | None = None, rootdir: Path | None = None
+    ) -> None:
         self.settings = settings
         self.nodeid = nodeid
         mode = settings.record_mode
         existed = path.exists()
+        #: Shared through the marker's path: several tests' traffic in one file.
+        self.shared = bool(settings.path)
         self.loaded = Loaded(None, [])
         if existed:
             text = cassette_format.read_text(path) if old_text is None else old_text
             self.loaded = Loaded(text, cassette_format.loads(text, path))
+        # ``once`` records a shared cassette whole in the run that creates it: a test using it
+        # after another test of the same run created it replays what matches and records the rest.
+        growing = mode == "once" and existed and self.shared and created_in_run(path, run_id())
         self.replaying = mode in ("none", "new_episodes") or (mode == "once" and existed)
-        self.recording = mode in ("all", "new_episodes") or (mode == "once" and not existed)
+        self.recording = mode in ("all", "new_episodes") or (mode == "once" and (not existed or growing))
         keep = self.loaded.interactions if self.replaying else []
         self.cassette = Cassette(path=path, interactions=list(keep), mode=mode, existed=existed)
-        self.ledger = Ledger(
+        self.ledger = _Ledger(
             settings,
             self.cassette,
             replaying=self.replaying,
@@ -55,7 +71,15 @@ class Session:
             loaded=len(self.loaded.interactions),
             nodeid=nodeid,
         )
+        self.ledger.rootdir = rootdir
         self._seams: list[Any] = []
+
+    @property
+    def judges_unplayed(self) -> bool:
+        """Whether the test fails for recorded interactions it did not play. Not for a shared
+        cassette: it holds the other tests' traffic too, and which test recorded what is not
+        stored (pytest-recording does not check either); a miss still fails every test."""
+        return self.replaying and not self.shared and not self.settings.allow_unplayed
 
     @property
     def misses(self) -> list[BaseException]:
@@ -75,22 +99,26 @@ class Session:
         seam.install()
         self._seams.append(seam)
 
-    def stop(self) -> None:
-        """Undo every patch, then write what was recorded. Always call it (``finally``)."""
+    def stop(self, *, failed: bool = False) -> None:
+        """Undo every patch, then write what was recorded. Always call it (``finally``).
+
+        ``failed``: the test failed (or its set-up did). A failed test that recorded nothing
+        writes nothing: no empty cassette that the next ``once`` run would replay and miss on,
+        and no ``all`` re-recording that wipes the file."""
         try:
             while self._seams:
                 self._seams.pop().uninstall()
         finally:
             active.deactivate(self.ledger)
             self.ledger.finish_pending()
-            if self.recording:
+            if self.recording and not (failed and not self.cassette.recorded):
                 self.save()
 
     def check(self) -> None:
         """Raise what the test must fail on even if its code swallowed it: misses, then unplayed."""
         if self.misses:
             raise self.misses[0]
-        if self.replaying and not self.settings.allow_unplayed:
+        if self.judges_unplayed:
             unplayed = self.cassette.unplayed
             if unplayed:
                 raise UnplayedInteractions(reports.unplayed(self.ledger, unplayed))
@@ -119,7 +147,7 @@ class Session:
                 disk,
                 self.loaded,
                 mode=self.settings.record_mode,
-                shared=bool(self.settings.path),
+                shared=self.shared,
                 run=run_id(),
                 scrub=scrub,
             )

@@ -16,6 +16,10 @@ recorded. So the file is read again under a cross-process lock and merged (:func
   it byte for byte unchanged whatever order the workers ran in; new ones follow, in the order they
   were written.
 * ``all``, the test's own cassette: replaced, as nobody else writes it.
+
+A shared cassette that this run created grows in ``once`` mode too: a test that opens it after
+another test of the run wrote it records what it does not find (see
+:func:`harness.cassette.store.note_created`), so ``once`` records every test of the run that uses it.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from pathlib import Path
 from harness import sse
 from harness.cassette import format as cassette_format
 from harness.cassette.model import Body, Interaction
-from harness.cassette.store import claim_for_run
+from harness.cassette.store import claim_for_run, note_created
 
 
 @dataclass
@@ -61,6 +65,10 @@ def merged(
         current = [] if first or disk is None else cassette_format.loads(disk, path)
         every = current + same.missing(mine, current)
         return same.in_pre_run_order(every, cassette_format.loads(before, path) if before else [])
+    if shared and disk is None:
+        # This run creates the file: a later test of the run sharing it in ``once`` mode then
+        # records its own traffic into it too.
+        note_created(path, run)
     base = loaded.interactions
     if mode != "all" and disk is not None and disk != loaded.text:
         # Another session wrote the file since this one loaded it: keep all it holds now.

@@ -117,6 +117,39 @@ def _sweep(tmp: Path, max_age: float = 86400.0) -> None:
 _claimed: dict[tuple[str, str], str | None] = {}
 
 
+def _note(path: Path, run: str) -> tuple[tuple[str, str], Path | None]:
+    """The claim's key, and for an xdist run the file that holds it."""
+    key = (run, os.path.abspath(path))
+    if not run.startswith("xdist-"):
+        return key, None
+    folder = Path(tempfile.gettempdir()) / _UNSAFE.sub("_", f"harness-{run}")
+    return key, folder / hashlib.sha256(key[1].encode("utf-8")).hexdigest()[:32]
+
+
+#: Cassettes this process's run created (for ``once`` on a shared cassette).
+_created: set[tuple[str, str]] = set()
+
+
+def note_created(path: Path, run: str) -> None:
+    """Note that run ``run`` created ``path`` (call it under :func:`write_lock`, before writing)."""
+    key, note = _note(path, run)
+    if note is None:
+        _created.add(key)
+        return
+    if not note.parent.is_dir():
+        _sweep(note.parent.parent)
+        note.parent.mkdir(mode=0o700, exist_ok=True)
+    atomic_write(note.with_name(note.name + ".created"), "")
+
+
+def created_in_run(path: Path, run: str) -> bool:
+    """Whether a session of run ``run`` created ``path`` (:func:`note_created`)."""
+    key, note = _note(path, run)
+    if note is None:
+        return key in _created
+    return note.with_name(note.name + ".created").exists()
+
+
 def claim_for_run(path: Path, run: str, before: str | None) -> tuple[bool, str | None]:
     """Note that run ``run`` writes ``path`` (call it under :func:`write_lock`).
 
@@ -126,17 +159,16 @@ def claim_for_run(path: Path, run: str, before: str | None) -> tuple[bool, str |
     in a folder of the temporary directory named after the xdist run id; a run without xdist keeps
     its claims in memory.
     """
-    key = (run, os.path.abspath(path))
-    if not run.startswith("xdist-"):
+    key, note = _note(path, run)
+    if note is None:
         if key in _claimed:
             return False, _claimed[key]
         _claimed[key] = before
         return True, before
-    folder = Path(tempfile.gettempdir()) / _UNSAFE.sub("_", f"harness-{run}")
+    folder = note.parent
     if not folder.is_dir():
         _sweep(folder.parent)
         folder.mkdir(mode=0o700, exist_ok=True)
-    note = folder / hashlib.sha256(key[1].encode("utf-8")).hexdigest()[:32]
     try:
         text = note.read_text(encoding="utf-8")
     except FileNotFoundError:

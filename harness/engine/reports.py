@@ -29,18 +29,24 @@ def rel(path: Any) -> str:
         return str(path)
 
 
-def rerecord_command(nodeid: str, shared: bool) -> str:
+def rerecord_command(nodeid: str, shared: bool, rootdir: Any = None) -> str:
+    """The command that re-records the test. A node id is relative to pytest's rootdir, so the
+    command starts with ``cd <rootdir> &&`` when that is known: pasted in any folder, it runs."""
     target = shlex.quote(nodeid) if nodeid else "<test id>"
+    if rootdir is not None:
+        target = f"cd {shlex.quote(str(rootdir))} && pytest {target}"
+    else:
+        target = f"pytest {target}"
     if shared:
         # Shared through the marker's path: 'all' on this test alone would rewrite the file with
         # its traffic only, and the other tests using it would then miss. Which tests those are
         # is not known here, so say how to re-record it whole. (A shell comment: the line still
         # runs as it is when pasted.)
         return (
-            f"pytest {target} --record-mode=new_episodes  # shared cassette: record mode 'all' on this test alone"
+            f"{target} --record-mode=new_episodes  # shared cassette: record mode 'all' on this test alone"
             " would keep only its traffic; to re-record it whole, run every test that uses it with record mode 'all'"
         )
-    return f"pytest {target} --record-mode=all"
+    return f"{target} --record-mode=all"
 
 
 def context_line(ledger: Ledger) -> str:

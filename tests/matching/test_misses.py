@@ -75,7 +75,7 @@ def test_a_miss_fails_fast_with_a_report(pytester, model_server, closed_url, mon
             "*    $.messages[[]0].content: 'What is the weather in SF?' != 'What is the weather in NY?'",
             "*  How to fix:",
             "*    1. If the change is intended, re-record this test:",
-            "*       pytest test_weather.py::test_weather --record-mode=all",
+            "*&& pytest test_weather.py::test_weather --record-mode=all",
         ]
     )
     assert "APIConnectionError" not in result.stdout.str()
@@ -175,7 +175,7 @@ def test_a_miss_in_a_shared_cassette_suggests_a_command_that_keeps_the_other_tes
     result.stdout.fnmatch_lines(
         [
             "*    1. If the change is intended, re-record this test:",
-            "*       pytest test_shared.py::test_one --record-mode=new_episodes  # shared cassette: record mode 'all' on this"
+            "*&& pytest test_shared.py::test_one --record-mode=new_episodes  # shared cassette: record mode 'all' on this"
             " test alone would keep only its traffic; to re-record it whole, run every test that uses it with record mode 'all'",
         ]
     )

@@ -24,7 +24,7 @@ def test_no_cassette_in_mode_none_says_how_to_record(pytester):
         [
             "*NoCassetteError: harness: this test has no cassette yet (mode 'none' only replays)",
             "*  expected: cassettes/test_no_cassette_in_mode_none_says_how_to_record/test_new.json",
-            "*    pytest test_no_cassette_in_mode_none_says_how_to_record.py::test_new --record-mode=once",
+            "*&& pytest test_no_cassette_in_mode_none_says_how_to_record.py::test_new --record-mode=once",
         ]
     )
     assert not (pytester.path / "cassettes").exists()

@@ -293,7 +293,7 @@ def test_a_prompt_change_is_caught_then_rerecorded(pytester, model_server, monke
             "*  closest recorded request: #0 POST /v1/messages; recorded != requested:",
             "*    $.messages[[]0].content: 'What is the weather in Paris?' != 'What is the weather in Rome?'",
             "*  How to fix:",
-            "*       pytest 'examples/anthropic_runners/test_anthropic_runners.py::test_until_done?plain?' --record-mode=all",
+            "*&& pytest 'examples/anthropic_runners/test_anthropic_runners.py::test_until_done?plain?' --record-mode=all",
         ]
     )
 

@@ -146,7 +146,7 @@ def test_a_different_tool_input_fails_with_a_clear_report(pytester, side_effects
             '*  closest recorded call: #1 tool send_email({"city":"Paris","units":"celsius"}); recorded != requested:',
             "*    $.units: 'celsius' != 'fahrenheit'",
             "*  How to fix:",
-            "*       pytest test_side_effects.py::test_recorded_tool_in_a_chat_loop --record-mode=all",
+            "*&& pytest test_side_effects.py::test_recorded_tool_in_a_chat_loop --record-mode=all",
         ]
     )
     assert lines(side_effects) == ["email Paris celsius"]  # recorded once; the mismatched call did not run

@@ -1,7 +1,7 @@
 """Secrets out before anything is written; what only varies between runs out of what is matched.
 
-Three layers, cheapest first: headers that carry credentials (by name: the known ones, and any whose
-name says key, token, secret, password or auth) or only vary between machines are dropped;
+Three layers, cheapest first: headers that carry credentials (the known ones) or only vary between machines are
+dropped, and any other whose name says key, token, secret, password or auth keeps only its name;
 key-shaped strings are scrubbed from every body (one path for every body kind: JSON, text, form,
 SSE streams reassembled across their events, binary bodies through their latin-1 and UTF-16 views)
 and URLs (query parameters, userinfo); and the final text of every file is scrubbed once more, so a
@@ -42,8 +42,8 @@ SECRET_HEADERS = frozenset(
     }
 )
 #: A header is a credential too when a word of its name is one of these (``x-portkey-api-key``,
-#: ``x-auth-token``, ``x-amz-security-token``, ``x-db-password``); ``anthropic-ratelimit-tokens-*``
-#: is not (``tokens`` is a count).
+#: ``x-auth-token``, ``x-amz-security-token``, ``x-db-password``): it is stored with its value
+#: replaced; ``anthropic-ratelimit-tokens-*`` is not (``tokens`` is a count).
 SECRET_HEADER_WORDS = frozenset(
     {
         "key",
@@ -152,6 +152,11 @@ CATALOGUE: tuple[Secret, ...] = (
         rf"(?P<keep>\"(?i:{_SECRET_NAMES})\"\s*:\s*\")(?!<REDACTED>)[^\"\\]{{3,}}(?=\")",
         ('key"', 'token"', 'secret"', 'password"', 'passwd"', 'assertion"', 'verifier"', 'signature"', 'credential"'),
     ),
+    Secret(  # the same in a Python repr (an amber snapshot, a logged dict)
+        "credential field",
+        rf"(?P<keep>'(?i:{_SECRET_NAMES})'\s*:\s*')(?!<REDACTED>)[^'\\]{{3,}}(?=')",
+        ("key'", "token'", "secret'", "password'", "passwd'", "assertion'", "verifier'", "signature'", "credential'"),
+    ),
 )
 #: The catalogue's patterns (kept for callers that want the plain list).
 DEFAULT_PATTERNS = tuple(s.pattern for s in CATALOGUE)
@@ -183,8 +188,9 @@ class Scanner:
         which = tuple(i for i, e in enumerate(self.entries) if not e.needles or any(n in lower for n in e.needles))
         return self._combined(which)
 
-    def finditer(self, text: str) -> Iterator[tuple[int, int, str]]:
-        """(start, end, entry name) of each secret in ``text``; start is after a kept prefix."""
+    def finditer(self, text: str, *, whole: bool = False) -> Iterator[tuple[int, int, str]]:
+        """(start, end, entry name) of each secret in ``text``; start is after a kept prefix
+        (``api_key=``, ``Bearer``), unless ``whole``."""
         pattern = self.for_text(text)
         if pattern is None:
             return
@@ -192,7 +198,7 @@ class Scanner:
             name = m.lastgroup or ""
             i = int(name[1:])
             keep = m.group(f"k{i}") if f"k{i}" in pattern.groupindex else None
-            yield m.start() + (len(keep) if keep else 0), m.end(), self.entries[i].name
+            yield m.start() + (len(keep) if keep and not whole else 0), m.end(), self.entries[i].name
 
     def sub(self, text: str) -> str:
         pattern = self.for_text(text)
@@ -221,9 +227,11 @@ class Redactor:
         out: dict[str, str] = {}
         for name, value in headers:
             key = name.lower()
-            if self.is_secret_header(key) or key in VOLATILE_HEADERS or key.startswith(_VOLATILE_PREFIXES):
+            if key in self.drop or key in VOLATILE_HEADERS or key.startswith(_VOLATILE_PREFIXES):
                 continue
-            value = self.text(value)
+            # A header named like a credential (``x-auth-token``) stays, its value replaced: the
+            # file shows it was sent, and what it held never reaches the disk.
+            value = REDACTED if self.defaults and is_secret_header(key) else self.text(value)
             out[key] = f"{out[key]}, {value}" if key in out else value
         return dict(sorted(out.items()))
 

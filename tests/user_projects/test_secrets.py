@@ -9,6 +9,7 @@ placement in a cassette written by hand, unscrubbed.
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 # id -> (the secret, the inner test's body). Every secret is distinct, so a leak names its placement.
@@ -223,8 +224,12 @@ def readable(path: Path) -> str:
 
         fields: dict[str, str] = {}
         for item in json.loads(text).get("interactions", []):
-            body = (item.get("response") or {}).get("body") or {}
-            _stream_texts([e.get("data") for e in body.get("sse", [])], fields)
+            for part in (item.get("request") or {}, item.get("response") or {}):
+                body = part.get("body") or {}
+                _stream_texts([e.get("data") for e in body.get("sse", [])], fields)
+                if "base64" in body:  # a binary body, read as latin-1 and as UTF-16
+                    data = base64.b64decode(body["base64"])
+                    fields[f"b{len(fields)}"] = data.decode("latin-1") + data.decode("utf-16", "replace")
         text += "\n".join(fields.values())
     return text
 

@@ -171,6 +171,9 @@ class Scanner:
     def __init__(self, extra: Iterable[str] = (), *, defaults: bool = True) -> None:
         self.entries = [*(CATALOGUE if defaults else ()), *(Secret(f"pattern {p}", p, ()) for p in extra)]
         self._compiled: dict[tuple[int, ...], re.Pattern[str] | None] = {}
+        needles = sorted({n for e in self.entries for n in e.needles}, key=len, reverse=True)
+        self._needles = re.compile("|".join(map(re.escape, needles))) if needles else None
+        self._always = tuple(i for i, e in enumerate(self.entries) if not e.needles)
         self.pattern = self._combined(tuple(range(len(self.entries))))  # everything (checked by re.compile now)
 
     def _combined(self, which: tuple[int, ...]) -> re.Pattern[str] | None:
@@ -184,8 +187,10 @@ class Scanner:
 
     def for_text(self, text: str) -> re.Pattern[str] | None:
         """The combined pattern of the entries that may match in ``text`` (None: none can)."""
-        lower = text.lower() if any(e.needles for e in self.entries) else ""
-        which = tuple(i for i, e in enumerate(self.entries) if not e.needles or any(n in lower for n in e.needles))
+        present = set(self._needles.findall(text.lower())) if self._needles is not None else set()
+        if not present and not self._always:
+            return None
+        which = tuple(i for i, e in enumerate(self.entries) if not e.needles or any(n in present for n in e.needles))
         return self._combined(which)
 
     def finditer(self, text: str, *, whole: bool = False) -> Iterator[tuple[int, int, str]]:
@@ -321,6 +326,7 @@ def utf16_views(data: bytes) -> list[tuple[str, int]]:
 _SCRUBBED_KINDS = frozenset({"json", "text", "sse"})
 #: Fields that tell the parallel streams of one response apart (a content block, a tool call).
 _STREAM_KEYS = ("index", "output_index", "content_index", "item_id")
+_STREAM_KEYSET = frozenset(_STREAM_KEYS)
 
 Piece = tuple[int, tuple[Any, ...], str]  # (event number, path to the string in the event, the string)
 
@@ -337,11 +343,13 @@ def stream_pieces(events: list[Any]) -> dict[tuple[Any, ...], list[Piece]]:
         elif isinstance(value, list):
             for i, v in enumerate(value):
                 walk(v, n, (*path, i), names, ctx)
-        elif isinstance(value, Mapping):
-            here = tuple((k, value[k]) for k in _STREAM_KEYS if isinstance(value.get(k), (int, str)))
+        elif isinstance(value, dict):
+            keys = value.keys() & _STREAM_KEYSET
+            if keys:
+                ctx = ctx + tuple((k, value[k]) for k in _STREAM_KEYS if k in keys and isinstance(value[k], (int, str)))
             for k, v in value.items():
-                if k not in _STREAM_KEYS:
-                    walk(v, n, (*path, k), (*names, str(k)), ctx + here)
+                if isinstance(v, (str, list, dict)) and k not in keys:
+                    walk(v, n, (*path, k), (*names, k), ctx)
 
     for n, event in enumerate(events):
         if isinstance(event, Mapping):

@@ -1,18 +1,27 @@
 """Secrets out before anything is written; what only varies between runs out of what is matched.
 
-Three layers, cheapest first: headers that carry credentials (or only vary between machines) are
-dropped; key-shaped strings are scrubbed from every body (one path for every body kind: JSON, text,
-SSE streams) and URLs; and the final text of every file is scrubbed once more, so a secret in a
-place nobody thought of still never reaches the disk.
+Three layers, cheapest first: headers that carry credentials (the known ones) or only vary between machines are
+dropped, and any other whose name says key, token, secret, password or auth keeps only its name;
+key-shaped strings are scrubbed from every body (one path for every body kind: JSON, text, form,
+SSE streams reassembled across their events, binary bodies through their latin-1 and UTF-16 views)
+and URLs (query parameters, userinfo); and the final text of every file is scrubbed once more, so a
+secret in a place nobody thought of still never reaches the disk.
+
+This module holds the one secret catalogue (:data:`CATALOGUE`, :data:`SECRET_HEADERS`,
+:func:`is_secret_header`): the recorder, ``harness lint``, ``harness import-vcr`` and the agent
+snapshots all use it, so lint finds what the recorder would have scrubbed.
 """
 
 from __future__ import annotations
 
+import base64
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from harness.cassette.model import Body
+from harness.jsonutil import copy
 
 REDACTED = "<REDACTED>"
 
@@ -30,6 +39,25 @@ SECRET_HEADERS = frozenset(
         "openai-project",
         "anthropic-organization-id",
         "x-organization-id",
+    }
+)
+#: A header is a credential too when a word of its name is one of these (``x-portkey-api-key``,
+#: ``x-auth-token``, ``x-amz-security-token``, ``x-db-password``): it is stored with its value
+#: replaced; ``anthropic-ratelimit-tokens-*`` is not (``tokens`` is a count).
+SECRET_HEADER_WORDS = frozenset(
+    {
+        "key",
+        "apikey",
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "pwd",
+        "auth",
+        "authorization",
+        "credential",
+        "credentials",
+        "cookie",
     }
 )
 #: Headers that change from machine to machine or run to run and mean nothing to a reviewer.
@@ -54,28 +82,151 @@ VOLATILE_HEADERS = frozenset(
     }
 )
 _VOLATILE_PREFIXES = ("x-stainless-",)
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether a header of this name carries a credential (it is never stored)."""
+    key = name.lower()
+    return key in SECRET_HEADERS or any(w in SECRET_HEADER_WORDS for w in _WORD.findall(key))
+
+
+# Parameter and field names whose value is a credential, in a query string, a form body, any text
+# (``name=value``) or a JSON document (``"name": "value"``).
+_SECRET_NAMES = (
+    r"x-api-key|api[_-]?key|apikey|access[_-]?token|id[_-]?token|refresh[_-]?token|auth[_-]?token|session[_-]?token"
+    r"|client[_-]?secret|secret[_-]?key|private[_-]?key|aws[_-]?secret[_-]?access[_-]?key|secret|password|passwd"
+    r"|client[_-]?assertion|code[_-]?verifier|x-amz-security-token|x-amz-signature|x-amz-credential"
+)
+_NOT_AFTER = r"(?<![A-Za-z0-9_\-])"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """One entry of the catalogue: a pattern (a ``(?P<keep>...)`` part is kept, the rest replaced)
+    and the lower-case strings one of which any match contains (the prefilter: a text without any
+    of them is not searched for this pattern)."""
+
+    name: str
+    pattern: str
+    needles: tuple[str, ...]
+
 
 #: Strings shaped like credentials, anywhere in a body, a URL or a file.
-DEFAULT_PATTERNS = (
-    r"(?<![A-Za-z0-9_\-])sk-ant-[A-Za-z0-9_\-]{8,}",
-    r"(?<![A-Za-z0-9_\-])sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}",
-    r"(?<=[Bb]earer )[A-Za-z0-9._\-]{16,}",
-    r"AKIA[0-9A-Z]{16}",
-    r"ghp_[A-Za-z0-9]{30,}",
-    r"xox[bpas]-[A-Za-z0-9\-]{10,}",
-    r"(?<![A-Za-z0-9_\-])AIza[0-9A-Za-z_\-]{35}",
-    r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}",
+CATALOGUE: tuple[Secret, ...] = (
+    Secret("anthropic key", _NOT_AFTER + r"sk-ant-[A-Za-z0-9_\-]{8,}", ("sk-ant-",)),
+    Secret("openai key", _NOT_AFTER + r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}", ("sk-",)),
+    Secret("bearer token", r"(?P<keep>\b(?i:bearer)\s+)(?!<REDACTED>)[A-Za-z0-9._\-~+/]{16,}=*", ("bearer",)),
+    Secret("aws access key", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", ("akia", "asia")),
+    Secret(
+        "github token",
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{22,})",
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    ),
+    Secret("slack token", r"xox[bpas]-[A-Za-z0-9\-]{10,}", ("xox",)),
+    Secret("google api key", _NOT_AFTER + r"AIza[0-9A-Za-z_\-]{35}", ("aiza",)),
+    Secret("google oauth token", _NOT_AFTER + r"ya29\.[A-Za-z0-9_\-]{10,}", ("ya29.",)),
+    Secret("google refresh token", _NOT_AFTER + r"1//0[A-Za-z0-9_\-]{20,}", ("1//0",)),
+    Secret("google client secret", _NOT_AFTER + r"GOCSPX-[A-Za-z0-9_\-]{10,}", ("gocspx-",)),
+    Secret("jwt", _NOT_AFTER + r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", ("eyj",)),
+    Secret("url userinfo", r"(?P<keep>://[^/\s:@\"'<>\\]{1,128}:)(?!<REDACTED>)[^/\s@\"'<>\\]{1,256}(?=@)", ("@",)),
+    Secret(
+        "credential parameter",
+        rf"(?P<keep>{_NOT_AFTER}(?i:{_SECRET_NAMES}|(?<=[?&])(?:key|token|auth|sig|signature))=)(?!<REDACTED>)[^&#\s\"'<>\\]{{3,}}",
+        (
+            "key=",
+            "token=",
+            "secret=",
+            "password=",
+            "passwd=",
+            "assertion=",
+            "verifier=",
+            "signature=",
+            "credential=",
+            "auth=",
+            "sig=",
+        ),
+    ),
+    Secret(
+        "credential field",
+        rf"(?P<keep>\"(?i:{_SECRET_NAMES})\"\s*:\s*\")(?!<REDACTED>)[^\"\\]{{3,}}(?=\")",
+        ('key"', 'token"', 'secret"', 'password"', 'passwd"', 'assertion"', 'verifier"', 'signature"', 'credential"'),
+    ),
+    Secret(  # the same in a Python repr (an amber snapshot, a logged dict)
+        "credential field",
+        rf"(?P<keep>'(?i:{_SECRET_NAMES})'\s*:\s*')(?!<REDACTED>)[^'\\]{{3,}}(?=')",
+        ("key'", "token'", "secret'", "password'", "passwd'", "assertion'", "verifier'", "signature'", "credential'"),
+    ),
 )
-_SECRET_PARAMS = re.compile(
-    r"(?i)([?&](?:api[_-]?key|apikey|key|token|access_token|id_token|refresh_token|auth|secret|client_secret"
-    r"|password|passwd|sig|signature)=)[^&#]*"
-)
+#: The catalogue's patterns (kept for callers that want the plain list).
+DEFAULT_PATTERNS = tuple(s.pattern for s in CATALOGUE)
+_SECRET_FIELD = re.compile(rf"(?i:{_SECRET_NAMES})")
+_SECRET_PARAMS = re.compile(rf"(?i)([?&](?:{_SECRET_NAMES}|key|token|auth|sig|signature)=)[^&#]*")
+
+
+class Scanner:
+    """The catalogue (and any extra patterns) as one combined pattern behind a prefilter: only
+    the entries whose needles occur in a text are searched for, in one pass."""
+
+    def __init__(self, extra: Iterable[str] = (), *, defaults: bool = True) -> None:
+        self.entries = [*(CATALOGUE if defaults else ()), *(Secret(f"pattern {p}", p, ()) for p in extra)]
+        self._compiled: dict[tuple[int, ...], re.Pattern[str] | None] = {}
+        needles = sorted({n for e in self.entries for n in e.needles}, key=len, reverse=True)
+        self._needles = re.compile("|".join(map(re.escape, needles))) if needles else None
+        self._always = tuple(i for i, e in enumerate(self.entries) if not e.needles)
+        self.pattern = self._combined(tuple(range(len(self.entries))))  # everything (checked by re.compile now)
+
+    def _combined(self, which: tuple[int, ...]) -> re.Pattern[str] | None:
+        found = self._compiled.get(which, False)
+        if found is not False:
+            return found  # type: ignore[return-value]
+        parts = [f"(?P<s{i}>{self.entries[i].pattern.replace('(?P<keep>', f'(?P<k{i}>')})" for i in which]
+        compiled = re.compile("|".join(parts)) if parts else None
+        self._compiled[which] = compiled
+        return compiled
+
+    def for_text(self, text: str) -> re.Pattern[str] | None:
+        """The combined pattern of the entries that may match in ``text`` (None: none can)."""
+        present = set(self._needles.findall(text.lower())) if self._needles is not None else set()
+        if not present and not self._always:
+            return None
+        which = tuple(i for i, e in enumerate(self.entries) if not e.needles or any(n in present for n in e.needles))
+        return self._combined(which)
+
+    def finditer(self, text: str, *, whole: bool = False) -> Iterator[tuple[int, int, str]]:
+        """(start, end, entry name) of each secret in ``text``; start is after a kept prefix
+        (``api_key=``, ``Bearer``), unless ``whole``."""
+        pattern = self.for_text(text)
+        if pattern is None:
+            return
+        for m in pattern.finditer(text):
+            name = m.lastgroup or ""
+            i = int(name[1:])
+            keep = m.group(f"k{i}") if f"k{i}" in pattern.groupindex else None
+            yield m.start() + (len(keep) if keep and not whole else 0), m.end(), self.entries[i].name
+
+    def sub(self, text: str) -> str:
+        pattern = self.for_text(text)
+        if pattern is None:
+            return text
+
+        def replace(m: re.Match[str]) -> str:
+            i = (m.lastgroup or "s0")[1:]
+            keep = m.group(f"k{i}") if f"k{i}" in pattern.groupindex else None
+            return (keep or "") + REDACTED
+
+        return pattern.sub(replace, text)
 
 
 class Redactor:
-    def __init__(self, headers: Iterable[str] = (), patterns: Iterable[str] = ()) -> None:
-        self.drop = SECRET_HEADERS | {h.lower() for h in headers}
-        self.pattern = re.compile("|".join(f"(?:{p})" for p in (*DEFAULT_PATTERNS, *patterns)))
+    def __init__(self, headers: Iterable[str] = (), patterns: Iterable[str] = (), *, defaults: bool = True) -> None:
+        self.defaults = defaults
+        self.drop = (SECRET_HEADERS if defaults else frozenset()) | {h.lower() for h in headers}
+        self.scanner = Scanner(patterns, defaults=defaults)
+        self.pattern = self.scanner.pattern
+
+    def is_secret_header(self, name: str) -> bool:
+        return name.lower() in self.drop or (self.defaults and is_secret_header(name))
 
     def headers(self, headers: Iterable[tuple[str, str]]) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -83,45 +234,180 @@ class Redactor:
             key = name.lower()
             if key in self.drop or key in VOLATILE_HEADERS or key.startswith(_VOLATILE_PREFIXES):
                 continue
-            value = self.text(value)
+            # A header named like a credential (``x-auth-token``) stays, its value replaced: the
+            # file shows it was sent, and what it held never reaches the disk.
+            value = REDACTED if self.defaults and is_secret_header(key) else self.text(value)
             out[key] = f"{out[key]}, {value}" if key in out else value
         return dict(sorted(out.items()))
 
     def text(self, value: str) -> str:
-        return self.pattern.sub(REDACTED, value)
+        return self.scanner.sub(value)
 
     def url(self, url: str) -> str:
-        return self.text(_SECRET_PARAMS.sub(lambda m: m.group(1) + REDACTED, url))
+        if self.defaults:
+            url = _SECRET_PARAMS.sub(lambda m: m.group(1) + REDACTED, url)
+        return self.text(url)
 
     def value(self, value: Any) -> Any:
-        """Scrub every string in a JSON value (keys included)."""
+        """Scrub every string in a JSON value (keys included; the value of a credential field whole)."""
         if isinstance(value, str):
-            return self.pattern.sub(REDACTED, value) if self.pattern.search(value) else value
+            return self.text(value)
         if isinstance(value, list):
             return [self.value(v) for v in value]
         if isinstance(value, Mapping):
-            return {self.value(k): self.value(v) for k, v in value.items()}
+            out = {}
+            for k, v in value.items():
+                if self.defaults and isinstance(k, str) and isinstance(v, str) and len(v) >= 3 and _SECRET_FIELD.fullmatch(k):
+                    out[self.text(k)] = REDACTED
+                else:
+                    out[self.value(k)] = self.value(v)
+            return out
         return value
 
     def contains_secret(self, text: str) -> bool:
-        return self.pattern.search(text) is not None
+        return next(self.scanner.finditer(text), None) is not None
 
     def body(self, body: Body, wire: bytes | None = None) -> Body:
         """``body`` (read from the bytes ``wire``, when given) with its secrets scrubbed: the same
         object when it holds none (the usual case, decided on its text at C speed), else a new
-        body of the same kind."""
-        data = body.bytes() if wire is None else wire
-        if body.kind not in _SCRUBBED_KINDS or not self.contains_secret(data.decode("utf-8", "replace")):
+        body of the same kind. A stream is also scrubbed on its text reassembled across events
+        (:func:`stream_edits`); a binary body through its text views (:meth:`binary`)."""
+        if body.kind == "base64":
+            data = base64.b64decode(body.value)
+            scrubbed = self.binary(data)
+            return body if scrubbed == data else Body("base64", base64.b64encode(scrubbed).decode("ascii"), body.eol)
+        if body.kind not in _SCRUBBED_KINDS:
             return body
+        events = body.value if body.kind == "sse" else None
+        split = stream_edits(events, self.scanner) if events else []
+        data = body.bytes() if wire is None else wire
+        if not split and not self.contains_secret(data.decode("utf-8", "replace")):
+            return body
+        if events:
+            events = apply_stream_edits(copy(events), split)
+            return Body("sse", self.value(events), body.eol)
         return Body(body.kind, self.value(body.value), body.eol)
 
+    def binary(self, data: bytes) -> bytes:
+        """``data`` with the secrets of its latin-1 view (any ASCII or UTF-8 text in it) and, when
+        it looks like UTF-16, of its UTF-16 view replaced, byte for byte in the same encoding."""
+        text = data.decode("latin-1")
+        if self.contains_secret(text):
+            data = self.text(text).encode("latin-1")
+        for codec, start in utf16_views(data):
+            try:
+                text = data[start:].decode(codec, "surrogatepass")
+            except UnicodeDecodeError:
+                continue
+            if self.contains_secret(text):
+                data = data[:start] + self.text(text).encode(codec, "surrogatepass")
+        return data
 
-#: Body kinds whose values are text or JSON (``base64`` bodies are bytes; ``empty`` ones hold nothing).
+
+def utf16_views(data: bytes) -> list[tuple[str, int]]:
+    """(codec, offset of the text) for each UTF-16 reading of ``data`` that looks like text: a
+    byte-order mark, or NUL bytes in most of the odd (LE) or even (BE) places."""
+    if data[:2] == b"\xff\xfe":
+        return [("utf-16-le", 2)]
+    if data[:2] == b"\xfe\xff":
+        return [("utf-16-be", 2)]
+    half = len(data) // 2
+    if half < 4:
+        return []
+    views = []
+    if data[1::2].count(0) * 10 >= half * 7:
+        views.append(("utf-16-le", 0))
+    if data[0::2].count(0) * 10 >= half * 7:
+        views.append(("utf-16-be", 0))
+    return [(c, s) for c, s in views if (len(data) - s) % 2 == 0]
+
+
+#: Body kinds whose values are text or JSON (``base64`` bodies are scanned through their views).
 _SCRUBBED_KINDS = frozenset({"json", "text", "sse"})
+#: Fields that tell the parallel streams of one response apart (a content block, a tool call).
+_STREAM_KEYS = ("index", "output_index", "content_index", "item_id")
+_STREAM_KEYSET = frozenset(_STREAM_KEYS)
 
-_LOOPBACK = re.compile(r"^(\w+://(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])):\d+(?=/|$)")
+Piece = tuple[int, tuple[Any, ...], str]  # (event number, path to the string in the event, the string)
+
+
+def stream_pieces(events: list[Any]) -> dict[tuple[Any, ...], list[Piece]]:
+    """The strings of a stream's events grouped into the texts they spell together: the same
+    field (``delta.text``, ``delta.partial_json``, a tool call's ``arguments``) of the same block
+    (its ``index`` and the like), in event order."""
+    groups: dict[tuple[Any, ...], list[Piece]] = {}
+
+    def walk(value: Any, n: int, path: tuple[Any, ...], names: tuple[str, ...], ctx: tuple[Any, ...]) -> None:
+        if isinstance(value, str):
+            groups.setdefault((names, ctx), []).append((n, path, value))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, n, (*path, i), names, ctx)
+        elif isinstance(value, dict):
+            keys = value.keys() & _STREAM_KEYSET
+            if keys:
+                ctx = ctx + tuple((k, value[k]) for k in _STREAM_KEYS if k in keys and isinstance(value[k], (int, str)))
+            for k, v in value.items():
+                if isinstance(v, (str, list, dict)) and k not in keys:
+                    walk(v, n, (*path, k), (*names, k), ctx)
+
+    for n, event in enumerate(events):
+        if isinstance(event, Mapping):
+            if "data" in event:
+                walk(event["data"], n, ("data",), ("data",), ())
+            elif isinstance(event.get("text"), str):
+                walk(event["text"], n, ("text",), ("text",), ())
+    return groups
+
+
+Edit = tuple[int, tuple[Any, ...], str]  # (event number, path, the new string)
+
+
+def stream_edits(events: list[Any], scanner: Scanner) -> list[Edit]:
+    """The strings to change so no secret spelt across several events of a stream stays: the
+    first piece a secret touches gets the placeholder, the rest of the secret leaves the pieces
+    after it (so the number of events, and of pieces, stays)."""
+    edits: list[Edit] = []
+    for pieces in stream_pieces(events).values():
+        if len(pieces) < 2:
+            continue
+        whole = "".join(p[2] for p in pieces)
+        found = [(s, e) for s, e, _ in scanner.finditer(whole)]
+        if not found:
+            continue
+        at = 0
+        for n, path, text in pieces:
+            start, end = at, at + len(text)
+            at = end
+            spans = [(s, e) for s, e in found if s < end and e > start]
+            if not spans:
+                continue
+            new, cursor = "", start
+            for s, e in spans:
+                if s >= start:
+                    new += whole[cursor:s] + REDACTED
+                cursor = max(cursor, min(e, end))
+            new += whole[cursor:end]
+            edits.append((n, path, new))
+    return edits
+
+
+def apply_stream_edits(events: list[Any], edits: list[Edit]) -> list[Any]:
+    """``events`` with the ``edits`` made (in place; an edited event drops its exact ``raw`` text,
+    which no longer says what the event holds)."""
+    for n, path, new in edits:
+        target = events[n]
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = new
+        if isinstance(events[n], dict):
+            events[n].pop("raw", None)
+    return events
+
+
+_LOOPBACK = re.compile(r"^(\w+://(?:[^/@]*@)?(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])):\d+(?=/|$)")
 
 
 def stable_url(url: str) -> str:
     """Loopback ports change on every run: drop them, so re-recording gives the same file."""
-    return _LOOPBACK.sub(r"\1", url) if "://127." in url or "://localhost" in url or "://[::1]" in url else url
+    return _LOOPBACK.sub(r"\1", url) if "127." in url or "localhost" in url or "[::1]" in url else url

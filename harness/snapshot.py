@@ -9,6 +9,8 @@ version, so it shares a snapshot file with the plain ``snapshot`` fixture) with 
   wherever they sit in the value (lists, dicts, tuples). A recorder from
   :func:`harness.record_callbacks` is written as its ``calls``, one line per entry, keys
   sorted: ``on_text_delta(delta='Hel', snapshot='Hel')``.
+* **Secrets are scrubbed** as in cassettes (:mod:`harness.redact`'s catalogue): a snapshot file is
+  committed like a cassette.
 * **Volatile values become placeholders**, and the same id gets the same placeholder wherever it
   appears in the value, two different ids two placeholders: ids with a known prefix (``msg_…`` →
   ``<msg_1>``, ``toolu_…`` → ``<toolu_1>``, ``call_…`` → ``<call_1>``, ``chatcmpl-…`` →
@@ -257,7 +259,34 @@ class AgentSnapshotExtension(AmberSnapshotExtension):
     normalizer_class: ClassVar[type[Normalizer]] = Normalizer
 
     def serialize(self, data: Any, **kwargs: Any) -> str:
-        return self.serializer_class.serialize(normalize(data, self.normalizer_class()), **kwargs)
+        from harness.redact import Redactor
+
+        redactor = Redactor()
+        value = redact(normalize(data, self.normalizer_class()), redactor)
+        return redactor.text(self.serializer_class.serialize(value, **kwargs))
+
+
+def redact(data: Any, redactor: Any) -> Any:
+    """``data`` with its secrets scrubbed as a cassette's are (:mod:`harness.redact`): key-shaped
+    strings anywhere, the whole value of a credential field (``client_secret``, ``password``...).
+    A snapshot file is committed like a cassette, so it must never hold a secret either."""
+    if isinstance(data, str):
+        return redactor.text(data)
+    if isinstance(data, Call):
+        return Call(data.name, redact(data.args, redactor))
+    if isinstance(data, Mapping):
+        plain = redactor.value({k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)})
+        return {
+            (redactor.text(k) if isinstance(k, str) else k): (
+                plain[redactor.text(k)] if isinstance(k, str) and isinstance(v, str) else redact(v, redactor)
+            )
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [redact(v, redactor) for v in data]
+    if isinstance(data, tuple) and not hasattr(data, "_fields"):
+        return tuple(redact(v, redactor) for v in data)
+    return data
 
 
 def agent_snapshot_fixture(snapshot: Any) -> Any:

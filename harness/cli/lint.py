@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import base64
+import bisect
 import json
 import os
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.cli.load import SKIP_DIRS, walk
 from harness.cli.style import CliError, Style, color_enabled, plural
 
 if TYPE_CHECKING:
@@ -31,22 +33,40 @@ class Finding:
         return self.category in ("secret", "unreadable", "format")
 
 
-_CREDENTIAL_HEADERS = ("authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "set-cookie")
-_HEADER_LINE = re.compile(r'^\s*"(' + "|".join(_CREDENTIAL_HEADERS) + r')"\s*:', re.IGNORECASE)
 _STRAY = re.compile(r"^\..+\.json\..+\.tmp$")
+#: Folders never searched: tools' caches and installed packages (a virtualenv is told by its
+#: ``pyvenv.cfg``, whatever its name: folders named ``env``, ``build`` or ``dist`` are searched).
+_SKIP_DIRS = frozenset({"node_modules", "__pycache__", "site-packages"})
+_VCR_SUFFIXES = (".yaml", ".yml")
 
 
-def _classify(path: Path) -> str | None:
-    """``cassette``, ``snapshot``, ``stray`` (a temp file left by an interrupted write) or None."""
+def walk(root: Path) -> Iterator[Path]:
+    """Every file under ``root``, sorted, skipping hidden folders, caches and virtualenvs."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith(".") and d not in _SKIP_DIRS and not os.path.exists(os.path.join(folder, d, "pyvenv.cfg"))
+        )
+        for name in sorted(files):
+            yield Path(folder) / name
+
+
+def _classify(path: Path, explicit: bool = False) -> str | None:
+    """``cassette``, ``vcr`` (a vcrpy YAML cassette), ``snapshot``, ``stray`` (a temp file left by an
+    interrupted write) or None."""
     if _STRAY.match(path.name):
         return "stray"
     if "__snapshots__" in path.parts or path.suffix == ".ambr":
         return "snapshot" if path.suffix in (".ambr", ".json") else None
+    if path.suffix in _VCR_SUFFIXES and (explicit or "cassettes" in path.parts):
+        return "vcr"
     return "cassette" if path.suffix == ".json" else None
 
 
 def lint_targets(paths: list[str], cassette_dir: Path) -> list[tuple[Path, str]]:
-    """The files to check: the given paths, or the cassette dirs and every ``__snapshots__`` folder."""
+    """The files to check: the given paths, or the cassette dirs, every ``__snapshots__`` folder
+    and the vcrpy YAML cassettes of every ``cassettes`` folder."""
     found: dict[Path, str] = {}
     if paths:
         for name in paths:
@@ -54,7 +74,7 @@ def lint_targets(paths: list[str], cassette_dir: Path) -> list[tuple[Path, str]]
             if not path.exists():
                 raise CliError(f"no such file or folder: {name}")
             for file in [path] if path.is_file() else walk(path):
-                kind = _classify(file) or ("other" if path.is_file() else None)
+                kind = _classify(file, explicit=path.is_file()) or ("other" if path.is_file() else None)
                 if kind:
                     found.setdefault(file, kind)
         return sorted(found.items())
@@ -65,13 +85,12 @@ def lint_targets(paths: list[str], cassette_dir: Path) -> list[tuple[Path, str]]
                 kind = _classify(file)
                 if kind:
                     found.setdefault(file, kind)
-    for folder, dirs, _files in os.walk("."):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
-        if Path(folder).name == "__snapshots__":
-            dirs[:] = []
-            for file in walk(Path(folder)):
-                if file.suffix in (".ambr", ".json"):
-                    found.setdefault(Path(os.path.normpath(file)), "snapshot")
+    for file in walk(Path(".")):
+        parts = file.parts
+        if "__snapshots__" in parts and file.suffix in (".ambr", ".json"):
+            found.setdefault(Path(os.path.normpath(file)), "snapshot")
+        elif "cassettes" in parts and file.suffix in _VCR_SUFFIXES:
+            found.setdefault(Path(os.path.normpath(file)), "vcr")
     return sorted(found.items())
 
 
@@ -132,12 +151,9 @@ def orphan_of(path: Path, cassette_dir: Path, rootdir: Path | None = None) -> st
     return str(module)
 
 
-#: Besides the recorder's patterns (``harness.redact``), lint looks for a secret in a URL's query
-#: string wherever it sits in the file (the recorder scrubs it from the URLs it records).
-LINT_PATTERNS = (
-    r"(?<=[?&])(?i:api[_-]?key|apikey|key|token|access_token|id_token|refresh_token|auth|secret|client_secret"
-    r"|password|passwd|sig|signature)=[^&#\s\"'\\<]{8,}",
-)
+#: Extra patterns lint looks for. Empty: lint uses the recorder's catalogue (``harness.redact``),
+#: query strings, form bodies and credential fields included, so it finds what the recorder scrubs.
+LINT_PATTERNS: tuple[str, ...] = ()
 
 
 def pytest_ini(start: Path) -> tuple[Path, dict[str, str]]:
@@ -179,6 +195,99 @@ def _relative(path: Path) -> Path:
         return path
 
 
+class _Lines:
+    """Line numbers of offsets in a text (found by bisection, only for what is reported)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._ends: list[int] | None = None
+
+    def of(self, offset: int) -> int:
+        if self._ends is None:
+            self._ends = [m.start() for m in re.finditer("\n", self.text)]
+        return bisect.bisect_left(self._ends, offset) + 1
+
+    def of_text(self, needle: str, default: int = 1) -> int:
+        at = self.text.find(needle)
+        return self.of(at) if at >= 0 else default
+
+
+def _secret_findings(shown: str, text: str, lines: _Lines, redactor: Redactor) -> list[Finding]:
+    return [
+        Finding(shown, lines.of(start), f"secret: {_mask(text[start:end])} looks like a credential", "secret")
+        for start, end, _name in redactor.scanner.finditer(text, whole=True)
+    ]
+
+
+def _header_findings(shown: str, headers: object, lines: _Lines, redactor: Redactor, vcr: bool) -> list[Finding]:
+    """Credential headers stored with a value (the recorder keeps only their names)."""
+    from harness.redact import REDACTED
+
+    out = []
+    for name, value in headers.items() if isinstance(headers, dict) else ():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        if not redactor.is_secret_header(str(name)) or all(str(v) == REDACTED for v in values):
+            continue
+        m = re.search(
+            rf"^\s*{re.escape(str(name))}:" if vcr else rf"^\s*{re.escape(json.dumps(name))}: ",
+            lines.text,
+            re.MULTILINE | re.IGNORECASE,
+        )
+        line = lines.of(m.start()) if m else 1
+        out.append(Finding(shown, line, f"secret: credential header {str(name).lower()!r} is stored", "secret"))
+    return out
+
+
+def _body_findings(shown: str, body: object, lines: _Lines, redactor: Redactor, where: str) -> list[Finding]:
+    """Secrets the text of the file does not show: spelt across a stream's events, or in a binary body."""
+    from harness.redact import stream_edits
+
+    if not isinstance(body, dict):
+        return []
+    if isinstance(body.get("sse"), list):
+        edits = stream_edits(body["sse"], redactor.scanner)
+        if edits:
+            first = body["sse"][edits[0][0]]
+            line = lines.of_text(json.dumps(first, indent=None)[:40])
+            text = f"secret: a credential spelt across {len({e[0] for e in edits})} events of the stream ({where})"
+            return [Finding(shown, line, text, "secret")]
+    if isinstance(body.get("base64"), str):
+        try:
+            data = base64.b64decode(body["base64"])
+        except ValueError:
+            return []
+        if redactor.binary(data) != data:
+            line = lines.of_text(body["base64"][:60])
+            return [Finding(shown, line, f"secret: a credential in the binary body ({where})", "secret")]
+    return []
+
+
+def _structure_findings(shown: str, data: bytes, kind: str, lines: _Lines, redactor: Redactor) -> list[Finding]:
+    """What only the structure of a cassette tells: credential headers, split streams, binary bodies."""
+    if kind == "vcr":
+        try:
+            import yaml  # type: ignore[import-untyped,unused-ignore]
+
+            doc = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except Exception:  # no PyYAML, or python tags: the text scan still ran
+            return []
+    else:
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            return []  # reported as unreadable by the format check
+    items = doc.get("interactions") if isinstance(doc, dict) else None
+    out: list[Finding] = []
+    for n, item in enumerate(items if isinstance(items, list) else []):
+        for part in ("request", "response"):
+            section = item.get(part) if isinstance(item, dict) else None
+            if isinstance(section, dict):
+                out += _header_findings(shown, section.get("headers"), lines, redactor, kind == "vcr")
+                if kind != "vcr":
+                    out += _body_findings(shown, section.get("body"), lines, redactor, f"interaction {n} {part}")
+    return out
+
+
 def lint_file(path: Path, kind: str, redactor: Redactor, cassette_dir: Path, rootdir: Path | None = None) -> list[Finding]:
     from harness.cassette import format as cassette_format
     from harness.errors import CassetteFormatError
@@ -193,13 +302,10 @@ def lint_file(path: Path, kind: str, redactor: Redactor, cassette_dir: Path, roo
     except CassetteFormatError as exc:
         return [Finding(shown, 1, f"unreadable: {exc.problem}", "unreadable")]
     text = data.decode("utf-8", "replace")
-    findings = []
-    for number, line in enumerate(text.split("\n"), 1):
-        for m in redactor.pattern.finditer(line):
-            findings.append(Finding(shown, number, f"secret: {_mask(m.group())} looks like a credential", "secret"))
-        header = _HEADER_LINE.match(line) if kind == "cassette" else None
-        if header:
-            findings.append(Finding(shown, number, f"secret: credential header {header.group(1).lower()!r} is stored", "secret"))
+    lines = _Lines(text)
+    findings = _secret_findings(shown, text, lines, redactor)
+    if kind in ("cassette", "vcr"):
+        findings += _structure_findings(shown, data, kind, lines, redactor)
     if kind == "cassette":
         try:
             cassette_format.loads(data, shown)
@@ -277,8 +383,12 @@ def cmd_lint(args: argparse.Namespace) -> int:
     except re.error as exc:
         raise CliError(f"bad --pattern: {exc}") from None
     findings: list[Finding] = []
+    crashes: list[str] = []
     for path, kind in targets:
-        findings += lint_file(path, kind, redactor, cassette_dir, rootdir)
+        try:
+            findings += lint_file(path, kind, redactor, cassette_dir, rootdir)
+        except Exception as exc:  # a bug of lint's own: say which file, check the others, exit 3
+            crashes.append(f"{os.path.normpath(path)}: {type(exc).__name__}: {exc}")
     note = ""
     if args.unused:
         unused, modules, note = unused_cassettes(rootdir)
@@ -292,8 +402,10 @@ def cmd_lint(args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     for f in findings:
         counts[f.category] = counts.get(f.category, 0) + 1
-    files = {k: sum(1 for _, kind in targets if kind == k) for k in ("cassette", "snapshot", "other")}
+    files = {k: sum(1 for _, kind in targets if kind == k) for k in ("cassette", "vcr", "snapshot", "other")}
     checked = f"{plural(files['cassette'], 'cassette')}, {plural(files['snapshot'], 'snapshot file')}"
+    if files["vcr"]:
+        checked += f", {plural(files['vcr'], 'vcrpy cassette')}"
     if files["other"]:
         checked += f", {plural(files['other'], 'other file')}"
     names = {
@@ -316,4 +428,11 @@ def cmd_lint(args: argparse.Namespace) -> int:
         print("  (orphaned = the test module file is missing; cassettes shared by name through the marker may be false alarms)")
     if note:
         print(f"  ({note})")
-    return 1 if failed else 0
+    for crash in crashes:
+        print(f"harness lint: crashed while checking {crash} (a bug in harness: please report it)", file=sys.stderr)
+    return EXIT_CRASH if crashes else 1 if failed else 0
+
+
+#: lint's exit status when it failed on a file for a reason of its own (0: clean, 1: a finding,
+#: 2: bad usage or unreadable input, as every harness command).
+EXIT_CRASH = 3

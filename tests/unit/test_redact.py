@@ -148,3 +148,104 @@ def test_value_returns_clean_strings_unchanged_and_does_not_touch_its_input() ->
     assert R.value("clean") == "clean"
     R.value(value)
     assert value == {"a": ["sk-abcdefghijklmnop1234"]}
+
+
+# -- issue 12: every placement of a secret (items 18-20) ---------------------------------------
+
+from harness.cassette.merge import moved_chunks  # noqa: E402
+from harness.cassette.model import Body  # noqa: E402
+from harness.redact import is_secret_header  # noqa: E402
+
+
+def _stream(pieces: list[str]) -> bytes:
+    events = [
+        f'event: content_block_delta\ndata: {{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":"{p}"}}}}\n\n'
+        for p in pieces
+    ]
+    return "".join(events).encode()
+
+
+def test_a_key_split_across_text_deltas_is_scrubbed_keeping_the_events_and_chunks() -> None:
+    wire = _stream(["my key ", "sk-ant-api03-Ab", "cDeFgHiJkLmN", "oP done"])
+    parsed = Body.from_bytes(wire, "text/event-stream")
+    stored = R.body(parsed, wire)
+    assert b"sk-ant" not in stored.bytes() and b"cDeFgHiJkLmN" not in stored.bytes()
+    texts = [e["data"]["delta"]["text"] for e in stored.value]
+    assert texts == ["my key ", REDACTED, "", " done"]
+    chunks = [[len(wire) // 3, 0.0], [len(wire) // 3, 1.0], [len(wire) - 2 * (len(wire) // 3), 2.0]]
+    moved = moved_chunks(chunks, wire, parsed, stored)
+    assert len(moved) == 3 and sum(int(c[0]) for c in moved) == len(stored.bytes())
+
+
+def test_a_key_split_across_tool_argument_chunks_of_one_tool_call_only() -> None:
+    def chunk(index: int, args: str) -> str:
+        return f'data: {{"choices":[{{"index":0,"delta":{{"tool_calls":[{{"index":{index},"function":{{"arguments":"{args}"}}}}]}}}}]}}\n\n'
+
+    wire = (chunk(0, "sk-proj-") + chunk(1, "sk-") + chunk(0, "Abcdefghijkl") + chunk(1, "x") + chunk(0, "mnopqrst")).encode()
+    stored = R.body(Body.from_bytes(wire, "text/event-stream"), wire)
+    args = [e["data"]["choices"][0]["delta"]["tool_calls"][0]["function"]["arguments"] for e in stored.value]
+    assert args == [REDACTED, "sk-", "", "x", ""]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "latin-1"])
+def test_binary_bodies_are_scanned_through_their_text_views(encoding: str) -> None:
+    data = "café key sk-ant-api03-abcdEFGH1234 end".encode(encoding)
+    body = Body.from_bytes(data, "application/octet-stream")
+    assert body.kind == "base64"
+    stored = R.body(body, data)
+    assert stored.kind == "base64"
+    assert "sk-ant" not in stored.bytes().decode(encoding) and REDACTED in stored.bytes().decode(encoding)
+
+
+def test_a_key_inside_binary_bytes_is_replaced_keeping_the_rest() -> None:
+    data = bytes(range(256)) + b"sk-ant-api03-abcdEFGH1234" + b"\xff\x00"
+    stored = R.binary(data)
+    assert stored == bytes(range(256)) + REDACTED.encode() + b"\xff\x00"
+
+
+PLACED = {
+    "form client_secret": (
+        "grant_type=refresh_token&client_secret=abc123secret&x=1",
+        f"grant_type=refresh_token&client_secret={REDACTED}&x=1",
+    ),
+    "form refresh_token first": ("refresh_token=1abcdef&grant_type=x", f"refresh_token={REDACTED}&grant_type=x"),
+    "form password": ("username=svc&password=hunter22", f"username=svc&password={REDACTED}"),
+    "oauth access token": ("token ya29.a0AfB2abcdefghij", f"token {REDACTED}"),
+    "url userinfo": ("https://svc:PaSsWoRd@host/x", f"https://svc:{REDACTED}@host/x"),
+    "upper-case BEARER": ("BEARER abcdefghijklmnopqrst", f"BEARER {REDACTED}"),
+    "Bearer and spaces": ("Bearer   abcdefghijklmnopqrst", f"Bearer   {REDACTED}"),
+    "json credential field": ('{"client_secret": "abcdef"}', f'{{"client_secret": "{REDACTED}"}}'),
+    "query x-api-key": ("/v1?x-api-key=abcdef&b=2", f"/v1?x-api-key={REDACTED}&b=2"),
+}
+
+
+@pytest.mark.parametrize(("text", "scrubbed"), PLACED.values(), ids=PLACED.keys())
+def test_each_placement_is_scrubbed_in_text(text: str, scrubbed: str) -> None:
+    assert R.text(text) == scrubbed
+    assert R.text(scrubbed) == scrubbed  # idempotent: a scrubbed file stays as it is
+
+
+def test_json_credential_fields_are_scrubbed_whole_but_not_token_counts() -> None:
+    value = {"client_secret": "abc", "max_tokens": 50, "token": "Hello", "usage": {"input_tokens": 3}}
+    assert R.value(value) == {"client_secret": REDACTED, "max_tokens": 50, "token": "Hello", "usage": {"input_tokens": 3}}
+
+
+@pytest.mark.parametrize(
+    "name", ["x-portkey-api-key", "x-auth-token", "x-amz-security-token", "X-DB-Password", "x-service-secret", "x-access-token"]
+)
+def test_a_header_whose_name_says_credential_keeps_only_its_name(name: str) -> None:
+    assert is_secret_header(name)
+    assert R.headers([(name, "opaque-value"), ("accept", "*/*")]) == {"accept": "*/*", name.lower(): REDACTED}
+
+
+@pytest.mark.parametrize(
+    "name", ["anthropic-ratelimit-tokens-remaining", "x-ratelimit-limit-tokens", "content-type", "x-portkey-config"]
+)
+def test_headers_that_only_mention_tokens_are_kept(name: str) -> None:
+    assert not is_secret_header(name)
+
+
+def test_a_url_with_userinfo_on_loopback_loses_its_port_and_password() -> None:
+    from harness.redact import stable_url
+
+    assert R.url(stable_url("http://svc:PaSs@127.0.0.1:8123/v1")) == f"http://svc:{REDACTED}@127.0.0.1/v1"

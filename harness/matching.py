@@ -48,6 +48,22 @@ def parse_path(path: str) -> list[tuple[str, Any]]:
     return steps
 
 
+class _Gone:
+    """Marks a removed value until every path has been applied: a list keeps its positions meanwhile,
+    so ``$.m[0]`` and ``$.m[1]`` name the original first and second items."""
+
+
+_GONE = _Gone()
+
+
+def _sweep(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sweep(v) for k, v in value.items() if v is not _GONE}
+    if isinstance(value, list):
+        return [_sweep(v) for v in value if v is not _GONE]
+    return value
+
+
 def _remove(value: Any, steps: list[tuple[str, Any]]) -> None:
     kind, arg = steps[0]
     last = len(steps) == 1
@@ -60,14 +76,14 @@ def _remove(value: Any, steps: list[tuple[str, Any]]) -> None:
         targets = list(value) if arg == "*" else [arg] if arg in value else []
         for k in targets:
             if last:
-                del value[k]
+                value[k] = _GONE
             else:
                 _remove(value[k], steps[1:])
     elif kind == "index" and isinstance(value, list):
         indices = range(len(value)) if arg == "*" else [arg] if -len(value) <= arg < len(value) else []
-        for i in sorted(indices, reverse=True):
+        for i in indices:
             if last:
-                del value[i]
+                value[i] = _GONE
             else:
                 _remove(value[i], steps[1:])
 
@@ -98,7 +114,7 @@ class Matcher:
         body = copy(body)
         for steps in self.ignore:
             _remove(body, steps)
-        return body
+        return _sweep(body)
 
     def json_key(self, value: Any) -> str:
         """A JSON value (an MCP call's params, a tool's input) as matching sees it: canonical, ignored paths removed."""

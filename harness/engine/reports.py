@@ -7,7 +7,7 @@ import os
 import shlex
 from typing import Any, Protocol
 
-from harness.cassette.model import Cassette, HttpInteraction, Interaction, Request
+from harness.cassette.model import Cassette, HttpInteraction, Interaction, McpInteraction, Request
 from harness.matching import Matcher, diff, distance
 
 
@@ -96,15 +96,23 @@ def _call_miss(ledger: Ledger, item: Any) -> str:
         if other.kind == item.kind and getattr(other, "name", None) == getattr(item, "name", None)
     ]
     if same:
-        n, other = min(same, key=lambda p: (p[0] in played, distance(p[1].input, item.input), p[0]))  # type: ignore[attr-defined]
+        want = _call_view(ledger.matcher, item)
+        n, other = min(same, key=lambda p: (p[0] in played, distance(_call_view(ledger.matcher, p[1]), want), p[0]))
         lines.append(f"  closest recorded call: #{n} {other.describe()}; recorded != requested:")
         lines.extend(
             f"    {d}"
-            for d in diff(other.input, item.input)  # type: ignore[attr-defined]
+            for d in diff(_call_view(ledger.matcher, other), want)
             or ["(the same call, already played: it now happens more often than recorded)"]
         )
     lines += ["  How to fix:", "    1. If the change is intended, re-record this test:", f"       {ledger.rerecord_command()}"]
     return "\n".join(lines)
+
+
+def _call_view(matcher: Matcher, item: Any) -> Any:
+    """A call's input as matching sees it: ignore paths apply to a tool's input and to an MCP call's params."""
+    if isinstance(item, McpInteraction):
+        return {"server": item.server, "params": matcher.body_view(item.params)}
+    return matcher.body_view(item.input)
 
 
 def _closest_request(ledger: Ledger, request: Request) -> tuple[int, HttpInteraction, list[str]] | None:

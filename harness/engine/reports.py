@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shlex
 from typing import Any, Protocol
+from urllib.parse import parse_qsl
 
 from harness.cassette.model import Cassette, HttpInteraction, Interaction, McpInteraction, Request
 from harness.matching import Matcher, diff, distance
@@ -62,6 +63,7 @@ def _request_miss(ledger: Ledger, request: Request) -> str:
         f"  {context_line(ledger)}",
     ]
     closest = _closest_request(ledger, request)
+    diffs: list[str] = []
     if closest is not None:
         n, item, diffs = closest
         played = " (already played)" if n in ledger.cassette.played else ""
@@ -78,7 +80,7 @@ def _request_miss(ledger: Ledger, request: Request) -> str:
         "  How to fix:",
         "    1. If the change is intended, re-record this test:",
         f"       {ledger.rerecord_command()}",
-        "    2. If a field differs on every run, ignore it: @pytest.mark.cassette(ignore_paths=['$.path.to.field'])",
+        _hint(ledger.matcher, diffs),
     ]
     return "\n".join(lines)
 
@@ -117,27 +119,49 @@ def _call_view(matcher: Matcher, item: Any) -> Any:
 
 def _closest_request(ledger: Ledger, request: Request) -> tuple[int, HttpInteraction, list[str]] | None:
     matcher = ledger.matcher
-    want = _view(matcher, request)
-    best: tuple[tuple[bool, int, int], int, HttpInteraction, Any] | None = None
+    best: tuple[tuple[bool, int, int], int, HttpInteraction, Any, Any] | None = None
     for n, item in enumerate(ledger.cassette.interactions):
         if not isinstance(item, HttpInteraction) or item.request.method != request.method:
             continue
         if item.request.path.split("?")[0] != request.path.split("?")[0]:
             continue
-        have = _view(matcher, item.request)
+        have, want = _views(matcher, item.request, request)
         rank = (n in ledger.cassette.played, distance(have, want), n)
         if best is None or rank < best[0]:
-            best = (rank, n, item, have)
+            best = (rank, n, item, have, want)
     if best is None:
         return None
-    _, n, item, have = best
+    _, n, item, have, want = best
     return n, item, diff(have, want)
 
 
-def _view(matcher: Matcher, request: Request) -> Any:
+def _query(path: str) -> dict[str, Any]:
+    """A query string as ``{name: value}`` (a repeated name: its values as a list), for a path-level diff."""
+    out: dict[str, Any] = {}
+    for k, v in parse_qsl(path.partition("?")[2], keep_blank_values=True):
+        out[k] = [*out[k], v] if isinstance(out.get(k), list) else [out[k], v] if k in out else v
+    return out
+
+
+def _body_view(matcher: Matcher, request: Request) -> Any:
     body = request.body
-    view = matcher.body_view(body.value) if body.kind == "json" else body.value
-    return {"query": request.path.partition("?")[2], "body": view} if "?" in request.path else view
+    return matcher.body_view(body.value) if body.kind == "json" else body.value
+
+
+def _views(matcher: Matcher, recorded: Request, requested: Request) -> tuple[Any, Any]:
+    """Both requests as the diff compares them: the body alone, or ``{"query", "body"}`` when either has a
+    query that matching looks at (so a query-only difference is one line, not the whole body)."""
+    a, b = _body_view(matcher, recorded), _body_view(matcher, requested)
+    if "query" in matcher.match_on and ("?" in recorded.path or "?" in requested.path):
+        return {"query": _query(recorded.path), "body": a}, {"query": _query(requested.path), "body": b}
+    return a, b
+
+
+def _hint(matcher: Matcher, diffs: list[str]) -> str:
+    if diffs and all(d.startswith("$.query") for d in diffs):
+        parts = ", ".join(f'"{p}"' for p in matcher.match_on if p != "query")
+        return f"    2. If the query differs on every run, leave it out of matching: @pytest.mark.cassette(match_on=[{parts}])"
+    return "    2. If a field differs on every run, ignore it: @pytest.mark.cassette(ignore_paths=['$.path.to.field'])"
 
 
 def unplayed(ledger: Ledger, indices: list[int]) -> str:

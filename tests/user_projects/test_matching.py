@@ -73,3 +73,34 @@ def test_ignore_paths_apply_to_recorded_tool_inputs(project):
     missed = project.replay()
     missed.assert_outcomes(passed=1, failed=1)
     assert "'Paris' != 'Lyon'" in missed.stdout.str()
+
+
+QUERY = """
+    import os
+
+    import httpx
+    import pytest
+
+
+    @pytest.mark.cassette
+    def test_lists_page():
+        query = os.environ.get("QUERY", "")
+        body = {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}
+        r = httpx.post(os.environ["MODEL_URL"] + "/v1/messages" + query, json=body, headers={"x-api-key": "k"})
+        assert r.status_code == 200
+"""
+
+
+def test_a_query_only_difference_is_reported_path_level_with_a_hint_that_fits(project):
+    project.write({"tests/test_query.py": QUERY})
+    project.monkeypatch.setenv("QUERY", "?page=1")
+    project.record().assert_outcomes(passed=1)
+
+    for query, line in [("?page=2", "$.query.page: '1' != '2'"), ("", "$.query.page: '1' != (missing)")]:
+        project.monkeypatch.setenv("QUERY", query)
+        out = project.replay().stdout.str()
+        report = out[out.index("no recorded response matches") :]
+        assert line in report
+        assert "$.body" not in report and "$.messages" not in report  # the bodies are equal: not listed
+        assert 'match_on=["method", "path", "body"]' in report  # a hint that can fix a query
+        assert "ignore_paths" not in report.split("How to fix:")[1]

@@ -70,8 +70,10 @@ class Ledger:
         """What replay matches ``item`` on, for any kind (``match_on`` and ``ignore_paths`` applied)."""
         return item.key(self.matcher)
 
-    def plan(self, item: Interaction, *, real: bool = False) -> Plan:
-        """Decide how to answer ``item``; ``real``: run it for real even when it is recorded."""
+    def plan(self, item: Interaction, *, real: bool = False, replay_only: bool = False) -> Plan:
+        """Decide how to answer ``item``; ``real``: run it for real even when it is recorded;
+        ``replay_only``: the seam cannot reach the real thing (an MCP server replayed under
+        ``new_episodes``), so an unrecorded ``item`` is a miss, never a slot to fill with a made-up answer."""
         with self._lock:
             if self.replaying:
                 if self._index is None:
@@ -80,14 +82,14 @@ class Ledger:
                 if found is not None:
                     self.cassette.played.append(found)
                     return Plan(real=True) if real else Plan(replay=self.cassette.interactions[found])
-            if self.recording:
+            if self.recording and not replay_only:
                 slot = len(self.cassette.interactions)
                 self.cassette.interactions.append(item)
                 self.cassette.recorded.append(slot)
                 return Plan(slot=slot)
             if real:
                 return Plan(real=True)
-        miss = cassette_miss(reports.miss(self, item))
+        miss = cassette_miss(reports.miss(self, item, replay_only=replay_only and self.recording))
         self.misses.append(miss)
         raise miss
 

@@ -49,11 +49,12 @@ def context_line(ledger: Ledger) -> str:
     return f"cassette: {rel(c.path)} (mode: {c.mode}, {ledger.loaded} recorded, {len(c.played)} played)"
 
 
-def miss(ledger: Ledger, item: Interaction) -> str:
-    """Why ``item`` has no recorded answer, what comes closest, and how to fix it."""
+def miss(ledger: Ledger, item: Interaction, *, replay_only: bool = False) -> str:
+    """Why ``item`` has no recorded answer, what comes closest, and how to fix it (``replay_only``:
+    recording is on, but what ``item`` talks to is replayed from the cassette, not connected)."""
     if isinstance(item, HttpInteraction):
         return _request_miss(ledger, item.request)
-    return _call_miss(ledger, item)
+    return _call_miss(ledger, item, replay_only)
 
 
 def _request_miss(ledger: Ledger, request: Request) -> str:
@@ -85,12 +86,17 @@ def _request_miss(ledger: Ledger, request: Request) -> str:
     return "\n".join(lines)
 
 
-def _call_miss(ledger: Ledger, item: Any) -> str:
+def _call_miss(ledger: Ledger, item: Any, replay_only: bool = False) -> str:
     lines = [
         f"harness: no recorded {item.kind} call matches this one" + ("" if ledger.replaying else " (recording is off)"),
         f"  {item.describe()}",
         f"  {context_line(ledger)}",
     ]
+    if replay_only:
+        lines.append(
+            "  this server is in the cassette, so it is replayed, not connected: new_episodes cannot record a new"
+            " call to it (nothing was saved for it)"
+        )
     played = ledger.cassette.played
     same = [
         (n, other)

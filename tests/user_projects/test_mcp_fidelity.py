@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import harness.session  # noqa: F401  (imported before pytester's module snapshots: one harness for every inner run)
 
 ECHO = """
@@ -43,3 +45,63 @@ def test_new_episodes_never_saves_a_made_up_answer_for_a_replayed_server(project
 
     # And the next replay still fails: nothing was saved to pass on
     assert project.replay().parseoutcomes().get("failed") == 1
+
+
+DYING_SERVER = """
+    import os
+
+    from mcp.server.mcpserver import MCPServer
+
+    mcp = MCPServer("dying")
+
+
+    @mcp.tool()
+    def die() -> str:
+        os._exit(3)  # the server dies mid-call: the request gets no answer
+
+
+    mcp.run("stdio")
+"""
+
+DIES = """
+    import os, sys
+
+    import anyio
+    import pytest
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+    from mcp.shared.exceptions import MCPError
+
+    SERVER = os.path.join(os.path.dirname(__file__), "servers", "dying.py")
+
+
+    @pytest.mark.cassette
+    def test_the_server_dies():
+        async def main():
+            with anyio.fail_after(20):
+                params = StdioServerParameters(command=sys.executable, args=[SERVER])
+                async with stdio_client(params) as (read, write):
+                    async with ClientSession(read, write) as session:
+                        await session.initialize()
+                        with pytest.raises(MCPError, match="(?i)connection closed"):
+                            await session.call_tool("die", {})
+
+        anyio.run(main)
+"""
+
+
+def test_a_request_that_got_no_answer_replays_as_connection_closed_not_a_hang(project):
+    project.write({"tests/servers/dying.py": DYING_SERVER, "tests/test_dies.py": DIES})
+    project.record().assert_outcomes(passed=1)
+    stored = json.loads(next(iter(project.cassettes().values())))
+    call = next(i for i in stored["interactions"] if i.get("request") == "tools/call")
+    assert "result" not in call and call["error"]["message"] == "Connection closed"  # what the client saw
+
+    project.replay().assert_outcomes(passed=1)
+
+    # A cassette made before the mark (the request has no answer at all) replays the same way
+    path = project.path / next(iter(project.cassettes()))
+    del call["error"]
+    path.write_text(json.dumps(stored), encoding="utf-8")
+
+    project.replay().assert_outcomes(passed=1)

@@ -105,3 +105,63 @@ def test_a_request_that_got_no_answer_replays_as_connection_closed_not_a_hang(pr
     path.write_text(json.dumps(stored), encoding="utf-8")
 
     project.replay().assert_outcomes(passed=1)
+
+
+MODE_SERVER = """
+    import os
+
+    from mcp.server.mcpserver import MCPServer
+
+    mcp = MCPServer("modes")
+
+
+    @mcp.tool()
+    def mode() -> str:
+        return os.environ["MODE"]
+
+
+    mcp.run("stdio")
+"""
+
+TWO_ENVS = """
+    import os, sys
+
+    import anyio
+    import pytest
+    from mcp import ClientSession, StdioServerParameters
+    from mcp.client.stdio import stdio_client
+
+    SERVER = os.path.abspath(os.path.join(os.path.dirname(__file__), "servers", "modes.py"))
+
+
+    async def ask(mode):
+        params = StdioServerParameters(command=sys.executable, args=[SERVER], env={"MODE": mode})
+        async with stdio_client(params) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                out = await session.call_tool("mode", {})
+                return out.content[0].text
+
+
+    @pytest.mark.cassette
+    def test_one_script_two_environments():
+        modes = os.environ.get("MODES", "fast slow").split()
+
+        async def main():
+            with anyio.fail_after(20):
+                assert [await ask(m) for m in modes] == modes
+
+        anyio.run(main)
+"""
+
+
+def test_one_stdio_script_with_two_environments_is_two_servers_labelled_from_the_root(project):
+    project.write({"tests/servers/modes.py": MODE_SERVER, "tests/test_modes.py": TWO_ENVS})
+    project.record().assert_outcomes(passed=1)
+    servers = {i["server"] for i in json.loads(next(iter(project.cassettes().values())))["interactions"]}
+    assert servers == {"MODE=fast python tests/servers/modes.py", "MODE=slow python tests/servers/modes.py"}
+
+    # Replayed in the other order, and from the tests folder: each server answers as itself
+    project.monkeypatch.setenv("MODES", "slow fast")
+    project.replay().assert_outcomes(passed=1)
+    project.replay(cwd="tests").assert_outcomes(passed=1)

@@ -24,6 +24,14 @@ from harness.errors import cassette_miss
 from harness.matching import Index, Matcher
 from harness.redact import Redactor, stable_url
 
+#: Content encodings replay can redo (with zlib): their header is kept with the decoded body.
+ENCODINGS = frozenset({"gzip", "x-gzip", "deflate", "identity"})
+
+
+def replayable_encoding(encoding: str) -> bool:
+    codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
+    return bool(codings) and all(c in ENCODINGS for c in codings)
+
 
 @dataclass(slots=True)
 class Plan:
@@ -179,6 +187,11 @@ class Ledger:
         error: dict[str, str] | None,
     ) -> None:
         headers = self.redactor.headers(raw_headers)
+        encoding = next((v for k, v in raw_headers if k.lower() == "content-encoding"), "")
+        if encoding and replayable_encoding(encoding):
+            # The body is stored decoded (readable); the header says it came encoded, and replay encodes
+            # it again to match (harness.seams.http). An encoding replay cannot redo stays dropped.
+            headers["content-encoding"] = encoding
         parsed = Body.from_bytes(body, headers.get("content-type", ""))
         stored = self.redactor.body(parsed, body)
         # One chunk holding the whole body is the ordinary case: no need to store it.

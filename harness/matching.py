@@ -7,6 +7,7 @@ carry versions and retry counts. Identical requests queue up and replay in recor
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections import deque
@@ -140,10 +141,47 @@ class Matcher:
                 if body_kind == "json":
                     parts.append(canonical(self.body_view(body)))
                 else:
-                    parts.append((body_kind, body))
+                    form = multipart(headers, body_kind, body)
+                    parts.append(("multipart", canonical(self.body_view(form))) if form is not None else (body_kind, body))
             elif part == "headers":
                 parts.append(tuple(sorted(headers.items())))
         return tuple(parts)
+
+
+_BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
+_DISPOSITION = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def multipart(headers: dict[str, str], body_kind: str, body: Any) -> list[dict[str, Any]] | None:
+    """A ``multipart/form-data`` body as its parts, ``[{"name", "filename", "content_type", "content"}]``, or
+    None for any other body. The boundary (random on every run) is left out, so an upload matches by what
+    it sends; ``ignore_paths`` apply (``$[1].content``). Content is text if UTF-8, else base64."""
+    ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    if not ctype.lower().startswith("multipart/form-data") or body_kind not in ("text", "base64"):
+        return None
+    found = _BOUNDARY.search(ctype)
+    if found is None:
+        return None
+    data = str(body).encode("utf-8") if body_kind == "text" else base64.b64decode(str(body))
+    out: list[dict[str, Any]] = []
+    for chunk in data.split(b"--" + found.group(1).encode("latin-1"))[1:]:
+        if chunk.startswith(b"--"):
+            break  # the closing delimiter
+        head, _, content = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        fields: dict[str, Any] = {}
+        for line in head.decode("latin-1").split("\r\n"):
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-disposition":
+                fields.update(_DISPOSITION.findall(value))
+            elif name.strip().lower() == "content-type":
+                fields["content_type"] = value.strip()
+        raw = content.removesuffix(b"\r\n")
+        try:
+            fields["content"] = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            fields["content_base64"] = base64.b64encode(raw).decode("ascii")
+        out.append(fields)
+    return out
 
 
 class Index:

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from harness.cassette.model import Cassette, HttpInteraction, Interaction, McpInteraction, Request
-from harness.matching import Matcher, diff, distance
+from harness.matching import Matcher, diff, distance, multipart
 
 
 class Ledger(Protocol):
@@ -151,7 +151,10 @@ def _query(path: str) -> dict[str, Any]:
 
 def _body_view(matcher: Matcher, request: Request) -> Any:
     body = request.body
-    return matcher.body_view(body.value) if body.kind == "json" else body.value
+    if body.kind == "json":
+        return matcher.body_view(body.value)
+    form = multipart(request.headers, body.kind, body.value)
+    return matcher.body_view(form) if form is not None else body.value
 
 
 def _views(matcher: Matcher, recorded: Request, requested: Request) -> tuple[Any, Any]:

@@ -104,3 +104,31 @@ def test_a_query_only_difference_is_reported_path_level_with_a_hint_that_fits(pr
         assert "$.body" not in report and "$.messages" not in report  # the bodies are equal: not listed
         assert 'match_on=["method", "path", "body"]' in report  # a hint that can fix a query
         assert "ignore_paths" not in report.split("How to fix:")[1]
+
+
+UPLOAD = """
+    import os
+
+    import openai
+    import pytest
+
+
+    @pytest.mark.cassette
+    def test_uploads_a_file():
+        client = openai.OpenAI(api_key="sk-test", base_url=os.environ["MODEL_URL"] + "/v1", max_retries=0)
+        content = os.environ.get("CONTENT", "hello file").encode()
+        uploaded = client.files.create(file=("notes.txt", content), purpose="assistants")
+        assert uploaded.filename == "notes.txt"
+"""
+
+
+def test_a_multipart_upload_replays_matched_by_its_parts_not_its_boundary(project):
+    project.write({"tests/test_upload.py": UPLOAD})
+    project.record().assert_outcomes(passed=1)
+    project.replay().assert_outcomes(passed=1)
+
+    # A different file content is a miss that names the part
+    project.monkeypatch.setenv("CONTENT", "other file")
+    missed = project.replay()
+    missed.assert_outcomes(failed=1)
+    assert "hello file" in missed.stdout.str() and "other file" in missed.stdout.str()

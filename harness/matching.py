@@ -7,6 +7,7 @@ carry versions and retry counts. Identical requests queue up and replay in recor
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections import deque
@@ -48,6 +49,22 @@ def parse_path(path: str) -> list[tuple[str, Any]]:
     return steps
 
 
+class _Gone:
+    """Marks a removed value until every path has been applied: a list keeps its positions meanwhile,
+    so ``$.m[0]`` and ``$.m[1]`` name the original first and second items."""
+
+
+_GONE = _Gone()
+
+
+def _sweep(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sweep(v) for k, v in value.items() if v is not _GONE}
+    if isinstance(value, list):
+        return [_sweep(v) for v in value if v is not _GONE]
+    return value
+
+
 def _remove(value: Any, steps: list[tuple[str, Any]]) -> None:
     kind, arg = steps[0]
     last = len(steps) == 1
@@ -60,14 +77,14 @@ def _remove(value: Any, steps: list[tuple[str, Any]]) -> None:
         targets = list(value) if arg == "*" else [arg] if arg in value else []
         for k in targets:
             if last:
-                del value[k]
+                value[k] = _GONE
             else:
                 _remove(value[k], steps[1:])
     elif kind == "index" and isinstance(value, list):
         indices = range(len(value)) if arg == "*" else [arg] if -len(value) <= arg < len(value) else []
-        for i in sorted(indices, reverse=True):
+        for i in indices:
             if last:
-                del value[i]
+                value[i] = _GONE
             else:
                 _remove(value[i], steps[1:])
 
@@ -98,7 +115,7 @@ class Matcher:
         body = copy(body)
         for steps in self.ignore:
             _remove(body, steps)
-        return body
+        return _sweep(body)
 
     def json_key(self, value: Any) -> str:
         """A JSON value (an MCP call's params, a tool's input) as matching sees it: canonical, ignored paths removed."""
@@ -124,10 +141,47 @@ class Matcher:
                 if body_kind == "json":
                     parts.append(canonical(self.body_view(body)))
                 else:
-                    parts.append((body_kind, body))
+                    form = multipart(headers, body_kind, body)
+                    parts.append(("multipart", canonical(self.body_view(form))) if form is not None else (body_kind, body))
             elif part == "headers":
                 parts.append(tuple(sorted(headers.items())))
         return tuple(parts)
+
+
+_BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
+_DISPOSITION = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def multipart(headers: dict[str, str], body_kind: str, body: Any) -> list[dict[str, Any]] | None:
+    """A ``multipart/form-data`` body as its parts, ``[{"name", "filename", "content_type", "content"}]``, or
+    None for any other body. The boundary (random on every run) is left out, so an upload matches by what
+    it sends; ``ignore_paths`` apply (``$[1].content``). Content is text if UTF-8, else base64."""
+    ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    if not ctype.lower().startswith("multipart/form-data") or body_kind not in ("text", "base64"):
+        return None
+    found = _BOUNDARY.search(ctype)
+    if found is None:
+        return None
+    data = str(body).encode("utf-8") if body_kind == "text" else base64.b64decode(str(body))
+    out: list[dict[str, Any]] = []
+    for chunk in data.split(b"--" + found.group(1).encode("latin-1"))[1:]:
+        if chunk.startswith(b"--"):
+            break  # the closing delimiter
+        head, _, content = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        fields: dict[str, Any] = {}
+        for line in head.decode("latin-1").split("\r\n"):
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-disposition":
+                fields.update(_DISPOSITION.findall(value))
+            elif name.strip().lower() == "content-type":
+                fields["content_type"] = value.strip()
+        raw = content.removesuffix(b"\r\n")
+        try:
+            fields["content"] = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            fields["content_base64"] = base64.b64encode(raw).decode("ascii")
+        out.append(fields)
+    return out
 
 
 class Index:

@@ -175,7 +175,8 @@ class ToolInteraction:
     name: str
     input: Any
     result: Any = None
-    error: dict[str, str] | None = None
+    #: ``{"type", "message"}``, and ``args`` / ``attrs`` (plain JSON) when the exception has them.
+    error: dict[str, Any] | None = None
 
     def key(self, keys: Keys) -> tuple[Any, ...]:
         return ("tool", self.name, keys.json_key(self.input))

@@ -24,6 +24,14 @@ from harness.errors import cassette_miss
 from harness.matching import Index, Matcher
 from harness.redact import Redactor, stable_url
 
+#: Content encodings replay can redo (with zlib): their header is kept with the decoded body.
+ENCODINGS = frozenset({"gzip", "x-gzip", "deflate", "identity"})
+
+
+def replayable_encoding(encoding: str) -> bool:
+    codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
+    return bool(codings) and all(c in ENCODINGS for c in codings)
+
 
 @dataclass(slots=True)
 class Plan:
@@ -70,8 +78,10 @@ class Ledger:
         """What replay matches ``item`` on, for any kind (``match_on`` and ``ignore_paths`` applied)."""
         return item.key(self.matcher)
 
-    def plan(self, item: Interaction, *, real: bool = False) -> Plan:
-        """Decide how to answer ``item``; ``real``: run it for real even when it is recorded."""
+    def plan(self, item: Interaction, *, real: bool = False, replay_only: bool = False) -> Plan:
+        """Decide how to answer ``item``; ``real``: run it for real even when it is recorded;
+        ``replay_only``: the seam cannot reach the real thing (an MCP server replayed under
+        ``new_episodes``), so an unrecorded ``item`` is a miss, never a slot to fill with a made-up answer."""
         with self._lock:
             if self.replaying:
                 if self._index is None:
@@ -80,14 +90,14 @@ class Ledger:
                 if found is not None:
                     self.cassette.played.append(found)
                     return Plan(real=True) if real else Plan(replay=self.cassette.interactions[found])
-            if self.recording:
+            if self.recording and not replay_only:
                 slot = len(self.cassette.interactions)
                 self.cassette.interactions.append(item)
                 self.cassette.recorded.append(slot)
                 return Plan(slot=slot)
             if real:
                 return Plan(real=True)
-        miss = cassette_miss(reports.miss(self, item))
+        miss = cassette_miss(reports.miss(self, item, replay_only=replay_only and self.recording))
         self.misses.append(miss)
         raise miss
 
@@ -177,6 +187,11 @@ class Ledger:
         error: dict[str, str] | None,
     ) -> None:
         headers = self.redactor.headers(raw_headers)
+        encoding = next((v for k, v in raw_headers if k.lower() == "content-encoding"), "")
+        if encoding and replayable_encoding(encoding):
+            # The body is stored decoded (readable); the header says it came encoded, and replay encodes
+            # it again to match (harness.seams.http). An encoding replay cannot redo stays dropped.
+            headers["content-encoding"] = encoding
         parsed = Body.from_bytes(body, headers.get("content-type", ""))
         stored = self.redactor.body(parsed, body)
         # One chunk holding the whole body is the ordinary case: no need to store it.

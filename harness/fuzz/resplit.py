@@ -9,6 +9,8 @@ recorded stream, explicit ops (:func:`resplit`) and the hypothesis strategy (:fu
 
 from __future__ import annotations
 
+import json
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -37,19 +39,66 @@ def _show(text: str, k: int, width: int = 16) -> str:
     return f"{'…' if k > width else ''}{left}|{right}{'…' if len(text) - k > width else ''}"
 
 
+#: How servers render an event's JSON: ``json.dumps`` defaults (``{"a": 1, "b": 2}``, the padded style), and
+#: compact, each with and without ``\uXXXX`` escapes. A stream whose events keep their exact text (``raw``,
+#: because harness's compact rendering would not give it back) is rewritten in its own style.
+_STYLES: tuple[tuple[tuple[str, str], bool], ...] = (
+    ((", ", ": "), True),
+    ((", ", ": "), False),
+    ((",", ":"), True),
+    ((",", ":"), False),
+)
+Style = tuple[tuple[str, str], bool]
+
+
+def render_styled(entry: Entry, eol: str, style: Style) -> str:
+    """``entry`` as text, its JSON data rendered in ``style``."""
+    text = sse.render_entry({**entry, "data": 0}, eol)
+    data = json.dumps(entry["data"], separators=style[0], ensure_ascii=style[1])
+    return text.replace(f"data: 0{eol}", f"data: {data}{eol}", 1)
+
+
+def _style_of(entry: Entry, eol: str) -> Style | None:
+    """The style that renders a ``raw`` entry's data back to its exact text, if any."""
+    raw, data = entry.get("raw"), entry.get("data")
+    if not isinstance(raw, str) or not isinstance(data, (dict, list)):
+        return None
+    bare = {k: v for k, v in entry.items() if k != "raw"}
+    return next((st_ for st_ in _STYLES if render_styled(bare, eol, st_) == raw), None)
+
+
+def plain_events(rec: Recorded) -> tuple[list[Entry], Style | None]:
+    """The recording's events as the providers can rewrite them: an event kept as its exact text only
+    because its JSON is not compact (``raw``) without that text, and the stream's style to render rewritten
+    events in. Worked out once per recording."""
+    memo = rec.memo
+    found = memo.get("plain")
+    if found is None:
+        assert rec.events is not None
+        styles = [_style_of(e, rec.eol) if "raw" in e else None for e in rec.events]
+        known = [s for s in styles if s is not None]
+        style = max(set(known), key=known.count) if known else None
+        events = [
+            {k: v for k, v in e.items() if k != "raw"} if s is not None and s == style else e for e, s in zip(rec.events, styles)
+        ]
+        found = memo["plain"] = (events, style)
+    return found
+
+
 class Edit:
     """A working copy of a recorded stream: events and their rendered bytes, re-rendered lazily."""
 
     def __init__(self, rec: Recorded, rw: Provider) -> None:
         assert rec.events is not None
         self.rec, self.rw = rec, rw
-        self.events: list[Entry] = list(rec.events)
+        events, self.style = plain_events(rec)
+        self.events: list[Entry] = list(events)
         self.parts: list[bytes | None] = list(rec.parts)
         self.ops: list[str] = []
         # What is known of the recording's own entries (alive as long as it is) is kept on it for
         # every later draw; what is known of entries made by this edit stays with the edit.
         memo = rec.memo
-        self._own: set[int] = memo.setdefault("own", {id(e) for e in rec.events})
+        self._own: set[int] = memo.setdefault("own", {id(e) for e in events})
         self._own_slots: dict[int, list[tuple[str, str]]] = memo.setdefault(f"slots:{rw.name}", {})
         self._own_mergeable: dict[tuple[int, int], bool] = memo.setdefault(f"mergeable:{rw.name}", {})
         self._slots: dict[int, list[tuple[str, str]]] = {}
@@ -104,9 +153,22 @@ class Edit:
     def finish(self) -> tuple[list[Entry], list[bytes]]:
         for i in self.rw.renumber(self.events):
             self.parts[i] = None
-        eol = self.rec.eol
-        parts = [p if p is not None else sse.render_entry(e, eol).encode("utf-8") for e, p in zip(self.events, self.parts)]
-        return self.events, parts
+        eol, style = self.rec.eol, self.style
+        parts = [p if p is not None else self._render(e, eol, style).encode("utf-8") for e, p in zip(self.events, self.parts)]
+        # The events of a padded stream keep their text in the stream's style as their exact text.
+        events = [
+            {**e, "raw": p.decode("utf-8")}
+            if style is not None and "raw" not in e and isinstance(e.get("data"), (dict, list))
+            else e
+            for e, p in zip(self.events, parts)
+        ]
+        return events, parts
+
+    @staticmethod
+    def _render(entry: Entry, eol: str, style: Style | None) -> str:
+        if style is None or not isinstance(entry.get("data"), (dict, list)) or "raw" in entry:
+            return sse.render_entry(entry, eol)
+        return render_styled(entry, eol, style)
 
 
 def build(
@@ -191,6 +253,14 @@ def resplit_strategy(rec: Recorded, *, max_ops: int = 6) -> st.SearchStrategy[Va
     if rw is None or rec.events is None:
         return st.nothing()
     n_events = len(rec.events)
+    probe = Edit(rec, rw)
+    if not probe.split_candidates() and not probe.merge_candidates():
+        # Nothing to cut or merge: every example would be the recording itself, and a buggy consumer pass.
+        warnings.warn(
+            f"harness: resplit cannot vary interaction #{rec.index} ({rec.format}): no event of it can be cut or"
+            " merged (its events keep an exact text harness cannot rewrite, or have no text deltas)",
+            stacklevel=2,
+        )
 
     @st.composite
     def draw_variant(draw: Callable[..., Any]) -> Variant:

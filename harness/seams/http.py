@@ -22,6 +22,7 @@ import itertools
 import operator
 import sys
 import time
+import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -372,6 +373,22 @@ def _header_wait(lib: ModuleType, interaction: Any, speed: float, request: Any) 
     return wait, None
 
 
+def _encode(encoding: str, parts: list[bytes]) -> list[bytes]:
+    """The stored (decoded) body encoded again as its ``content-encoding`` says, chunk by chunk (each chunk
+    flushed, so the client decodes it as it arrives): what the server sent, byte for byte or not, but equal
+    once decoded. Only encodings the ledger keeps the header of (gzip, deflate) get here."""
+    parts = parts or [b""]
+    for coding in [c.strip().lower() for c in encoding.split(",") if c.strip()]:
+        if coding == "identity":
+            continue
+        # gzip: a fixed header (no file name, mtime 0), so the bytes are the same on every replay.
+        packer = zlib.compressobj(6, zlib.DEFLATED, 31 if coding in ("gzip", "x-gzip") else 15)
+        out = [packer.compress(p) + packer.flush(zlib.Z_SYNC_FLUSH) for p in parts]
+        out[-1] += packer.flush()
+        parts = out
+    return parts
+
+
 def _replay_response(lib: ModuleType, streams: _Streams, interaction: Any, speed: float, request: Any = None) -> Any:
     if interaction.response is None:
         raise _error(lib, interaction.error)
@@ -384,12 +401,16 @@ def _replay_response(lib: ModuleType, streams: _Streams, interaction: Any, speed
         # (as str, httpx would encode them as ASCII and fail on any other byte).
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in resp.headers.items()]
         if resp.chunks is None:
-            headers.append((b"content-length", str(len(data)).encode("ascii")))
             parts = [data]
         else:
             # Cut at C speed: a long stream has one chunk per event.
             ends = list(itertools.accumulate(map(int, map(_first, resp.chunks))))
             parts = list(map(data.__getitem__, map(slice, [0, *ends[:-1]], ends)))
+        encoding = next((v for k, v in resp.headers.items() if k.lower() == "content-encoding"), "")
+        if encoding:
+            parts = _encode(encoding, parts)
+        if resp.chunks is None:
+            headers.append((b"content-length", str(sum(map(len, parts))).encode("ascii")))
         plan = resp._plan = (headers, parts)
     headers, parts = plan
     paced = None

@@ -49,33 +49,66 @@ def to_json(value: Any) -> Any:
     return str(value)
 
 
-def _rebuild_error(error: dict[str, str]) -> BaseException:
-    """The recorded exception again: same class where it can be found, same name and message always."""
-    module, _, name = error.get("type", "Exception").rpartition(".")
-    message = error.get("message", "")
-    cls: Any = None
+def _json_native(value: Any) -> bool:
+    """Whether ``value`` survives the cassette unchanged (plain JSON), so storing it loses nothing."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return True
+    if isinstance(value, list):
+        return all(_json_native(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_native(v) for k, v in value.items())
+    return False
+
+
+def _error_class(error: dict[str, Any]) -> Any:
+    module, _, name = str(error.get("type", "Exception")).rpartition(".")
     try:
-        cls = (
-            getattr(builtins, name)
-            if module in ("", "builtins")
-            else getattr(sys.modules.get(module) or importlib.import_module(module), name)
-        )
+        if module in ("", "builtins"):
+            return getattr(builtins, name)
+        target: Any = sys.modules.get(module) or importlib.import_module(module)
+        for part in name.split("."):  # a class nested in another (its __qualname__)
+            target = getattr(target, part)
+        return target
     except (ImportError, AttributeError):
-        cls = None
+        return None
+
+
+def _rebuild_error(error: dict[str, Any]) -> BaseException:
+    """The recorded exception again: the same class (``except JiraError`` catches it), its arguments and
+    its plain attributes (anthropic's ``ToolError.content`` blocks) as recorded, its constructor not run
+    (it may take other arguments than ``args``). A class that cannot be found: a look-alike of that name."""
+    module, _, name = str(error.get("type", "Exception")).rpartition(".")
+    message = str(error.get("message", ""))
+    args = tuple(error["args"]) if isinstance(error.get("args"), list) else (message,)
+    cls = _error_class(error)
     if isinstance(cls, type) and issubclass(cls, Exception):
         try:
-            rebuilt: BaseException = cls(message)
+            rebuilt: BaseException = cls.__new__(cls, *args)
+            rebuilt.args = args
+            attrs = error.get("attrs")
+            if isinstance(attrs, dict):
+                rebuilt.__dict__.update(attrs)
             return rebuilt
         except Exception:
-            pass
-    stand_in: type[Exception] = type(name, (Exception,), {"__module__": module or "builtins"})
-    return stand_in(message)
+            try:
+                return cls(message)
+            except Exception:
+                pass
+    stand_in: type[Exception] = type(name.rpartition(".")[2], (Exception,), {"__module__": module or "builtins"})
+    return stand_in(*args)
 
 
-def _error_of(exc: BaseException) -> dict[str, str]:
+def _error_of(exc: BaseException) -> dict[str, Any]:
+    """A raised exception as stored: its class, message, and (when plain JSON) its arguments and attributes."""
     cls = type(exc)
     qual = cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
-    return {"type": qual, "message": str(exc)}
+    out: dict[str, Any] = {"type": qual, "message": str(exc)}
+    if exc.args != (str(exc),) and _json_native(list(exc.args)):
+        out["args"] = list(exc.args)
+    attrs = {k: v for k, v in getattr(exc, "__dict__", {}).items() if not k.startswith("__") and _json_native(v)}
+    if attrs:
+        out["attrs"] = attrs
+    return out
 
 
 class ToolCall:

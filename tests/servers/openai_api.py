@@ -602,8 +602,24 @@ async def submit_tool_outputs(call: Call) -> Response:
     return _run_answer(call, run, events)
 
 
+async def upload_file(request: Request) -> Response:
+    """``POST /v1/files`` (multipart: ``file``, ``purpose``): the file object; its id depends on the content only."""
+    raw = await request.body()
+    filename = re.search(rb'name="file"; filename="([^"]*)"', raw)
+    purpose = re.search(rb'name="purpose"\r\n\r\n([^\r]*)', raw)
+    name = filename.group(1).decode() if filename else "upload"
+    boundary = request.headers.get("content-type", "").partition("boundary=")[2]
+    file = {
+        "id": deterministic_id("file-", raw.replace(boundary.encode(), b"").decode("utf-8", "replace")),
+        "object": "file", "bytes": len(raw), "created_at": CREATED, "filename": name,
+        "purpose": purpose.group(1).decode() if purpose else "assistants", "status": "processed",
+    }  # fmt: skip
+    return json_response(file, Scenario.parse(request))
+
+
 routes = [
     Route("/v1/chat/completions", endpoint(chat_completions), methods=["POST"]),
+    Route("/v1/files", upload_file, methods=["POST"]),
     Route("/v1/responses", endpoint(responses), methods=["POST"]),
     Route("/v1/assistants", endpoint(create_assistant), methods=["POST"]),
     Route("/v1/threads", endpoint(create_thread), methods=["POST"]),

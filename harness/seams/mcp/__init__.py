@@ -66,7 +66,7 @@ from harness.active import current
 from harness.cassette.model import McpInteraction
 from harness.seams.http import passthrough
 from harness.seams.imports import after_import, installed, restore
-from harness.seams.mcp.labels import stdio_label, url_label
+from harness.seams.mcp.labels import numbered, stdio_label, url_label
 from harness.seams.mcp.messages import forget_stand_ins
 from harness.seams.mcp.record import Recorder, TapRead, TapWrite
 from harness.seams.mcp.replay import Player, settle_repeats
@@ -144,6 +144,8 @@ class _Transport:
 
 
 _wrappers: dict[Any, Any] = {}
+#: Per ledger: the URLs connected to under each label, in order of first connection (see ``labels.numbered``).
+_servers: weakref.WeakKeyDictionary[Any, dict[str, list[str]]] = weakref.WeakKeyDictionary()
 
 
 def _wrapper(real: Any, label_of: Callable[[tuple[Any, ...], dict[str, Any]], str]) -> Any:
@@ -156,7 +158,11 @@ def _wrapper(real: Any, label_of: Callable[[tuple[Any, ...], dict[str, Any]], st
             ledger = current()
             if ledger is None:
                 return real(*args, **kwargs)
-            return _Transport(ledger, ledger.redactor.url(label_of(args, kwargs)), lambda: real(*args, **kwargs))
+            label = label_of(args, kwargs)
+            if label_of is url_label:
+                url = str(args[0] if args else kwargs.get("url", ""))
+                label = numbered(_servers.setdefault(ledger, {}), label, url)
+            return _Transport(ledger, ledger.redactor.url(label), lambda: real(*args, **kwargs))
 
         wrapper.__harness_real__ = real  # type: ignore[attr-defined]
         _wrappers[real] = wrapper
@@ -223,3 +229,4 @@ class McpSeam:
             self._undo.pop()()
         settle_repeats(self.ledger)
         forget_stand_ins(self.ledger)
+        _servers.pop(self.ledger, None)

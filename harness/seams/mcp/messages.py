@@ -17,6 +17,19 @@ if TYPE_CHECKING:
 
 
 INTERNAL_ERROR = -32603
+CONNECTION_CLOSED = -32000
+
+#: Stored as the error of a request the server never answered because the connection ended (a stdio server
+#: that died mid-call): what the client saw. Replay ends the stand-in connection there, as the server did.
+CLOSED: dict[str, Any] = {"code": CONNECTION_CLOSED, "message": "Connection closed", "data": {"harness": "connection closed"}}
+
+
+def closed_here(item: Any) -> bool:
+    """Whether the connection ended at this request: marked so while recording, or (a cassette made before the
+    mark) a request that got no answer at all, a listen stream (closed by the client) aside."""
+    if item.notification or item.method == "subscriptions/listen":
+        return False
+    return item.error == CLOSED or (item.error is None and item.result is None)
 
 
 def dump(message: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from harness.cassette.model import McpInteraction
 from harness.errors import CassetteMiss
 from harness.seams.http import passthrough
 from harness.seams.mcp.messages import (
+    CLOSED,
     answer_of,
     dump,
     entry_of,
@@ -106,6 +107,13 @@ class Recorder:
             if entry is not None:
                 entry["answer"] = answer_of(d)
 
+    def closed(self) -> None:
+        """The server's side ended (a stdio server died): requests still waiting will never get an answer."""
+        for item in self.inflight.values():
+            if item.method != "subscriptions/listen" and item.result is None and item.error is None:
+                item.error = dict(CLOSED)
+        self.inflight.clear()
+
     def incoming(self, message: Any, delivered_by: tuple[Any, Any] | None = None) -> None:
         if isinstance(message, Exception):
             return
@@ -168,7 +176,13 @@ class TapRead:
         return self._context
 
     async def receive(self) -> Any:
-        item = await self.inner.receive()
+        import anyio
+
+        try:
+            item = await self.inner.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            self.recorder.closed()
+            raise
         context = getattr(self.inner, "last_context", None)
         self.recorder.incoming(item, context.get(_delivering) if context is not None else None)
         self._context = _for_callbacks(context)

@@ -33,15 +33,6 @@ def run_id() -> str:
     return f"xdist-{xdist}" if xdist else _PROCESS_RUN
 
 
-class _Ledger(Ledger):
-    """The test's ledger, whose re-record command starts with ``cd <rootdir>`` (works from any folder)."""
-
-    rootdir: Path | None = None
-
-    def rerecord_command(self) -> str:
-        return reports.rerecord_command(self.nodeid, bool(self.settings.path), self.rootdir)
-
-
 class Session:
     def __init__(
         self, settings: Settings, path: Path, nodeid: str = "", *, old_text: str | None = None, rootdir: Path | None = None
@@ -63,15 +54,15 @@ class Session:
         self.recording = mode in ("all", "new_episodes") or (mode == "once" and (not existed or growing))
         keep = self.loaded.interactions if self.replaying else []
         self.cassette = Cassette(path=path, interactions=list(keep), mode=mode, existed=existed)
-        self.ledger = _Ledger(
+        self.ledger = Ledger(
             settings,
             self.cassette,
             replaying=self.replaying,
             recording=self.recording,
             loaded=len(self.loaded.interactions),
             nodeid=nodeid,
+            rootdir=rootdir,
         )
-        self.ledger.rootdir = rootdir
         self._seams: list[Any] = []
 
     @property

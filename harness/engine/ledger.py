@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from harness.cassette.merge import moved_chunks
@@ -21,6 +22,7 @@ from harness.cassette.model import Body, Cassette, HttpInteraction, Interaction,
 from harness.config import Settings
 from harness.engine import reports
 from harness.errors import cassette_miss
+from harness.jsonutil import canonical
 from harness.matching import Index, Matcher
 from harness.redact import Redactor, stable_url
 
@@ -55,13 +57,23 @@ class Ledger:
     """The running cassette of one test: what was recorded, what was played, what missed."""
 
     def __init__(
-        self, settings: Settings, cassette: Cassette, *, replaying: bool, recording: bool, loaded: int = 0, nodeid: str = ""
+        self,
+        settings: Settings,
+        cassette: Cassette,
+        *,
+        replaying: bool,
+        recording: bool,
+        loaded: int = 0,
+        nodeid: str = "",
+        rootdir: Path | None = None,
     ) -> None:
         self.settings = settings
         self.cassette = cassette
         self.replaying = replaying
         self.recording = recording
         self.nodeid = nodeid
+        #: pytest's rootdir: the re-record command starts with ``cd <rootdir>`` (works pasted anywhere).
+        self.rootdir = rootdir
         #: How many interactions the file held when the test started (the reports' context line).
         self.loaded = loaded
         self.matcher = Matcher(settings.match_on, settings.ignore_paths)
@@ -153,7 +165,14 @@ class Ledger:
             del self.misses[misses_before:]
 
     def rerecord_command(self) -> str:
-        return reports.rerecord_command(self.nodeid, bool(self.settings.path))
+        return reports.rerecord_command(self.nodeid, bool(self.settings.path), self.rootdir)
+
+    def scrubbed(self, value: Any) -> Any:
+        """A JSON input (MCP params, a tool's input) as the file will hold it, so that a replayed
+        call matches the stored one: secrets scrubbed (the value itself when it holds none)."""
+        if value is not None and self.redactor.contains_secret(canonical(value)):
+            return self.redactor.value(value)
+        return value
 
     def finish_pending(self) -> None:
         for sink in list(self.pending.values()):

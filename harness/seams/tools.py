@@ -118,7 +118,9 @@ class ToolCall:
 
     def __init__(self, ledger: Ledger, name: str, input: Any) -> None:
         self.ledger = ledger
-        self.plan = ledger.plan(ToolInteraction(name, to_json(input)), real=ledger.settings.real_tools)
+        # Stored and matched scrubbed, as the file holds it (the tool itself gets the real input).
+        stored = ledger.scrubbed(to_json(input))
+        self.plan = ledger.plan(ToolInteraction(name, stored), real=ledger.settings.real_tools)
 
     def finish(self, result: Any = None, exc: BaseException | None = None) -> None:
         if self.plan.slot < 0:

@@ -12,6 +12,7 @@ a stdio server starts in; in replay it does not exist).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import textwrap
 from collections.abc import Iterator
@@ -21,6 +22,11 @@ from typing import Any
 import anyio
 import pytest
 
+# Imported before any pytester session: an in-process run drops the modules it imported when it
+# ends, and the next one would import second copies (a second `harness.active`: the session would
+# set one, the seams read the other and see no test running).
+import harness.session
+import harness.strategies  # noqa: F401
 from tests.conftest import NetworkGuard
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,10 +93,18 @@ class Project:
         """Run the project with the world gone: servers unreachable, connections and process starts
         refused (and counted in ``attempts``; the outer test fails on any unless ``offline_ok``)."""
         self._env({"MODEL_URL": self.closed, "MCP_URL": self.closed + "/mcp", "MCP_CWD": "/nonexistent/harness-replay"})
-        guard, spawns = NetworkGuard(), Spawns()
-        with guard, spawns:
-            result = self.run(*args, **kw)
-        self.attempts = guard.attempts + spawns.attempts
+        if kw.get("subprocess"):
+            # The guards go into the child (and its xdist workers) as a plugin that logs to a file.
+            log = self.path / ".offline-attempts.log"
+            log.write_text("", encoding="utf-8")
+            self.monkeypatch.setenv("HARNESS_OFFLINE_LOG", str(log))
+            result = self.run("-p", "tests.user_projects.offline", *args, **kw)
+            self.attempts = log.read_text(encoding="utf-8").splitlines()
+        else:
+            guard, spawns = NetworkGuard(), Spawns()
+            with guard, spawns:
+                result = self.run(*args, **kw)
+            self.attempts = guard.attempts + spawns.attempts
         if not offline_ok:
             assert self.attempts == [], f"replay reached the world: {self.attempts}\n{result.stdout.str()}"
         return result
@@ -116,5 +130,7 @@ def project(
 ) -> Project:
     """A fresh user project; its inner tests import ``tests.servers`` from this checkout."""
     monkeypatch.syspath_prepend(str(ROOT))
+    # and so do its child processes (project.run(subprocess=True)), for tests.servers and the offline guard
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
     live = {"MODEL_URL": model_server.url, "MCP_URL": mcp_server.url, "MCP_CWD": str(ROOT)}
     return Project(pytester, monkeypatch, live, closed_url)

@@ -49,3 +49,21 @@ def test_record_once_then_replay_offline_from_the_root_and_from_a_subfolder(proj
     from_root.assert_outcomes(passed=2)
     from_sub.assert_outcomes(passed=2)
     assert project.cassettes() == files
+
+
+def test_a_replay_in_a_child_process_with_xdist_is_offline_too(project):
+    # Given the same project, recorded once
+    project.write({"conftest.py": CONFTEST, "tests/agents/test_weather.py": TESTS})
+    project.record().assert_outcomes(passed=2)
+
+    # When it replays in a child process with two xdist workers, the guards load in every process
+    result = project.replay("-p", "xdist", "-n", "2", subprocess=True)
+
+    # Then it passes offline; and the guards do catch a call that escapes: a test that connects for real
+    result.assert_outcomes(passed=2)
+    project.write(
+        {"tests/test_live.py": "import socket\n\ndef test_live():\n    socket.create_connection(('127.0.0.1', 9), 1)\n"}
+    )
+    escaped = project.replay("-p", "xdist", "-n", "2", "tests/test_live.py", subprocess=True, offline_ok=True)
+    escaped.assert_outcomes(failed=1)
+    assert len(project.attempts) == 1 and "connect" in project.attempts[0]

@@ -10,8 +10,6 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from harness.jsonutil import canonical
-
 if TYPE_CHECKING:
     from harness.engine.ledger import Ledger
 
@@ -51,9 +49,7 @@ def stored_params(ledger: Ledger, params: Any) -> Any:
     secrets scrubbed (as the file will have them, so a replayed request matches the stored one)."""
     if isinstance(params, dict) and "_meta" in params:
         params = {k: v for k, v in params.items() if k != "_meta"}
-    if params is not None and ledger.redactor.contains_secret(canonical(params)):
-        params = ledger.redactor.value(params)
-    return params
+    return ledger.scrubbed(params)
 
 
 def progress_token(params: Any) -> Any:

@@ -6,7 +6,7 @@
     harness import-vcr SRC...    vcrpy / pytest-recording YAML cassettes -> harness cassettes
 
 Exit status: 0 all good; 1 a finding (diff: the cassettes differ; lint: a problem; import-vcr: a file
-failed); 2 bad usage or unreadable input. Only the standard library (and harness modules that use
+failed); 2 bad usage or unreadable input; 3 lint itself failed on a file (the file is named). Only the standard library (and harness modules that use
 nothing else) is imported at start-up.
 
 One command a module: :mod:`~harness.cli.show`, :mod:`~harness.cli.diff`, :mod:`~harness.cli.lint`,
@@ -153,8 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(__snapshots__ folders) for credentials, cassettes for unreadable files and old or unknown format versions, "
         "and reports orphaned cassettes: <cassettes>/<module path>/<test>.json whose <module path>.py is missing "
         "(a simple rule: cassettes shared by name through the marker can be false alarms); with --unused, also "
-        "cassettes in a test module's folder that no collected test opens. Exit 1 on a credential or an unreadable "
-        "file; orphans and unused cassettes are warnings unless --strict.",
+        "cassettes in a test module's folder that no collected test opens. Also scans vcrpy YAML cassettes (*.yaml "
+        "under a cassettes folder). Exit 1 on a credential or an unreadable file (orphans and unused cassettes are "
+        "warnings unless --strict); 3 when lint itself fails on a file.",
     )
     lint.add_argument(
         "paths", nargs="*", metavar="PATHS", help="files or folders to check (default: the cassette folder and snapshots)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,35 @@ class NetworkGuard:
     def __exit__(self, *exc: object) -> None:
         del socket.socket.connect  # back to the inherited C methods
         del socket.socket.connect_ex
+
+
+class Spawns:
+    """While active, counts (and refuses) every attempt to start a process (``anyio.open_process``, how
+    MCP starts a stdio server, and ``subprocess.Popen``). Patches through ``monkeypatch`` when given
+    (undone with it), else through its own, undone on exit."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch | None = None) -> None:
+        self.attempts: list[Any] = []
+        self._own = monkeypatch is None
+        self.monkeypatch = monkeypatch or pytest.MonkeyPatch()
+
+    def __enter__(self) -> Spawns:
+        import anyio
+
+        def refuse(what: str) -> Any:
+            def spawn(*args: Any, **kwargs: Any) -> Any:
+                self.attempts.append((what, args))
+                raise OSError(f"no processes in replay ({what})")
+
+            return spawn
+
+        self.monkeypatch.setattr(anyio, "open_process", refuse("anyio.open_process"))
+        self.monkeypatch.setattr(subprocess, "Popen", refuse("subprocess.Popen"))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._own:
+            self.monkeypatch.undo()
 
 
 @pytest.fixture

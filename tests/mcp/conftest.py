@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
-import anyio
 import pytest
 
+from tests.conftest import Spawns
 from tests.mcp.helpers import ROOT
 from tests.servers.base import ServerThread
 from tests.servers.mcp_tools import McpHttpServer, build_server
@@ -34,26 +33,6 @@ def live(monkeypatch: pytest.MonkeyPatch, mcp_server: Any, sse_server: Any) -> A
     monkeypatch.setenv("MCP_SSE_URL", sse_server.url + "/sse")
     monkeypatch.setenv("MCP_CWD", str(ROOT))
     return mcp_server
-
-
-class Spawns:
-    """Counts (and refuses) every attempt to start a process."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.attempts: list[Any] = []
-        self.monkeypatch = monkeypatch
-
-    def __enter__(self) -> Spawns:
-        def refuse(what: str) -> Any:
-            def spawn(*args: Any, **kwargs: Any) -> Any:
-                self.attempts.append((what, args))
-                raise OSError(f"no processes in replay ({what})")
-
-            return spawn
-
-        self.monkeypatch.setattr(anyio, "open_process", refuse("anyio.open_process"))
-        self.monkeypatch.setattr(subprocess, "Popen", refuse("subprocess.Popen"))
-        return self
 
 
 @pytest.fixture

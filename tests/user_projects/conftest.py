@@ -13,13 +13,11 @@ a stdio server starts in; in replay it does not exist).
 from __future__ import annotations
 
 import os
-import subprocess
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 
 # Imported before any pytester session: an in-process run drops the modules it imported when it
@@ -27,32 +25,9 @@ import pytest
 # set one, the seams read the other and see no test running).
 import harness.session
 import harness.strategies  # noqa: F401
-from tests.conftest import NetworkGuard
+from tests.conftest import NetworkGuard, Spawns
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Spawns:
-    """While active, counts (and refuses) every attempt to start a process."""
-
-    def __init__(self) -> None:
-        self.attempts: list[Any] = []
-        self._patch = pytest.MonkeyPatch()
-
-    def __enter__(self) -> Spawns:
-        def refuse(what: str) -> Any:
-            def spawn(*args: Any, **kwargs: Any) -> Any:
-                self.attempts.append((what, args))
-                raise OSError(f"no processes in replay ({what})")
-
-            return spawn
-
-        self._patch.setattr(anyio, "open_process", refuse("anyio.open_process"))
-        self._patch.setattr(subprocess, "Popen", refuse("subprocess.Popen"))
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._patch.undo()
 
 
 class Project:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from harness.cassette.model import Body, HttpInteraction, Request, Response
 from harness.fuzz.resplit import resplit
 from harness.fuzz.stream import Recorded
@@ -41,3 +43,15 @@ def test_a_padded_stream_is_resplit_in_its_own_style() -> None:
     deltas = [t["delta"]["text"] for t in texts if t["type"] == "content_block_delta"]
     assert len(deltas) > 1 and "".join(deltas) == "Hello there, world"
     assert all(line == f"data: {json.dumps(json.loads(line[6:]))}" for line in out.splitlines() if line.startswith("data: "))
+
+
+def test_a_stream_with_nothing_to_vary_says_so() -> None:
+    # A stream with no text deltas at all: every example would be the recording itself.
+    from harness.fuzz.resplit import resplit_strategy
+
+    data = b'event: message_start\ndata: {"type":"message_start","message":{"id":"m1","type":"message","role":"assistant","content":[],"model":"m"}}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n'
+    body = Body.from_bytes(data, "text/event-stream")
+    request = Request("POST", "http://127.0.0.1/v1/messages", {}, Body("json", {"model": "m", "stream": True}))
+    rec = Recorded(0, HttpInteraction(request, Response(200, {"content-type": "text/event-stream"}, body)))
+    with pytest.warns(UserWarning, match=r"resplit cannot vary interaction #0 \(anthropic\)"):
+        resplit_strategy(rec)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.jsonutil import copy
 from harness.providers.base import (
     STATUS_TEXT,
     Answer,
@@ -20,7 +21,6 @@ from harness.providers.base import (
     Provider,
     SdkFailure,
     StreamState,
-    copy,
     index_key,
     merge_comments,
     messages_turn,

@@ -189,15 +189,6 @@ def messages_turn(body: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]
 # --------------------------------------------------------------------------------------------------- re-splitting helpers
 
 
-def copy(value: Any) -> Any:
-    """A deep copy of JSON-like data (faster than ``copy.deepcopy``)."""
-    if isinstance(value, dict):
-        return {k: copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [copy(v) for v in value]
-    return value
-
-
 def plain(entry: Entry) -> dict[str, Any] | None:
     """The JSON data of an entry that can be rewritten (no exact ``raw`` text to keep), else None."""
     if "raw" in entry or "fields" in entry or "id" in entry:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.jsonutil import copy
 from harness.providers.base import (
     Answer,
     CallbackKind,
@@ -18,7 +19,6 @@ from harness.providers.base import (
     Provider,
     SdkFailure,
     StreamState,
-    copy,
     index_key,
     merge_comments,
     message_lines,

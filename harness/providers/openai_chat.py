@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.jsonutil import copy
 from harness.providers.base import (
     STATUS_TEXT,
     Answer,
@@ -19,7 +20,6 @@ from harness.providers.base import (
     Provider,
     SdkFailure,
     StreamState,
-    copy,
     error_text,
     merge_comments,
     messages_turn,

@@ -40,7 +40,7 @@ from typing import Any
 
 from harness import sse
 from harness.cassette.checks import Bad, check_stream, chunks_ok, get, read_body, read_headers
-from harness.cassette.model import Cassette, HttpInteraction, Interaction, McpInteraction, Request, Response, ToolInteraction
+from harness.cassette.model import HttpInteraction, Interaction, McpInteraction, Request, Response, ToolInteraction
 from harness.errors import CassetteFormatError
 
 VERSION = 1
@@ -384,8 +384,3 @@ def dumps(interactions: Sequence[Interaction]) -> str:
         # sits in a JSON string here: written as that same escape, it reads back as the same str.
         text = _escape_lone(text)
     return text
-
-
-def read_cassette(path: Path, mode: str) -> Cassette:
-    exists = path.exists()
-    return Cassette(path=path, interactions=load(path) if exists else [], mode=mode, existed=exists)

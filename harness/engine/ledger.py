@@ -42,7 +42,11 @@ class Plan:
 
     replay: Any = None
     slot: int = -1
-    real: bool = False
+
+    @property
+    def real(self) -> bool:
+        """Neither replayed nor recorded: the real thing runs, and nothing is noted."""
+        return self.replay is None and self.slot < 0
 
 
 @dataclass
@@ -101,14 +105,14 @@ class Ledger:
                 found = self._index.take(self.key(item))
                 if found is not None:
                     self.cassette.played.append(found)
-                    return Plan(real=True) if real else Plan(replay=self.cassette.interactions[found])
+                    return Plan() if real else Plan(replay=self.cassette.interactions[found])
             if self.recording and not replay_only:
                 slot = len(self.cassette.interactions)
                 self.cassette.interactions.append(item)
                 self.cassette.recorded.append(slot)
                 return Plan(slot=slot)
             if real:
-                return Plan(real=True)
+                return Plan()
         miss = cassette_miss(reports.miss(self, item, replay_only=replay_only and self.recording))
         self.misses.append(miss)
         raise miss

@@ -9,25 +9,29 @@ credential (an API key given as a test parameter) never reaches a file name.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from pathlib import Path
 
+from harness.redact import REDACTED, Redactor
+
 _UNSAFE = re.compile(r"[^\w.\-\[\]=,+]+")
 _MAX = 200
 
-#: Key-shaped strings (a small copy of what :mod:`harness.redact` scrubs, which sits above this
-#: module in the layers; paths need only the shapes a test parameter takes), and any run of 32 or
-#: more letters and digits holding both, as tokens do.
-_KEYS = re.compile(
-    r"sk-[A-Za-z0-9_\-]{8,}|AKIA[0-9A-Z]{16}|ghp_[A-Za-z0-9]{20,}|xox[bpas]-[A-Za-z0-9\-]{10,}|AIza[0-9A-Za-z_\-]{20,}"
-    r"|eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_.\-]{8,}|(?<![A-Za-z0-9])(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])[A-Za-z0-9]{32,}"
-)
+#: Besides what :mod:`harness.redact` scrubs (its one secret catalogue): any run of 32 or more
+#: letters and digits holding both, as tokens do.
+_TOKEN = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])[A-Za-z0-9]{32,}")
+
+
+@functools.cache
+def _redactor() -> Redactor:
+    return Redactor()
 
 
 def safe_name(test_name: str) -> str:
     """The file name (without ``.json``) of a test named ``test_name`` (``Class.test[param]``)."""
-    name = _KEYS.sub("redacted", test_name)
+    name = _TOKEN.sub("redacted", _redactor().text(test_name).replace(REDACTED, "redacted"))
     name = _UNSAFE.sub("_", name).strip("_") or "test"
     if name == test_name and len(name) <= _MAX:
         return name

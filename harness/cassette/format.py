@@ -48,7 +48,7 @@ FORMAT_KEY = "harness_cassette"
 # Lists whose items are written one per line, compactly: long streams stay reviewable.
 _ONE_PER_LINE = frozenset({"sse", "messages_log"})
 # Values written on a single line.
-_ONE_LINE = frozenset({"chunks"})
+_ONE_LINE = frozenset({"chunks", "awaits"})
 
 _first = operator.itemgetter(0)
 
@@ -77,6 +77,8 @@ def _read_http(d: dict[str, Any], where: str) -> HttpInteraction:
             body=body,
             chunks=chunks,
             error=get(resp, "error", dict, w, None),
+            awaits=_read_awaits(resp, w),
+            client_closed=get(resp, "client_closed", bool, w, False),
         )
         check_stream(body, response.headers, response.error is not None, w, keys)
         if chunks is not None:
@@ -85,6 +87,16 @@ def _read_http(d: dict[str, Any], where: str) -> HttpInteraction:
     if response is None and error is None:
         raise Bad(where, "has neither a response nor an error")
     return HttpInteraction(request, response, error, get(d, "elapsed_ms", (int, float), where, None))
+
+
+def _read_awaits(resp: dict[str, Any], where: str) -> list[list[Any]] | None:
+    """A stream's causal links: ``[[chunk, "POST /path", ...], ...]`` (see :class:`Response`)."""
+    awaits: list[list[Any]] | None = get(resp, "awaits", list, where, None)
+    for n, entry in enumerate(awaits or ()):
+        ok = isinstance(entry, list) and len(entry) > 1 and isinstance(entry[0], int) and entry[0] >= 0
+        if not (ok and all(isinstance(e, str) for e in entry[1:])):
+            raise Bad(f"{where}.awaits[{n}]", f'expected [chunk, "METHOD /path", ...], got {entry!r:.60}')
+    return awaits
 
 
 def _check_chunk_total(chunks: list[Any], body: bytes, request: Request, where: str) -> None:
@@ -112,6 +124,10 @@ def _write_http(i: HttpInteraction) -> dict[str, Any]:
             resp["chunks"] = s.chunks
         if s.error is not None:
             resp["error"] = s.error
+        if s.awaits:
+            resp["awaits"] = s.awaits
+        if s.client_closed:
+            resp["client_closed"] = True
         out["response"] = resp
     if i.error is not None:
         out["error"] = i.error

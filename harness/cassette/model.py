@@ -140,6 +140,12 @@ class Response:
     chunks: list[list[float]] | None = None
     # An error raised by the transport part-way through the body: {"type", "message"}.
     error: dict[str, str] | None = None
+    # Causal links of a stream: [[chunk, "POST /path", ...], ...] — that chunk came only after the client had
+    # made those state-changing requests (counted from when the stream opened); replay holds it back until then.
+    awaits: list[list[Any]] | None = field(default=None, kw_only=True)
+    # The client stopped reading before the server ended the body (its own timer, a cancel): replay holds
+    # the stream open after the last chunk, as the server did, instead of ending it.
+    client_closed: bool = field(default=False, kw_only=True)
 
 
 @dataclass(eq=True)
@@ -163,7 +169,10 @@ class HttpInteraction:
         """A copy without timings, to tell whether a re-recording changed anything."""
         resp = self.response
         if resp is not None and resp.chunks is not None:
-            resp = Response(resp.status, resp.headers, resp.body, [[c[0]] for c in resp.chunks], resp.error)
+            chunks = [[c[0]] for c in resp.chunks]
+            resp = Response(
+                resp.status, resp.headers, resp.body, chunks, resp.error, awaits=resp.awaits, client_closed=resp.client_closed
+            )
         return HttpInteraction(self.request, resp, self.error, None)
 
 

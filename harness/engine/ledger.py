@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,9 @@ class Ledger:
         self.misses: list[BaseException] = []
         #: Recordings still streaming (slot -> sink): finished when the test ends.
         self.pending: dict[int, Any] = {}
+        #: Called with the request's URL when a replayed stream reaches the point where the recording's
+        #: client stopped reading it (harness.seams.sessions ends the session runner's idle wait there).
+        self.on_held: list[Callable[[str], None]] = []
         self._index: Index | None = None
         self._lock = threading.Lock()
 
@@ -208,6 +211,8 @@ class Ledger:
         body: bytes,
         chunks: list[list[float]],
         error: dict[str, str] | None,
+        awaits: list[list[Any]] | None = None,
+        client_closed: bool = False,
     ) -> None:
         headers = self.redactor.headers(raw_headers)
         encoding = next((v for k, v in raw_headers if k.lower() == "content-encoding"), "")
@@ -218,9 +223,9 @@ class Ledger:
         parsed = Body.from_bytes(body, headers.get("content-type", ""))
         stored = self.redactor.body(parsed, body)
         # One chunk holding the whole body is the ordinary case: no need to store it.
-        keep_chunks: list[list[float]] | None = chunks if (len(chunks) > 1 or error) else None
+        keep_chunks: list[list[float]] | None = chunks if (len(chunks) > 1 or error or awaits) else None
         if keep_chunks is not None and sum(int(c[0]) for c in keep_chunks) != len(stored.bytes()):
             # Scrubbing changed the body: move the chunk ends to match, keeping their count and timings.
             keep_chunks = moved_chunks(keep_chunks, body, parsed, stored)
         item: Any = self.cassette.interactions[slot]
-        item.response = Response(status, headers, stored, keep_chunks, error)
+        item.response = Response(status, headers, stored, keep_chunks, error, awaits=awaits or None, client_closed=client_closed)

@@ -6,6 +6,7 @@ Each seam is a small class built with the running ledger, with ``install()`` and
 
 from harness.seams.http import HttpSeam
 from harness.seams.mcp import McpSeam
+from harness.seams.sessions import SessionSeam
 from harness.seams.tools import ToolSeam
 
-SEAMS = (HttpSeam, ToolSeam, McpSeam)
+SEAMS = (HttpSeam, ToolSeam, McpSeam, SessionSeam)

@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from harness.seams.causal import Causal, causes
 from harness.seams.imports import after_import, installed
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ class _Streams:
         sync_base, async_base = lib.SyncByteStream, lib.AsyncByteStream
 
         class ReplayStream(sync_base, async_base):  # type: ignore[misc,valid-type]
-            __slots__ = ("error", "parts", "request", "speed", "times")
+            __slots__ = ("causal", "error", "parts", "request", "speed", "times")
 
             def __init__(
                 self,
@@ -62,21 +63,31 @@ class _Streams:
                 speed: float,
                 error: BaseException | None,
                 request: Any = None,
+                causal: Causal | None = None,
             ) -> None:
                 self.parts, self.times, self.speed, self.error, self.request = parts, times, speed, error, request
+                self.causal = causal
 
             def _steps(self) -> Iterator[bytes | float]:
                 """The body's parts, with the waits before them (floats) when paced. One schedule
                 for both twins: the sync stream sleeps the waits, the async one awaits them."""
+                causal = self.causal
                 if self.times is None:
-                    yield from self.parts
+                    if causal is None:
+                        yield from self.parts
+                    else:
+                        for n, part in enumerate(self.parts):
+                            yield from causal.before(n, len(self.parts))
+                            yield part
                 else:
                     # Paced: each chunk comes when it came while recording. A wait longer than the
                     # request's read timeout is one the client would have given up on: give up the
                     # same way, after the timeout, as the real network read would.
                     start = time.perf_counter()
                     read = read_timeout(self.request)
-                    for part, at in zip(self.parts, self.times):
+                    for n, (part, at) in enumerate(zip(self.parts, self.times)):
+                        if causal is not None:
+                            yield from causal.before(n, len(self.parts))
                         wait = start + at - time.perf_counter()
                         if wait > 0:
                             if read is not None and wait > read:
@@ -86,9 +97,11 @@ class _Streams:
                         yield part
                 if self.error is not None:
                     raise self.error
+                if causal is not None:
+                    yield from causal.after()
 
             def __iter__(self) -> Iterator[bytes]:
-                if self.times is None and self.error is None:
+                if self.times is None and self.error is None and self.causal is None:
                     yield from self.parts
                     return
                 for step in self._steps():
@@ -98,7 +111,7 @@ class _Streams:
                         yield step
 
             async def __aiter__(self) -> AsyncIterator[bytes]:
-                if self.times is None and self.error is None:
+                if self.times is None and self.error is None and self.causal is None:
                     for part in self.parts:
                         yield part
                     return
@@ -167,12 +180,15 @@ class _Streams:
 class _Sink:
     """Collects one response body as it streams through; hands it to the ledger when it ends."""
 
-    __slots__ = ("error", "finished", "ledger", "lib", "parts", "response", "slot", "t0", "times")
+    __slots__ = ("cut", "error", "finished", "ledger", "lib", "parts", "response", "seen", "slot", "t0", "times")
 
     def __init__(self, ledger: Ledger, slot: int, lib: ModuleType, response: Any) -> None:
         self.ledger, self.slot, self.lib, self.response = ledger, slot, lib, response
         self.parts: list[bytes] = []
         self.times: list[float] = []
+        #: How many interactions had started when each chunk came (the stream's causes: harness.seams.causal).
+        self.seen: list[int] = []
+        self.cut = False
         self.t0 = time.perf_counter()
         self.error: BaseException | None = None
         self.finished = False
@@ -181,9 +197,16 @@ class _Sink:
     def chunk(self, data: bytes) -> None:
         self.parts.append(data)
         self.times.append(time.perf_counter())
+        self.seen.append(len(self.ledger.cassette.interactions))
 
     def fail(self, exc: BaseException) -> None:
-        self.error = exc
+        if type(exc).__name__ in ("CancelledError", "Cancelled"):
+            # Cancelled while waiting for the next chunk (a timeout of the client's own): the client stopped
+            # reading a stream the server kept open; nothing broke. (A consumer that stops iterating between
+            # chunks closes the body instead: that end is not noted, as the replayed client stops there too.)
+            self.cut = True
+        else:
+            self.error = exc
         self.done()
 
     def done(self) -> None:
@@ -198,7 +221,9 @@ class _Sink:
         if self.error is not None and not isinstance(self.error, GeneratorExit):
             error = {"type": type(self.error).__name__, "message": str(self.error)}
         chunks = [[len(p), round((t - self.t0) * 1000, 1)] for p, t in zip(parts, self.times) if p]
-        self.ledger.finish_http(self.slot, self.response.status_code, raw_headers, b"".join(parts), chunks, error)
+        awaits = causes(self.ledger.cassette.interactions, self.slot, self.seen, parts)
+        cut = self.cut and error is None
+        self.ledger.finish_http(self.slot, self.response.status_code, raw_headers, b"".join(parts), chunks, error, awaits, cut)
 
 
 def _decode(lib: ModuleType, encoding: str, parts: list[bytes]) -> list[bytes]:
@@ -239,7 +264,7 @@ class _Exchange:
     def replayed(self, streams: _Streams) -> Any:
         if self.timeout is not None:
             raise self.timeout
-        return _replay_response(self.lib, streams, self.plan.replay, self.ledger.settings.replay_speed, self.request)
+        return _replay_response(self.lib, streams, self.plan.replay, self.ledger.settings.replay_speed, self.request, self.ledger)
 
     def failed(self, exc: BaseException) -> None:
         self.ledger.fail_http(self.plan.slot, exc, self.t0)
@@ -389,7 +414,9 @@ def _encode(encoding: str, parts: list[bytes]) -> list[bytes]:
     return parts
 
 
-def _replay_response(lib: ModuleType, streams: _Streams, interaction: Any, speed: float, request: Any = None) -> Any:
+def _replay_response(
+    lib: ModuleType, streams: _Streams, interaction: Any, speed: float, request: Any = None, ledger: Ledger | None = None
+) -> Any:
     if interaction.response is None:
         raise _error(lib, interaction.error)
     resp = interaction.response
@@ -418,7 +445,10 @@ def _replay_response(lib: ModuleType, streams: _Streams, interaction: Any, speed
         chunks = resp.chunks if resp.chunks is not None else [[0, 0.0]]
         paced = [(float(c[1]) / 1000 if len(c) > 1 else 0.0) / speed for c in chunks]
     error = _error(lib, resp.error) if resp.error is not None else None
-    stream: Any = streams.Replay(parts, paced, speed, error, request)
+    causal = None
+    if ledger is not None and (resp.awaits or resp.client_closed):
+        causal = Causal(ledger, interaction, str(getattr(request, "url", "")), read_timeout(request))
+    stream: Any = streams.Replay(parts, paced, speed, error, request, causal)
     # A response that replays its body its own way (the fuzzer's stalled stream) binds it to the request.
     bind = getattr(resp, "bind_stream", None)
     if bind is not None and request is not None:

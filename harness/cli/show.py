@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.cli import streams
 from harness.cli.load import as_json, load_cassette, title
 from harness.cli.style import Style, body_summary, clip, color_enabled, compact, ms, obj, size
 from harness.providers.base import Answer
@@ -123,6 +124,8 @@ def render_http(n: int, item: HttpInteraction, o: ShowOptions) -> list[str]:
         out += _plain_lines("request", req.body, o)
     if answer is not None:
         out += answer_lines(answer, o)
+    elif resp is not None and streams.causal(resp):
+        out += streams.lines(resp, o)
     elif resp is not None:
         if resp.status >= 400:
             text = compact(resp.body.value) if resp.body.kind == "json" else resp.body.bytes().decode("utf-8", "replace")

@@ -52,7 +52,8 @@ def chunk_starts(resp: Response) -> dict[int, int]:
     for chunk in resp.chunks or [[len(resp.body.bytes())]]:
         ends.append(at)
         at += int(chunk[0])
-    out, offset, k = {}, 0, 0
+    out: dict[int, int] = {}
+    offset = k = 0
     for n, entry in enumerate(resp.body.value):
         size = len(sse.render_entry(entry, resp.body.eol).encode("utf-8"))
         while k < len(ends) and ends[k] < offset + size:

@@ -1,0 +1,120 @@
+"""Agent frameworks' function tools: openai-agents and pydantic-ai, at the one point each calls them.
+
+Their model calls go through the HTTP seam like any SDK's; their tools are the frameworks' own, so
+this seam hooks each framework's tool dispatch (one hook per framework, not one per tool class):
+
+* **openai-agents** (``agents``): every ``FunctionTool`` — ``@function_tool`` functions and tools
+  built by hand — is invoked through ``_invoke_function_tool_with_metadata`` (the runner's and the
+  public ``invoke_function_tool``'s one path). The recorded input is the call's parsed JSON
+  arguments, the result what ``on_invoke_tool`` returned (with the default ``failure_error_function``
+  a raising tool returns its error text: that text is recorded; without one the exception is
+  recorded and raised again on replay). Not recorded here: tools backed by an MCP server (the MCP
+  seam records their messages) and agents used as tools (``Agent.as_tool``: their own model calls
+  are recorded, and replayed, one by one).
+* **pydantic-ai** (``pydantic_ai``): every tool of a ``FunctionToolset`` — ``@agent.tool``,
+  ``@agent.tool_plain``, ``Agent(tools=[...])`` — is called by ``FunctionToolset.call_tool``. The
+  recorded input is the validated arguments (the ``RunContext`` is not part of it), the result the
+  function's return value as JSON; ``ModelRetry`` and other exceptions are recorded and raised again
+  on replay. MCP toolsets are not function toolsets: the MCP seam records them.
+
+On replay the recorded result is returned and the function does not run; ``--real-tools`` runs it.
+A framework imported by the test itself (after the session started) is patched when it is imported.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from harness.seams.imports import after_import, restore
+from harness.seams.tools import call_async
+
+if TYPE_CHECKING:
+    from harness.engine.ledger import Ledger
+
+
+def _arguments(raw: Any) -> Any:
+    """An openai-agents tool call's arguments (a JSON string) as JSON when they parse, else as sent."""
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw) if raw.strip() else {}
+    except ValueError:
+        return raw
+
+
+def _framework_owned(tool: Any) -> bool:
+    # An MCP server's tool (the MCP seam records it) or an agent used as a tool (its model calls are recorded).
+    return bool(getattr(tool, "_is_agent_tool", False)) or getattr(tool, "_mcp_tool_binding", None) is not None
+
+
+class FrameworkToolSeam:
+    """Patches openai-agents' and pydantic-ai's tool dispatch for one test, now or when imported."""
+
+    # Module -> the method of this class that patches it.
+    targets: ClassVar[dict[str, str]] = {
+        "agents.tool": "_patch_agents",
+        "agents.run_internal.tool_execution": "_patch_agents",
+        "pydantic_ai.toolsets.function": "_patch_pydantic_ai",
+    }
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self._undo: list[Callable[[], None]] = []
+
+    def install(self) -> None:
+        waiting: dict[str, Callable[[Any], None]] = {}
+        for module_name, method in self.targets.items():
+            patch = getattr(self, method)
+            module = sys.modules.get(module_name)
+            if module is not None:
+                patch(module)
+            else:
+                waiting[module_name] = patch
+        if waiting:
+            self._undo.append(after_import(waiting))
+
+    def _patch_agents(self, module: Any) -> None:
+        # Both modules hold the function under this name (one defines it, the other imports it);
+        # each call path reads one of the two, so a call is recorded once.
+        name = "_invoke_function_tool_with_metadata"
+        real = module.__dict__.get(name)
+        if real is None or getattr(real, "_harness_wrapper", False):
+            return  # imported (already patched) from the other module while this test runs
+        result_class = sys.modules["agents.tool"]._FunctionToolInvocationResult
+
+        async def invoke(*, function_tool: Any, context: Any, arguments: str) -> Any:
+            def run() -> Any:
+                return real(function_tool=function_tool, context=context, arguments=arguments)
+
+            if _framework_owned(function_tool):
+                return await run()
+            outcome: list[Any] = []
+
+            async def output() -> Any:
+                outcome.append(await run())
+                return outcome[0].output
+
+            value = await call_async(function_tool.name, _arguments(arguments), output)
+            return outcome[0] if outcome else result_class(value)
+
+        invoke._harness_wrapper = True  # type: ignore[attr-defined]
+        setattr(module, name, invoke)
+        self._undo.append(functools.partial(restore, module.__dict__, name, invoke, real))
+
+    def _patch_pydantic_ai(self, module: Any) -> None:
+        cls = module.FunctionToolset
+        real = cls.__dict__["call_tool"]
+
+        async def call_tool(toolset: Any, name: str, tool_args: dict[str, Any], ctx: Any, tool: Any) -> Any:
+            return await call_async(name, tool_args, lambda: real(toolset, name, tool_args, ctx, tool))
+
+        cls.call_tool = call_tool
+        self._undo.append(lambda: setattr(cls, "call_tool", real))
+
+    def uninstall(self) -> None:
+        while self._undo:
+            self._undo.pop()()

@@ -1,0 +1,145 @@
+"""Agent frameworks' tools are recorded and not run again on replay: an openai-agents ``Runner``
+(a ``@function_tool``, streamed and not, a handoff) and a pydantic-ai ``Agent`` (``@agent.tool_plain``,
+``agent.run`` and ``agent.run_stream``). Each tool appends a line to a file: recording writes them,
+replay (servers gone, every connection refused) must write none."""
+
+from __future__ import annotations
+
+import harness.session  # noqa: F401  (imported before pytester's module snapshots: one harness for every inner run)
+
+TOOLS = """
+    import os
+
+
+    def note(line):
+        with open(os.environ["TOOL_LOG"], "a", encoding="utf-8") as log:
+            log.write(line + "\\n")
+"""
+
+AGENTS = """
+    import asyncio
+    import os
+
+    import pytest
+    from agents import Agent, OpenAIResponsesModel, Runner, function_tool, handoff, set_tracing_disabled
+    from agents.extensions import handoff_filters
+    from openai import AsyncOpenAI
+
+    from tools_log import note
+
+    set_tracing_disabled(True)  # traces would be posted to the network
+
+
+    @function_tool
+    def get_weather(city: str) -> str:
+        \"\"\"The current weather in a city.\"\"\"
+        note(f"agents get_weather {city}")
+        return f"sunny in {city}"
+
+
+    def agents():
+        client = AsyncOpenAI(api_key="sk-test", base_url=os.environ["MODEL_URL"] + "/v1", max_retries=0)
+        model = OpenAIResponsesModel(model="gpt-5", openai_client=client)
+        weather = Agent(name="Weather", instructions="Weather questions.", tools=[get_weather], model=model)
+        triage = Agent(
+            name="Triage",
+            instructions="Hand off.",
+            handoffs=[handoff(weather, input_filter=handoff_filters.remove_all_tools)],
+            model=model,
+        )
+        return weather, triage
+
+
+    @pytest.mark.cassette
+    def test_runner():
+        weather, _ = agents()
+        result = asyncio.run(Runner.run(weather, "What is the weather in Paris?"))
+        assert result.final_output == "Result: sunny in Paris"
+
+
+    @pytest.mark.cassette
+    def test_streamed():
+        weather, _ = agents()
+
+        async def main():
+            run = Runner.run_streamed(weather, "What is the weather in Paris?")
+            kinds = [event.name async for event in run.stream_events() if event.type == "run_item_stream_event"]
+            return run.final_output, kinds
+
+        output, kinds = asyncio.run(main())
+        assert output == "Result: sunny in Paris"
+        assert kinds == ["tool_called", "tool_output", "message_output_created"]
+
+
+    @pytest.mark.cassette
+    def test_handoff():
+        _, triage = agents()
+        result = asyncio.run(Runner.run(triage, "What is the weather in Paris?"))
+        assert result.last_agent.name == "Weather"
+        assert result.final_output == "Result: sunny in Paris"
+"""
+
+PYDANTIC_AI = """
+    import asyncio
+    import os
+
+    import pytest
+    from openai import AsyncOpenAI
+    from pydantic_ai import Agent
+    from pydantic_ai.models.openai import OpenAIChatModel
+    from pydantic_ai.providers.openai import OpenAIProvider
+
+    from tools_log import note
+
+
+    def weather_agent():
+        client = AsyncOpenAI(api_key="sk-test", base_url=os.environ["MODEL_URL"] + "/v1", max_retries=0)
+        agent = Agent(OpenAIChatModel("gpt-4o", provider=OpenAIProvider(openai_client=client)), instructions="Weather.")
+
+        @agent.tool_plain
+        def get_weather(city: str) -> str:
+            \"\"\"The current weather in a city.\"\"\"
+            note(f"pydantic-ai get_weather {city}")
+            return f"sunny in {city}"
+
+        return agent
+
+
+    @pytest.mark.cassette
+    def test_agent_run():
+        result = asyncio.run(weather_agent().run("What is the weather in Paris?"))
+        assert result.output == "Result: sunny in Paris"
+
+
+    @pytest.mark.cassette
+    def test_agent_stream():
+        async def main():
+            async with weather_agent().run_stream("What is the weather in Paris?") as run:
+                return [delta async for delta in run.stream_text(delta=True, debounce_by=None)]
+
+        deltas = asyncio.run(main())
+        assert "".join(deltas) == "Result: sunny in Paris"
+        assert len(deltas) > 1
+"""
+
+
+def test_framework_tools_are_recorded_and_not_run_on_replay(project, tmp_path, monkeypatch):
+    log = tmp_path / "tools.log"
+    monkeypatch.setenv("TOOL_LOG", str(log))
+    project.write(
+        {
+            "tests/tools_log.py": TOOLS,
+            "tests/test_openai_agents.py": AGENTS,
+            "tests/test_pydantic_ai.py": PYDANTIC_AI,
+        }
+    )
+
+    project.record().assert_outcomes(passed=5)
+    recorded = log.read_text(encoding="utf-8").splitlines()
+    assert sorted(recorded) == ["agents get_weather Paris"] * 3 + ["pydantic-ai get_weather Paris"] * 2
+    cassettes = project.cassettes()
+    assert len(cassettes) == 5 and all('"kind": "tool"' in text for text in cassettes.values()), cassettes.keys()
+    log.unlink()
+
+    project.replay().assert_outcomes(passed=5)
+    assert not log.exists(), log.read_text(encoding="utf-8")

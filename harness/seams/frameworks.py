@@ -29,7 +29,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from harness.seams.imports import after_import, restore
+from harness.seams.imports import after_import, installed, restore
 from harness.seams.tools import call_async
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ class FrameworkToolSeam:
             module = sys.modules.get(module_name)
             if module is not None:
                 patch(module)
-            else:
+            elif installed(module_name.partition(".")[0]):
                 waiting[module_name] = patch
         if waiting:
             self._undo.append(after_import(waiting))

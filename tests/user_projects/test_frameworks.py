@@ -143,3 +143,24 @@ def test_framework_tools_are_recorded_and_not_run_on_replay(project, tmp_path, m
 
     project.replay().assert_outcomes(passed=5)
     assert not log.exists(), log.read_text(encoding="utf-8")
+
+    # --real-tools: the model calls replay, the tools run again
+    project.replay("--real-tools").assert_outcomes(passed=5)
+    assert sorted(log.read_text(encoding="utf-8").splitlines()) == sorted(recorded)
+
+
+def test_a_framework_tool_called_with_other_arguments_is_a_miss(project, tmp_path, monkeypatch):
+    log = tmp_path / "tools.log"
+    monkeypatch.setenv("TOOL_LOG", str(log))
+    project.write({"tests/tools_log.py": TOOLS, "tests/test_pydantic_ai.py": PYDANTIC_AI})
+    project.record().assert_outcomes(passed=2)
+    cassette = project.path / "cassettes/tests/test_pydantic_ai/test_agent_run.json"
+    cassette.write_text(cassette.read_text(encoding="utf-8").replace('"city": "Paris"', '"city": "Lyon"'), encoding="utf-8")
+
+    result = project.replay("-k", "test_agent_run")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*no recorded tool call matches this one", '*tool get_weather({"city":"Paris"})', "*$.city: 'Lyon' != 'Paris'"]
+    )
+    assert not (tmp_path / "tools.log").read_text(encoding="utf-8").count("\n") > 2

@@ -6,9 +6,10 @@ this seam hooks each framework's tool dispatch (one hook per framework, not one 
 * **openai-agents** (``agents``): every ``FunctionTool`` — ``@function_tool`` functions and tools
   built by hand — is invoked through ``_invoke_function_tool_with_metadata`` (the runner's and the
   public ``invoke_function_tool``'s one path). The recorded input is the call's parsed JSON
-  arguments, the result what ``on_invoke_tool`` returned (with the default ``failure_error_function``
-  a raising tool returns its error text: that text is recorded; without one the exception is
-  recorded and raised again on replay). Not recorded here: tools backed by an MCP server (the MCP
+  arguments, the result what ``on_invoke_tool`` returned. A tool that raised: with a
+  ``failure_error_function`` (the default) the error text it produced is recorded as the call's error
+  (:class:`SdkToolError`) and handed back on replay as the runner's own error output, flag included;
+  without one the exception is recorded and raised again. Not recorded here: tools backed by an MCP server (the MCP
   seam records their messages) and agents used as tools (``Agent.as_tool``: their own model calls
   are recorded, and replayed, one by one).
 * **pydantic-ai** (``pydantic_ai``): every tool of a ``FunctionToolset`` — ``@agent.tool``,
@@ -29,11 +30,21 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from harness.active import current
 from harness.seams.imports import after_import, installed, restore
-from harness.seams.tools import call_async
+from harness.seams.tools import ToolCall, call_async
+from harness.seams.tools import _replayed as replayed  # (the local-tool seam's own replay of a recorded call)
 
 if TYPE_CHECKING:
     from harness.engine.ledger import Ledger
+
+
+class SdkToolError(Exception):
+    """Stored as the error of an openai-agents tool call whose exception the tool's
+    ``failure_error_function`` turned into the output (its message): the runner's own error text."""
+
+
+SDK_ERROR = f"{__name__}.SdkToolError"
 
 
 def _arguments(raw: Any) -> Any:
@@ -87,19 +98,28 @@ class FrameworkToolSeam:
         result_class = sys.modules["agents.tool"]._FunctionToolInvocationResult
 
         async def invoke(*, function_tool: Any, context: Any, arguments: str) -> Any:
-            def run() -> Any:
-                return real(function_tool=function_tool, context=context, arguments=arguments)
-
-            if _framework_owned(function_tool):
-                return await run()
-            outcome: list[Any] = []
-
-            async def output() -> Any:
-                outcome.append(await run())
-                return outcome[0].output
-
-            value = await call_async(function_tool.name, _arguments(arguments), output)
-            return outcome[0] if outcome else result_class(value)
+            ledger = current()
+            if ledger is None or _framework_owned(function_tool):
+                return await real(function_tool=function_tool, context=context, arguments=arguments)
+            call = ToolCall(ledger, function_tool.name, _arguments(arguments))
+            if call.plan.replay is not None:
+                item = call.plan.replay
+                if item.error is not None and item.error.get("type") == SDK_ERROR:
+                    return result_class(item.error.get("message", ""), is_sdk_generated_error=True)
+                return result_class(replayed(item))
+            try:
+                outcome = await real(function_tool=function_tool, context=context, arguments=arguments)
+            except Exception as exc:
+                call.finish(exc=exc)
+                raise
+            if outcome.is_sdk_generated_error:
+                # The tool raised and the tool's failure_error_function answered for it: the cassette
+                # says the call failed, and replay hands the runner the same flag (the model is then
+                # sent the same error output, whatever the tool's output schema).
+                call.finish(exc=SdkToolError(str(outcome.output)))
+            else:
+                call.finish(outcome.output)
+            return outcome
 
         invoke._harness_wrapper = True  # type: ignore[attr-defined]
         setattr(module, name, invoke)

@@ -24,6 +24,7 @@ AGENTS = """
     from agents import Agent, OpenAIResponsesModel, Runner, function_tool, handoff, set_tracing_disabled
     from agents.extensions import handoff_filters
     from openai import AsyncOpenAI
+    from pydantic import BaseModel
 
     from tools_log import note
 
@@ -37,10 +38,22 @@ AGENTS = """
         return f"sunny in {city}"
 
 
+    class Forecast(BaseModel):
+        city: str
+        sky: str
+
+
+    @function_tool
+    def get_forecast(city: str) -> Forecast:
+        \"\"\"Tomorrow's forecast for a city.\"\"\"
+        note(f"agents get_forecast {city}")
+        raise RuntimeError("the forecast service is down")
+
+
     def agents():
         client = AsyncOpenAI(api_key="sk-test", base_url=os.environ["MODEL_URL"] + "/v1", max_retries=0)
         model = OpenAIResponsesModel(model="gpt-5", openai_client=client)
-        weather = Agent(name="Weather", instructions="Weather questions.", tools=[get_weather], model=model)
+        weather = Agent(name="Weather", instructions="Weather questions.", tools=[get_weather, get_forecast], model=model)
         triage = Agent(
             name="Triage",
             instructions="Hand off.",
@@ -55,6 +68,14 @@ AGENTS = """
         weather, _ = agents()
         result = asyncio.run(Runner.run(weather, "What is the weather in Paris?"))
         assert result.final_output == "Result: sunny in Paris"
+
+
+    @pytest.mark.cassette
+    def test_a_tool_that_raises():
+        # The default failure_error_function sends the model the error text, as the runner's own error output.
+        weather, _ = agents()
+        result = asyncio.run(Runner.run(weather, "What does get_forecast say for Paris?"))
+        assert result.final_output == "Result: An error occurred while running the tool. Please try again."
 
 
     @pytest.mark.cassette
@@ -134,18 +155,25 @@ def test_framework_tools_are_recorded_and_not_run_on_replay(project, tmp_path, m
         }
     )
 
-    project.record().assert_outcomes(passed=5)
+    project.record().assert_outcomes(passed=6)
     recorded = log.read_text(encoding="utf-8").splitlines()
-    assert sorted(recorded) == ["agents get_weather Paris"] * 3 + ["pydantic-ai get_weather Paris"] * 2
+    assert (
+        sorted(recorded)
+        == ["agents get_forecast Paris"] + ["agents get_weather Paris"] * 3 + ["pydantic-ai get_weather Paris"] * 2
+    )
     cassettes = project.cassettes()
-    assert len(cassettes) == 5 and all('"kind": "tool"' in text for text in cassettes.values()), cassettes.keys()
+    assert (
+        '"type": "harness.seams.frameworks.SdkToolError"'
+        in cassettes["cassettes/tests/test_openai_agents/test_a_tool_that_raises.json"]
+    )
+    assert len(cassettes) == 6 and all('"kind": "tool"' in text for text in cassettes.values()), cassettes.keys()
     log.unlink()
 
-    project.replay().assert_outcomes(passed=5)
+    project.replay().assert_outcomes(passed=6)
     assert not log.exists(), log.read_text(encoding="utf-8")
 
     # --real-tools: the model calls replay, the tools run again
-    project.replay("--real-tools").assert_outcomes(passed=5)
+    project.replay("--real-tools").assert_outcomes(passed=6)
     assert sorted(log.read_text(encoding="utf-8").splitlines()) == sorted(recorded)
 
 

@@ -192,3 +192,61 @@ def test_a_framework_tool_called_with_other_arguments_is_a_miss(project, tmp_pat
         ["*no recorded tool call matches this one", '*tool get_weather({"city":"Paris"})', "*$.city: 'Lyon' != 'Paris'"]
     )
     assert not (tmp_path / "tools.log").read_text(encoding="utf-8").count("\n") > 2
+
+
+LATE_IMPORT = """
+    import asyncio
+    import os
+
+    import pytest
+
+    from tools_log import note
+
+
+    @pytest.mark.cassette
+    def test_frameworks_imported_inside_the_test():
+        import agents
+        from openai import AsyncOpenAI
+        from pydantic_ai import Agent
+        from pydantic_ai.models.openai import OpenAIChatModel
+        from pydantic_ai.providers.openai import OpenAIProvider
+
+        agents.set_tracing_disabled(True)
+        client = AsyncOpenAI(api_key="sk-test", base_url=os.environ["MODEL_URL"] + "/v1", max_retries=0)
+
+        @agents.function_tool
+        def get_weather(city: str) -> str:
+            \"\"\"The current weather in a city.\"\"\"
+            note(f"agents get_weather {city}")
+            return f"sunny in {city}"
+
+        weather = agents.Agent(name="Weather", tools=[get_weather], model=agents.OpenAIResponsesModel(model="gpt-5", openai_client=client))
+        assert asyncio.run(agents.Runner.run(weather, "What is the weather in Paris?")).final_output == "Result: sunny in Paris"
+
+        client = AsyncOpenAI(api_key="sk-test", base_url=os.environ["MODEL_URL"] + "/v1", max_retries=0)  # a new loop
+        pai = Agent(OpenAIChatModel("gpt-4o", provider=OpenAIProvider(openai_client=client)))
+
+        @pai.tool_plain
+        def get_time(city: str) -> str:
+            \"\"\"The time in a city.\"\"\"
+            note(f"pydantic-ai get_time {city}")
+            return "noon"
+
+        assert asyncio.run(pai.run("What is the get_time in Paris?")).output == "Result: noon"
+"""
+
+
+def test_frameworks_imported_inside_the_test_are_covered(project, tmp_path, monkeypatch):
+    # A fresh interpreter: the frameworks are first imported by the test itself, after its cassette started.
+    log = tmp_path / "tools.log"
+    monkeypatch.setenv("TOOL_LOG", str(log))
+    project.write({"tests/tools_log.py": TOOLS, "tests/test_late.py": LATE_IMPORT})
+
+    project.record(subprocess=True).assert_outcomes(passed=1)
+    assert log.read_text(encoding="utf-8").splitlines() == ["agents get_weather Paris", "pydantic-ai get_time Paris"]
+    (text,) = project.cassettes().values()
+    assert text.count('"kind": "tool"') == 2  # each call recorded once
+    log.unlink()
+
+    project.replay(subprocess=True).assert_outcomes(passed=1)
+    assert not log.exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from anthropic import AsyncAnthropic
 from openai import AsyncOpenAI
 
 import harness.strategies as hs
@@ -36,8 +37,15 @@ def parts(messages):
 
 
 @pytest.mark.cassette
-def test_tool_with_run_context(cassette, weather, agent_snapshot):
-    output, messages = asyncio.run(agent.ask(weather, "What is the get_weather in Paris?"))
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_tool_with_run_context(cassette, model_url, agent_snapshot, provider):
+    agent.TOOL_RUNS.clear()
+    if provider == "anthropic":
+        client = AsyncAnthropic(api_key="sk-ant-example-not-a-key", base_url=model_url, max_retries=0)
+    else:
+        client = AsyncOpenAI(api_key=KEY, base_url=model_url + "/v1", max_retries=0)
+
+    output, messages = asyncio.run(agent.ask(agent.weather_agent(client), "What is the get_weather in Paris?"))
 
     assert output == "Result: sunny and 21°C in Paris"
     assert kinds(cassette) == ["http", "tool", "http"]

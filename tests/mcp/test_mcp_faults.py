@@ -125,7 +125,10 @@ def test_an_agent_handles_every_mcp_fault_offline(pytester, live, offline):
 def test_mcp_faults_say_what_they_break():
     from harness.cassette.model import McpInteraction
 
-    call = McpInteraction("python -m srv", "tools/call", {"name": "echo", "arguments": {"text": "hi"}}, result={"content": []})
+    progress = {"notify": "notifications/progress", "params": {"progress": 1}}
+    call = McpInteraction(
+        "python -m srv", "tools/call", {"name": "echo", "arguments": {"text": "hi"}}, result={"content": []}, during=[progress]
+    )
     listing = McpInteraction("python -m srv", "tools/list", None, result={"tools": []})
     assert hs.mcp_targets([listing, call]) == [(1, call)]
     assert hs.mcp_targets([listing, call], tool="add") == []
@@ -136,6 +139,8 @@ def test_mcp_faults_say_what_they_break():
         == """jsonrpc_error(#1: mcp tools/call echo({"text":"hi"}) @ python -m srv: answered with JSON-RPC error -32602 'nope')"""
     )
     assert repr(hs.mcp_drop(1, call)).startswith("drop(#1: ") and not hs.mcp_drop(1, call).preserving
+    # what the server sent during the call comes first, as recorded, whatever the fault
+    assert all(f(1, call).interaction.during == [progress] for f in (hs.mcp_error, hs.mcp_timeout, hs.mcp_drop, hs.mcp_malformed))
     assert hs.mcp_timeout(1, call, stall=0.5).interaction.stall == 0.5
     assert hs.mcp_malformed(1, call, "x").interaction.garbage == "x"
     with pytest.raises(ValueError, match="unknown MCP fault kinds \\['hang'\\]; known: jsonrpc_error, timeout, drop, malformed"):

@@ -31,6 +31,10 @@ interactions directly, e.g. for use outside a cassette test):
 * :func:`equivalent` both, and both at once: every variant must give the recorded result
 * :func:`faults`    truncation, dropped connection, error event, HTTP 429/529, a stalled stream (the
                     client's read timeout raises ``ReadTimeout``; give clients a short one in tests)
+* :func:`mcp_faults` a recorded MCP call (``tools/call``) answered with a JSON-RPC error, never answered
+                    (the session's read timeout), its connection dropped, or a malformed message, through
+                    the real ``ClientSession`` (builders: :func:`mcp_error`, :func:`mcp_timeout`,
+                    :func:`mcp_drop`, :func:`mcp_malformed`; :func:`mcp_targets` lists the calls)
 
 Using them: :func:`fuzz` (decorator), :func:`substitute` (a context manager for one variant, e.g.
 with ``@given``), :func:`assert_equivalent`, :func:`assert_fails_cleanly`,
@@ -45,6 +49,7 @@ from typing import Any
 
 from harness.fuzz.current import is_recording
 from harness.fuzz.faults import KINDS, drop, error_event, read_timeout, status, truncate
+from harness.fuzz.mcp_faults import MCP_KINDS, mcp_drop, mcp_error, mcp_faults, mcp_malformed, mcp_targets, mcp_timeout
 from harness.fuzz.properties import (
     Outcome,
     assert_callback_order,
@@ -69,6 +74,7 @@ from harness.providers import registry as rewriters
 
 __all__ = [
     "KINDS",
+    "MCP_KINDS",
     "SDK_BEHAVIOUR",
     "Outcome",
     "Recorded",
@@ -92,6 +98,12 @@ __all__ = [
     "from_cassette",  # noqa: F822 (from harness.fuzz.respx_layer, imported on first use)
     "fuzz",
     "is_recording",
+    "mcp_drop",
+    "mcp_error",
+    "mcp_faults",
+    "mcp_malformed",
+    "mcp_targets",
+    "mcp_timeout",
     "original",
     "override",  # noqa: F822 (from harness.fuzz.respx_layer, imported on first use)
     "read_timeout",

@@ -50,7 +50,8 @@ class Variant:
 
     @property
     def response(self) -> Response | None:
-        return self.interaction.response
+        # An MCP fault's stand-in (harness.fuzz.mcp_faults) is an MCP call: it has no HTTP response.
+        return getattr(self.interaction, "response", None)
 
     def explain(self) -> str:
         more = [d for d in self.details if d not in self.label]

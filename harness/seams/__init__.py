@@ -1,12 +1,13 @@
-"""The seams: where harness cuts into the SDKs' traffic (HTTP transports, local tools, MCP streams).
+"""The seams: where harness cuts into the SDKs' traffic (HTTP transports, local tools, agent frameworks' tools, MCP streams).
 
 Each seam is a small class built with the running ledger, with ``install()`` and ``uninstall()``;
 :data:`SEAMS` lists them in the order a session installs them.
 """
 
+from harness.seams.frameworks import FrameworkToolSeam
 from harness.seams.http import HttpSeam
 from harness.seams.mcp import McpSeam
 from harness.seams.sessions import SessionSeam
 from harness.seams.tools import ToolSeam
 
-SEAMS = (HttpSeam, ToolSeam, McpSeam, SessionSeam)
+SEAMS = (HttpSeam, ToolSeam, FrameworkToolSeam, McpSeam, SessionSeam)

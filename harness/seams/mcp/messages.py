@@ -44,6 +44,17 @@ def load(obj: dict[str, Any]) -> Any:
     return SessionMessage(jsonrpc_message_adapter.validate_python(obj, by_name=False))
 
 
+def parse_error(line: str) -> Exception:
+    """What mcp's transports put in the read stream for a line that is not a JSON-RPC message: the parse error."""
+    from mcp_types import jsonrpc_message_adapter
+
+    try:
+        jsonrpc_message_adapter.validate_json(line, by_name=False)
+    except ValueError as exc:
+        return exc
+    return ValueError(f"harness: {line!r} was meant to be malformed, but it is a valid JSON-RPC message")
+
+
 def stored_params(ledger: Ledger, params: Any) -> Any:
     """Params as stored and matched: ``_meta`` (protocol stamp, progress token, trace) left out,
     secrets scrubbed (as the file will have them, so a replayed request matches the stored one)."""

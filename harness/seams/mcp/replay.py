@@ -17,6 +17,7 @@ from harness.seams.mcp.messages import (
     closed_here,
     dump,
     load,
+    parse_error,
     progress_token,
     stored_params,
     subscription_id,
@@ -140,6 +141,10 @@ class Player:
                     if error is not None:
                         await self.send({"jsonrpc": "2.0", "id": rid, "error": error})
                         return
+                stall = getattr(planned, "stall", None)
+                if stall is not None:
+                    await self.stalled(planned, stall)
+                    return
                 if closed_here(planned):
                     # The server's side ended here while recording: end it here again (the client fails
                     # this request and any later one with "Connection closed"), never wait for an answer.
@@ -157,6 +162,24 @@ class Player:
             return
         for entry in planned.after:
             await self.play(entry, None, planned)
+
+    async def stalled(self, planned: McpInteraction, stall: float) -> None:
+        """A fault of ``harness.strategies`` (``mcp_timeout``, ``mcp_malformed``): the server never answers.
+
+        A malformed message first reaches the client as its transport hands over a line it cannot
+        parse (the parse error, in the read stream). Then nothing comes: the client's own read timeout
+        ends the call (its ``notifications/cancelled`` cancels this wait). Every replay wait is bounded:
+        after ``stall`` seconds the server's side ends, as a server that gave up would."""
+        import anyio
+
+        garbage = getattr(planned, "garbage", None)
+        if garbage is not None:
+            try:
+                await self.to_client.send(parse_error(garbage))
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                return
+        await anyio.sleep(stall)
+        await self.to_client.aclose()
 
     def notified(self, d: dict[str, Any]) -> None:
         if d["method"] == "notifications/cancelled":

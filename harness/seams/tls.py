@@ -54,7 +54,7 @@ def defer(lib: ModuleType) -> Callable[[], None]:
             return DeferredContext(functools.partial(real_create, verify=True, cert=None, trust_env=trust_env))
         return real_create(verify=verify, cert=cert, trust_env=trust_env)
 
-    module.create_ssl_context = create_ssl_context
+    setattr(module, "create_ssl_context", create_ssl_context)  # noqa: B010 (a module found at run time)
     return functools.partial(setattr, module, "create_ssl_context", real_create)
 
 

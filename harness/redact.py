@@ -99,24 +99,30 @@ _SECRET_NAMES = (
     r"|client[_-]?assertion|code[_-]?verifier|x-amz-security-token|x-amz-signature|x-amz-credential"
 )
 _NOT_AFTER = r"(?<![A-Za-z0-9_\-])"
+#: How far into a credential name (or its opening quote) its needle may start: ``aws_secret_access_key=``
+#: has ``key=`` 18 characters after its start.
+_NAME_REACH = 24
 
 
 @dataclass(frozen=True)
 class Secret:
     """One entry of the catalogue: a pattern (a ``(?P<keep>...)`` part is kept, the rest replaced)
-    and the lower-case strings one of which any match contains (the prefilter: a text without any
-    of them is not searched for this pattern)."""
+    and the lower-case ASCII strings one of which any match contains (the prefilter: a text
+    without any of them is not searched for this pattern), ``reach`` characters or fewer after
+    the match's start (the scan tries the pattern only there). Case-insensitive parts of a pattern
+    are ASCII-only (``(?ai:...)``), so the prefilter can read the text lower-cased as ASCII."""
 
     name: str
     pattern: str
     needles: tuple[str, ...]
+    reach: int = 0
 
 
 #: Strings shaped like credentials, anywhere in a body, a URL or a file.
 CATALOGUE: tuple[Secret, ...] = (
     Secret("anthropic key", _NOT_AFTER + r"sk-ant-[A-Za-z0-9_\-]{8,}", ("sk-ant-",)),
     Secret("openai key", _NOT_AFTER + r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}", ("sk-",)),
-    Secret("bearer token", r"(?P<keep>\b(?i:bearer)\s+)(?!<REDACTED>)[A-Za-z0-9._\-~+/]{16,}=*", ("bearer",)),
+    Secret("bearer token", r"(?P<keep>\b(?ai:bearer)\s+)(?!<REDACTED>)[A-Za-z0-9._\-~+/]{16,}=*", ("bearer",)),
     Secret("aws access key", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", ("akia", "asia")),
     Secret(
         "github token",
@@ -129,10 +135,10 @@ CATALOGUE: tuple[Secret, ...] = (
     Secret("google refresh token", _NOT_AFTER + r"1//0[A-Za-z0-9_\-]{20,}", ("1//0",)),
     Secret("google client secret", _NOT_AFTER + r"GOCSPX-[A-Za-z0-9_\-]{10,}", ("gocspx-",)),
     Secret("jwt", _NOT_AFTER + r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", ("eyj",)),
-    Secret("url userinfo", r"(?P<keep>://[^/\s:@\"'<>\\]{1,128}:)(?!<REDACTED>)[^/\s@\"'<>\\]{1,256}(?=@)", ("@",)),
+    Secret("url userinfo", r"(?P<keep>://[^/\s:@\"'<>\\]{1,128}:)(?!<REDACTED>)[^/\s@\"'<>\\]{1,256}(?=@)", ("://",)),
     Secret(
         "credential parameter",
-        rf"(?P<keep>{_NOT_AFTER}(?i:{_SECRET_NAMES}|(?<=[?&])(?:key|token|auth|sig|signature))=)(?!<REDACTED>)[^&#\s\"'<>\\]{{3,}}",
+        rf"(?P<keep>{_NOT_AFTER}(?ai:{_SECRET_NAMES}|(?<=[?&])(?:key|token|auth|sig|signature))=)(?!<REDACTED>)[^&#\s\"'<>\\]{{3,}}",
         (
             "key=",
             "token=",
@@ -146,16 +152,19 @@ CATALOGUE: tuple[Secret, ...] = (
             "auth=",
             "sig=",
         ),
+        _NAME_REACH,
     ),
     Secret(
         "credential field",
-        rf"(?P<keep>\"(?i:{_SECRET_NAMES})\"\s*:\s*\")(?!<REDACTED>)[^\"\\]{{3,}}(?=\")",
+        rf"(?P<keep>\"(?ai:{_SECRET_NAMES})\"\s*:\s*\")(?!<REDACTED>)[^\"\\]{{3,}}(?=\")",
         ('key"', 'token"', 'secret"', 'password"', 'passwd"', 'assertion"', 'verifier"', 'signature"', 'credential"'),
+        _NAME_REACH,
     ),
     Secret(  # the same in a Python repr (an amber snapshot, a logged dict)
         "credential field",
-        rf"(?P<keep>'(?i:{_SECRET_NAMES})'\s*:\s*')(?!<REDACTED>)[^'\\]{{3,}}(?=')",
+        rf"(?P<keep>'(?ai:{_SECRET_NAMES})'\s*:\s*')(?!<REDACTED>)[^'\\]{{3,}}(?=')",
         ("key'", "token'", "secret'", "password'", "passwd'", "assertion'", "verifier'", "signature'", "credential'"),
+        _NAME_REACH,
     ),
 )
 #: The catalogue's patterns (kept for callers that want the plain list).
@@ -164,17 +173,43 @@ _SECRET_FIELD = re.compile(rf"(?i:{_SECRET_NAMES})")
 _SECRET_PARAMS = re.compile(rf"(?i)([?&](?:{_SECRET_NAMES}|key|token|auth|sig|signature)=)[^&#]*")
 
 
+def _core(needle: bytes) -> bytes:
+    """What the scan searches for to find ``needle``: its name without the ``=``/quote after it, or
+    a shorter prefix that several needles share (each literal search is one pass over the text)."""
+    for shared in (b"gh", b"passw"):
+        if needle.startswith(shared):
+            return shared
+    return needle.rstrip(b"=\"'") or needle
+
+
 class Scanner:
-    """The catalogue (and any extra patterns) as one combined pattern behind a prefilter: only
-    the entries whose needles occur in a text are searched for, in one pass."""
+    """The catalogue (and any extra patterns) as one combined pattern behind a prefilter.
+
+    A text is read once lower-cased as ASCII (bytes, one per character, anything else a ``?``);
+    the needles are found in it with a few literal searches (each needle through the shortest
+    needle it starts with: ``sk-`` finds ``sk-ant-``, ``key`` finds ``key=``, ``key"``, ``key'``);
+    the combined pattern of the entries whose needles occur is then tried only where a match
+    could start (at a needle, or up to an entry's ``reach`` before it), in order, the way
+    ``finditer`` would meet them. A pattern with no needles (a user's) means a scan of the whole text."""
 
     def __init__(self, extra: Iterable[str] = (), *, defaults: bool = True) -> None:
         self.entries = [*(CATALOGUE if defaults else ()), *(Secret(f"pattern {p}", p, ()) for p in extra)]
         self._compiled: dict[tuple[int, ...], re.Pattern[str] | None] = {}
-        needles = sorted({n for e in self.entries for n in e.needles}, key=len, reverse=True)
-        self._needles = re.compile("|".join(map(re.escape, needles))) if needles else None
         self._always = tuple(i for i, e in enumerate(self.entries) if not e.needles)
         self.pattern = self._combined(tuple(range(len(self.entries))))  # everything (checked by re.compile now)
+        # needle -> (entries, reach); then the probes: a searched prefix and the needles it finds.
+        needles: dict[bytes, tuple[set[int], int]] = {}
+        for i, e in enumerate(self.entries):
+            for n in e.needles:
+                ids, reach = needles.setdefault(n.lower().encode("ascii"), (set(), 0))
+                ids.add(i)
+                needles[n.lower().encode("ascii")] = (ids, max(reach, e.reach))
+        probes: dict[bytes, list[tuple[bytes, frozenset[int], int]]] = {}
+        cores = sorted({_core(n) for n in needles}, key=len)
+        for needle, (ids, reach) in needles.items():
+            core = next(c for c in cores if needle.startswith(c))
+            probes.setdefault(core, []).append((needle, frozenset(ids), reach))
+        self._probes = [(core, tuple(found)) for core, found in probes.items()]
 
     def _combined(self, which: tuple[int, ...]) -> re.Pattern[str] | None:
         found = self._compiled.get(which, False)
@@ -185,37 +220,84 @@ class Scanner:
         self._compiled[which] = compiled
         return compiled
 
+    def _starts(self, text: str) -> tuple[re.Pattern[str] | None, list[int] | None]:
+        """The combined pattern of the entries that may match in ``text`` (None: none can), and
+        the sorted offsets where a match may start (None: anywhere)."""
+        ascii_text = text.isascii()
+        # UTF-8, lower-cased as ASCII: a needle (ASCII) is found where the text spells it; its
+        # offset is a character's only for an ASCII text (else counted below, for the few found).
+        low = (text.encode("ascii") if ascii_text else text.encode("utf-8", "surrogatepass")).lower()
+        present: set[int] = set()
+        hits: list[tuple[int, int]] = []
+        for core, found in self._probes:
+            at = low.find(core)
+            while at >= 0:
+                for needle, ids, reach in found:
+                    if low.startswith(needle, at):
+                        present.update(ids)
+                        hits.append((at, reach))
+                at = low.find(core, at + 1)
+        if self._always:
+            return self._combined(tuple(sorted(present.union(self._always)))), None
+        if not present:
+            return None, None
+        if not ascii_text:
+            hits.sort()
+            chars, done, counted = 0, 0, []
+            for at, reach in hits:
+                chars += len(low[done:at].decode("utf-8", "surrogatepass"))
+                done = at
+                counted.append((chars, reach))
+            hits = counted
+        starts: set[int] = set()
+        for at, reach in hits:
+            starts.update(range(max(0, at - reach), at + 1))
+        return self._combined(tuple(sorted(present))), sorted(starts)
+
     def for_text(self, text: str) -> re.Pattern[str] | None:
         """The combined pattern of the entries that may match in ``text`` (None: none can)."""
-        present = set(self._needles.findall(text.lower())) if self._needles is not None else set()
-        if not present and not self._always:
-            return None
-        which = tuple(i for i, e in enumerate(self.entries) if not e.needles or any(n in present for n in e.needles))
-        return self._combined(which)
+        return self._starts(text)[0]
+
+    def matches(self, text: str) -> Iterator[re.Match[str]]:
+        """Every match of the combined pattern in ``text``, as ``pattern.finditer`` finds them."""
+        pattern, starts = self._starts(text)
+        if pattern is None:
+            return
+        if starts is None:
+            yield from pattern.finditer(text)
+            return
+        end = 0
+        match = pattern.match
+        for at in starts:
+            if at >= end:
+                m = match(text, at)
+                if m is not None:
+                    end = m.end()
+                    yield m
+
+    def _keep(self, m: re.Match[str]) -> tuple[int, str]:
+        i = int((m.lastgroup or "s0")[1:])
+        keep = m.group(f"k{i}") if f"k{i}" in m.re.groupindex else None
+        return i, keep or ""
 
     def finditer(self, text: str, *, whole: bool = False) -> Iterator[tuple[int, int, str]]:
         """(start, end, entry name) of each secret in ``text``; start is after a kept prefix
         (``api_key=``, ``Bearer``), unless ``whole``."""
-        pattern = self.for_text(text)
-        if pattern is None:
-            return
-        for m in pattern.finditer(text):
-            name = m.lastgroup or ""
-            i = int(name[1:])
-            keep = m.group(f"k{i}") if f"k{i}" in pattern.groupindex else None
-            yield m.start() + (len(keep) if keep and not whole else 0), m.end(), self.entries[i].name
+        for m in self.matches(text):
+            i, keep = self._keep(m)
+            yield m.start() + (0 if whole else len(keep)), m.end(), self.entries[i].name
 
     def sub(self, text: str) -> str:
-        pattern = self.for_text(text)
-        if pattern is None:
+        out: list[str] = []
+        at = 0
+        for m in self.matches(text):
+            keep = self._keep(m)[1]
+            out += (text[at : m.start()], keep, REDACTED)
+            at = m.end()
+        if not out:
             return text
-
-        def replace(m: re.Match[str]) -> str:
-            i = (m.lastgroup or "s0")[1:]
-            keep = m.group(f"k{i}") if f"k{i}" in pattern.groupindex else None
-            return (keep or "") + REDACTED
-
-        return pattern.sub(replace, text)
+        out.append(text[at:])
+        return "".join(out)
 
 
 class Redactor:

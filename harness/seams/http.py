@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.seams.causal import Causal, causes
 from harness.seams.imports import after_import, installed
+from harness.seams.tls import defer, resolve
 
 if TYPE_CHECKING:
     from harness.engine.ledger import Ledger
@@ -295,15 +296,20 @@ class HttpSeam:
         streams = _Streams.of(lib)
         sync_cls = lib.HTTPTransport
         real_sync = sync_cls.__dict__["handle_request"]
+        if ledger.replaying:
+            # Clients made while the test may replay build their SSL context only when they connect.
+            self._undo.append(defer(lib))
 
         def handle_request(transport: Any, request: Any) -> Any:
             if passthrough.get():
+                resolve(transport)
                 return real_sync(transport, request)
             exchange = _Exchange(ledger, lib, request, request.read())
             if exchange.replaying:
                 if exchange.wait:
                     time.sleep(exchange.wait)
                 return exchange.replayed(streams)
+            resolve(transport)
             try:
                 response = real_sync(transport, request)
             except Exception as exc:
@@ -338,6 +344,7 @@ class HttpSeam:
 
         async def handle_async_request(transport: Any, request: Any) -> Any:
             if passthrough.get():
+                resolve(transport)
                 return await real_async(transport, request)
             exchange = _Exchange(ledger, lib, request, await request.aread())
             if exchange.replaying:
@@ -346,6 +353,7 @@ class HttpSeam:
 
                     await anyio.sleep(exchange.wait)
                 return exchange.replayed(streams)
+            resolve(transport)
             try:
                 response = await real_async(transport, request)
             except Exception as exc:

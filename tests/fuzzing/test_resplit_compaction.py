@@ -32,13 +32,13 @@ EVENTS: list[dict[str, Any]] = [
             "stop_sequence": None,
             "usage": {"input_tokens": 5, "output_tokens": 0},
         },
-    },  # fmt: skip
+    },
     {"type": "content_block_start", "index": 0, "content_block": {"type": "compaction", "content": None}},
     {
         "type": "content_block_delta",
         "index": 0,
         "delta": {"type": "compaction_delta", "content": "Summary so far: the user asked about Paris."},
-    },  # fmt: skip
+    },
     {"type": "content_block_stop", "index": 0},
     {"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": "", "citations": []}},
     {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "Paris is the capital."}},
@@ -66,7 +66,7 @@ def test_compaction_and_citation_deltas_are_never_cut_and_the_final_message_is_k
     assert rw.merge(entries[2], entries[2]) is None and rw.merge(entries[6], entries[6]) is None
     assert rw.slots(entries[5]) == [("text_delta", "Paris is the capital.")]
     head, tail = rw.split(entries[5], 0, 5)
-    resplit = entries[:5] + [head, tail] + entries[6:]
+    resplit = [*entries[:5], head, tail, *entries[6:]]
     want = final(entries)
     assert want["content"][0]["content"] == "Summary so far: the user asked about Paris."
     assert want["content"][1]["citations"][0]["cited_text"] == "Paris is the capital"

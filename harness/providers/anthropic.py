@@ -4,7 +4,9 @@ Stream events ``message_start``, ``content_block_start`` / ``_delta`` / ``_stop`
 ``message_stop``, ``ping``, ``error``. Re-splitting cuts ``content_block_delta`` events with
 ``text_delta``, ``input_json_delta`` and ``thinking_delta``. A ``signature_delta`` is never split: the
 API sends a block's signature whole and the SDKs *assign* it (``signature = delta.signature``), so a
-split signature would change the message, not just its framing.
+split signature would change the message, not just its framing. The same holds for a
+``compaction_delta`` (the beta accumulator assigns ``content`` and ``encrypted_content``) and a
+``citations_delta`` (one citation object, appended whole to the block's list): both pass whole.
 """
 
 from __future__ import annotations

@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("cassette", metavar="CASSETTE")
     show.add_argument("--raw-events", action="store_true", help="also list every SSE event")
     show.add_argument("--full", action="store_true", help="do not shorten long texts")
+    show.add_argument("--html", action="store_true", help="a self-contained HTML page: the run as a timeline")
+    show.add_argument("-o", "--output", metavar="FILE", help="with --html: write the page here (atomically)")
     show.set_defaults(func=cmd_show)
 
     diff = sub.add_parser(
@@ -135,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("a", metavar="A")
     diff.add_argument("b", metavar="B")
+    diff.add_argument("--html", action="store_true", help="the report as a self-contained HTML page")
+    diff.add_argument("-o", "--output", metavar="FILE", help="with --html: write the page here (atomically)")
     diff.add_argument(
         "--ignore",
         action="append",

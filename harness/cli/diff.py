@@ -223,6 +223,13 @@ def diff_mcp(a: Any, b: Any, o: DiffOptions) -> list[str]:
         out.append(f"answer: {short(what)} != {short(other)}")
     elif a.error is not None:
         out += changes(a.error, b.error, "error")
+    elif (
+        a.method == "tools/list" and isinstance(obj(a.result).get("tools"), list) and isinstance(obj(b.result).get("tools"), list)
+    ):
+        out += tool_surface(a.result["tools"], b.result["tools"])
+        rest_a = {k: v for k, v in obj(a.result).items() if k != "tools"}
+        rest_b = {k: v for k, v in obj(b.result).items() if k != "tools"}
+        out += changes(rest_a, rest_b, "result")
     else:
         ra, rb = a.result, b.result
         ta, tb = _content_text(obj(ra).get("content")), _content_text(obj(rb).get("content"))
@@ -238,6 +245,31 @@ def diff_mcp(a: Any, b: Any, o: DiffOptions) -> list[str]:
         else:
             out += changes(ra, rb, "result")
     out += changes(a.after, b.after, "after")
+    return out
+
+
+def tool_surface(a: list[Any], b: list[Any]) -> list[str]:
+    """An MCP server's tool list, A against B: tools added, removed, their description or schemas
+    changed, each line marked ``TOOL SURFACE`` (a changed description is how a tool can redirect an agent)."""
+    tools_a = {str(obj(t).get("name")): obj(t) for t in a}
+    tools_b = {str(obj(t).get("name")): obj(t) for t in b}
+    out: list[str] = []
+    for name in sorted(tools_b.keys() - tools_a.keys()):
+        out.append(f"TOOL SURFACE: tool added: {name}: {short(tools_b[name].get('description'))}")
+    for name in sorted(tools_a.keys() - tools_b.keys()):
+        out.append(f"TOOL SURFACE: tool removed: {name}")
+    for name in sorted(tools_a.keys() & tools_b.keys()):
+        x, y = tools_a[name], tools_b[name]
+        if x.get("description") != y.get("description"):
+            out.append(f"TOOL SURFACE: {name} description changed (an agent reads this):")
+            out += [
+                f"  {line}"
+                for line in _text_change("description", str(x.get("description") or ""), str(y.get("description") or ""))
+            ]
+        for key in ("inputSchema", "outputSchema", "title", "annotations"):
+            if x.get(key) != y.get(key):
+                out.append(f"TOOL SURFACE: {name} {key} changed")
+                out += [f"  {line}" for line in changes(x.get(key), y.get(key), key)]
     return out
 
 
@@ -262,7 +294,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from harness.errors import ConfigError
     from harness.matching import Matcher
 
-    st = Style(color_enabled(args.color))
+    as_html = getattr(args, "html", False)
+    st = Style(False if as_html else color_enabled(args.color))
     path_a, path_b = Path(args.a), Path(args.b)
     a, b = load_cassette(path_a), load_cassette(path_b)
     try:
@@ -301,7 +334,17 @@ def cmd_diff(args: argparse.Namespace) -> int:
         out.append(
             f"{changed} changed, {added} added, {removed} removed (values: {path_a.name} != {path_b.name}; timings ignored)"
         )
-        print("\n".join(out))
-        return 1
-    print(f"same: {len(a)} interaction{'s' * (len(a) != 1)}, no changes in requests or answers (timings ignored)")
-    return 0
+        return _emit(args, path_a, path_b, "\n".join(out), 1)
+    return _emit(
+        args, path_a, path_b, f"same: {plural(len(a), 'interaction')}, no changes in requests or answers (timings ignored)", 0
+    )
+
+
+def _emit(args: argparse.Namespace, path_a: Path, path_b: Path, report: str, code: int) -> int:
+    if getattr(args, "html", False):
+        from harness.cli import html
+
+        html.write(html.diff_page(path_a, path_b, report, code), getattr(args, "output", None))
+    else:
+        print(report)
+    return code

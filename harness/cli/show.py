@@ -386,6 +386,11 @@ RENDERERS: dict[str, Renderer] = {"http": render_http, "tool": render_tool, "mcp
 def cmd_show(args: argparse.Namespace) -> int:
     path = Path(args.cassette)
     items = load_cassette(path)
+    if getattr(args, "html", False):
+        from harness.cli import html
+
+        html.write(html.timeline(path, items), getattr(args, "output", None))
+        return 0
     o = ShowOptions(Style(color_enabled(args.color)), args.raw_events, args.full)
     kinds: dict[str, int] = {}
     for item in items:

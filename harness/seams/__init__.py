@@ -7,5 +7,6 @@ Each seam is a small class built with the running ledger, with ``install()`` and
 from harness.seams.http import HttpSeam
 from harness.seams.mcp import McpSeam
 from harness.seams.tools import ToolSeam
+from harness.seams.websocket import WebSocketSeam
 
-SEAMS = (HttpSeam, ToolSeam, McpSeam)
+SEAMS = (HttpSeam, ToolSeam, McpSeam, WebSocketSeam)

@@ -9,5 +9,6 @@ from harness.seams.http import HttpSeam
 from harness.seams.mcp import McpSeam
 from harness.seams.sessions import SessionSeam
 from harness.seams.tools import ToolSeam
+from harness.seams.websocket import WebSocketSeam
 
-SEAMS = (HttpSeam, ToolSeam, FrameworkToolSeam, McpSeam, SessionSeam)
+SEAMS = (HttpSeam, ToolSeam, FrameworkToolSeam, McpSeam, SessionSeam, WebSocketSeam)

@@ -108,7 +108,9 @@ def test_a_session_replays_offline_fast_without_running_its_tool(pytester, monke
     assert no_network.attempts == []
     assert notes.read_text() == "remember the milk\n" * 2  # the tool did not run again
     replayed = durations(times)
-    assert max(replayed.values()) < IDLE / 4, replayed
+    # The replay did not wait the runner's idle period (the recording did); a loose bound, as the
+    # machine may be loaded: the speed itself is the benchmarks' business.
+    assert max(replayed.values()) < IDLE, replayed
 
 
 def test_the_stream_records_which_post_its_events_followed(pytester, monkeypatch, sessions_url):
@@ -166,4 +168,5 @@ def test_a_post_that_never_comes_fails_bounded_naming_it(pytester, monkeypatch, 
             "*no such request came within 0.5 s (before chunk 1 of *",
         ]
     )
-    assert durations(pytester.path / "times.txt")["async_tool"] < 3
+    # Bounded: ended by the 0.5 s wait, not by the 30 s fallback nor a hang (loose, for loaded machines).
+    assert durations(pytester.path / "times.txt")["async_tool"] < 10

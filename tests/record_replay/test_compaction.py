@@ -16,7 +16,7 @@ import harness.seams.tools  # noqa: F401  (so is the tool seam: a second copy wo
 SUMMARY = "Summary: the user asked: What is the weather in Paris? The tools answered: sunny and 21°C in Paris"
 CHANGED = SUMMARY.replace("sunny", "rainy")
 
-LOOP = '''
+LOOP = """
 import asyncio, os
 
 import anthropic, pytest
@@ -24,7 +24,7 @@ import anthropic, pytest
 from examples.anthropic_compaction import agent
 
 URL = os.environ["MODEL_URL"]
-SUMMARY = %r
+SUMMARY = SUMMARY_HERE
 
 
 @pytest.mark.cassette
@@ -43,7 +43,7 @@ def test_compaction(cassette, agent_snapshot, stream, flavour):
     assert [b["type"] for b in after[0]["content"]] == ["compaction"]
     assert messages[1] == agent_snapshot(name="compaction")
     assert messages[-1].content[-1].text == "From the summary: " + SUMMARY
-''' % SUMMARY
+""".replace("SUMMARY_HERE", repr(SUMMARY))
 
 
 def cassette_texts(pytester: pytest.Pytester) -> dict[str, str]:
@@ -57,9 +57,7 @@ def record(pytester: pytest.Pytester, model_server, monkeypatch: pytest.MonkeyPa
     return cassette_texts(pytester)
 
 
-def test_the_compaction_turn_and_the_request_after_it_replay_offline(
-    pytester, model_server, closed_url, no_network, monkeypatch
-):
+def test_the_compaction_turn_and_the_request_after_it_replay_offline(pytester, model_server, closed_url, no_network, monkeypatch):
     # Given the four runners (sync / async, streamed or not) recorded compacting between turns
     recorded = record(pytester, model_server, monkeypatch)
     assert len(recorded) == 4

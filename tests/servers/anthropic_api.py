@@ -99,9 +99,7 @@ def tool_input(schema: Json, text: str) -> Json:
 def summarize(messages: list[Json]) -> str:
     """What a compaction request answers: the user's texts and the tools' results."""
     asked = [text_of(m.get("content")) for m in messages if m.get("role") == "user"]
-    results = [
-        text_of(b.get("content")) for m in messages for b in blocks(m.get("content")) if b.get("type") == "tool_result"
-    ]
+    results = [text_of(b.get("content")) for m in messages for b in blocks(m.get("content")) if b.get("type") == "tool_result"]
     summary = "Summary: the user asked: " + " ".join(a for a in asked if a)
     return summary + (" The tools answered: " + "; ".join(results) if results else "")
 

@@ -87,8 +87,12 @@ def test_the_turn_after_compaction_answers_from_the_summary(client: Anthropic) -
 @pytest.mark.parametrize("stream", ["plain", "stream"])
 def test_tool_runner_compacts_between_turns(client: Anthropic, server: ModelServer, stream: str) -> None:
     runner = client.beta.messages.tool_runner(
-        model=MODEL, max_tokens=100, messages=[{"role": "user", "content": QUESTION}], tools=[get_weather],
-        betas=[COMPACT_BETA], stream=stream == "stream",
+        model=MODEL,
+        max_tokens=100,
+        messages=[{"role": "user", "content": QUESTION}],
+        tools=[get_weather],
+        betas=[COMPACT_BETA],
+        stream=stream == "stream",
     )
     reasons = []
     for item in runner:
@@ -97,7 +101,7 @@ def test_tool_runner_compacts_between_turns(client: Anthropic, server: ModelServ
         if message.stop_reason == "tool_use":
             runner.compact_before_next_turn()
     assert reasons == ["tool_use", "compaction", "end_turn"]
-    first, compaction, after = bodies(server)
+    _, compaction, after = bodies(server)
     assert compaction["compaction"] == {"type": "summarize"} and len(compaction["messages"]) == 3
     assert after["messages"][0]["content"][0]["type"] == "compaction"
     assert runner.until_done().content[0].text == "From the summary: " + SUMMARY  # type: ignore[union-attr]
@@ -105,8 +109,12 @@ def test_tool_runner_compacts_between_turns(client: Anthropic, server: ModelServ
 
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
 def test_text_with_citations(client: Anthropic, stream: bool) -> None:
-    document = {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": DOC},
-                "title": "Paris", "citations": {"enabled": True}}
+    document = {
+        "type": "document",
+        "source": {"type": "text", "media_type": "text/plain", "data": DOC},
+        "title": "Paris",
+        "citations": {"enabled": True},
+    }
     content: Any = [document, {"type": "text", "text": "What is the capital of France?"}]
     kwargs: Any = {"model": MODEL, "max_tokens": 100, "messages": [{"role": "user", "content": content}]}
     if stream:

@@ -29,6 +29,15 @@ The brain (same request -> byte-identical response):
   ``"The tool failed: " + ...`` if one has ``is_error``.
 * otherwise -> ``"You said: " + <last user text>``.
 
+Compaction (beta ``compact-2026-09-04``, a 400 without it): a request with ``"compaction": {"type": "summarize"}``
+(what the tool runner's ``compact_before_next_turn()`` sends) is answered with one ``compaction`` block,
+``"Summary: the user asked: " + <user texts> [+ " The tools answered: " + <tool results joined by "; ">]``, and
+stop_reason ``compaction``; streamed, a ``content_block_start`` of type ``compaction`` (``content`` null) and one
+``compaction_delta`` carrying the whole summary. A conversation sent back with a compaction block is answered from what
+follows it, or, when no user turn follows, ``"From the summary: " + <its content>``. A user turn with a ``document``
+(text source) whose ``citations.enabled`` is true -> its first sentence as text with one ``char_location`` citation
+(streamed: ``citations_delta`` first, then the text deltas).
+
 Text streams in word deltas (split on spaces, spaces kept); a tool's input streams as an empty ``input_json_delta``
 then ``FRAGMENT``-character pieces, cut mid-token. Ids are ``deterministic_id`` of the request (and of the thread's
 kept conversation); usage counts are derived from lengths.
@@ -48,6 +57,7 @@ from starlette.routing import Route
 from tests.servers.base import Scenario, deterministic_id, json_response, should_fail, sse_response
 
 THREADS_BETA = "message-threads-2026-08-12"
+COMPACT_BETA = "compact-2026-09-04"
 FRAGMENT = 5
 PING = '{"type": "ping"}'  # the real API's ping is the one event it does not encode compactly
 SCHEMA_DEFAULTS: dict[str, Any] = {"integer": 1, "number": 1, "boolean": True, "array": [], "object": {}}
@@ -86,13 +96,56 @@ def tool_input(schema: Json, text: str) -> Json:
     return out
 
 
+def summarize(messages: list[Json]) -> str:
+    """What a compaction request answers: the user's texts and the tools' results."""
+    asked = [text_of(m.get("content")) for m in messages if m.get("role") == "user"]
+    results = [text_of(b.get("content")) for m in messages for b in blocks(m.get("content")) if b.get("type") == "tool_result"]
+    summary = "Summary: the user asked: " + " ".join(a for a in asked if a)
+    return summary + (" The tools answered: " + "; ".join(results) if results else "")
+
+
+def after_compaction(messages: list[Json]) -> tuple[str | None, list[Json]]:
+    """The summary of the last compaction block sent back (if any) and the messages after it."""
+    for i in range(len(messages) - 1, -1, -1):
+        found = [b for b in blocks(messages[i].get("content")) if b.get("type") == "compaction"]
+        if found and found[-1].get("content") is not None:
+            return str(found[-1]["content"]), messages[i + 1 :]
+    return None, messages
+
+
+def cite(last: list[Json]) -> list[Json] | None:
+    """A text block citing the first sentence of the first document with ``citations.enabled``, if any."""
+    for index, doc in enumerate(b for b in last if b.get("type") == "document"):
+        source = doc.get("source") or {}
+        if (doc.get("citations") or {}).get("enabled") and source.get("type") == "text":
+            data = str(source.get("data", ""))
+            cited = data[: data.index(".") + 1] if "." in data else data
+            citation = {
+                "type": "char_location",
+                "cited_text": cited,
+                "document_index": index,
+                "document_title": doc.get("title"),
+                "start_char_index": 0,
+                "end_char_index": len(cited),
+            }
+            return [{"type": "text", "text": cited, "citations": [citation]}]
+    return None
+
+
 def think(messages: list[Json], tools: list[Json], tool_choice: Json | None) -> tuple[list[Json], str]:
     """The reply's content blocks (a ``tool_use`` without its ``id``) and stop reason."""
+    summary, after = after_compaction(messages)
+    if summary is not None and not any(m.get("role") == "user" for m in after):
+        return [{"type": "text", "text": "From the summary: " + summary}], "end_turn"
+    messages = after if summary is not None else messages
     last = next((blocks(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), [])
     results = [b for b in last if b.get("type") == "tool_result"]
     if results:
         prefix = "The tool failed: " if any(r.get("is_error") for r in results) else "Result: "
         return [{"type": "text", "text": prefix + "; ".join(text_of(r.get("content")) for r in results)}], "end_turn"
+    cited = cite(last)
+    if cited is not None:
+        return cited, "end_turn"
     said = text_of(last)
     tools = [t for t in tools if "input_schema" in t]  # custom tools; server tools are never called
     choice = tool_choice or {}
@@ -190,7 +243,12 @@ def answer(request: Request, body: Json) -> Json:
     if not isinstance(body.get("messages"), list) or "model" not in body or "max_tokens" not in body:
         raise Rejection(400, "model, max_tokens and messages: Field required")
     messages, fields, previous = conversation(request, body)
-    content, stop_reason = think(messages, fields.get("tools") or [], body.get("tool_choice"))
+    if body.get("compaction") is not None:
+        if COMPACT_BETA not in [b.strip() for b in request.headers.get("anthropic-beta", "").split(",")]:
+            raise Rejection(400, "compaction: Extra inputs are not permitted")
+        content, stop_reason = [{"type": "compaction", "content": summarize(messages)}], "compaction"
+    else:
+        content, stop_reason = think(messages, fields.get("tools") or [], body.get("tool_choice"))
     msg_id = deterministic_id("msg_", messages, {k: v for k, v in body.items() if k != "messages"})
     for i, block in enumerate(content):
         if block["type"] == "tool_use":
@@ -225,7 +283,14 @@ def stream_events(message: Json) -> Events:
     events: Events = [("message_start", {"type": "message_start", "message": start})]
     for index, block in enumerate(message["content"]):
         first: Json
-        if block["type"] == "text":
+        if block["type"] == "compaction":  # the summary comes whole: the SDK assigns it, it does not append
+            first = {"type": "compaction", "content": None}
+            deltas = [{"type": "compaction_delta", "content": block["content"]}]
+        elif block["type"] == "text" and "citations" in block:  # the citations first, then the cited text
+            first = {"type": "text", "text": "", "citations": []}
+            deltas = [{"type": "citations_delta", "citation": c} for c in block["citations"]]
+            deltas += [{"type": "text_delta", "text": w} for w in words(block["text"])]
+        elif block["type"] == "text":
             first = {"type": "text", "text": ""}
             deltas = [{"type": "text_delta", "text": w} for w in words(block["text"])]
         else:

@@ -271,3 +271,14 @@ def installed() -> dict[str, str]:
         except PackageNotFoundError:
             pass
     return out
+
+
+def versions_line(recorded: dict[str, str] | None, now: dict[str, str]) -> str:
+    """``recorded with anthropic 2.15.0 (now 2.16.0)``, or ``versions not recorded`` for older cassettes."""
+    if not recorded:
+        return "versions not recorded"
+    parts = []
+    for name, old in sorted(recorded.items()):
+        new = now.get(name)
+        parts.append(f"{name} {old}" + (f" (now {new})" if new and new != old else ""))
+    return "recorded with " + ", ".join(parts)

@@ -29,18 +29,8 @@ def drift_targets(paths: list[str], cassette_dir: str | None) -> list[Path]:
     return [p for p, kind in lint_targets([], folder) if kind == "cassette"]
 
 
-def versions_line(recorded: dict[str, str] | None, now: dict[str, str]) -> str:
-    if not recorded:
-        return "versions not recorded"
-    parts = []
-    for name, old in sorted(recorded.items()):
-        new = now.get(name)
-        parts.append(f"{name} {old}" + (f" (now {new})" if new and new != old else ""))
-    return "recorded with " + ", ".join(parts)
-
-
 def cmd_drift(args: argparse.Namespace) -> int:
-    from harness.drift import check_file, installed
+    from harness.drift import check_file, installed, versions_line
     from harness.errors import CassetteFormatError
 
     st = Style(color_enabled(args.color))

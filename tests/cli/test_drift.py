@@ -113,3 +113,52 @@ def test_drift_unreadable_cassette_exits_2(tmp_path, capsys):
     code, out, _ = run(capsys, "drift", str(bad))
     assert code == 2
     assert str(bad) in out
+
+
+DRIFT_MODULE = """
+import pytest
+
+@pytest.mark.cassette(allow_unplayed=True)
+def test_a():
+    pass
+
+@pytest.mark.cassette(allow_unplayed=True)
+def test_b():
+    pass
+"""
+
+
+def _drift_project(pytester, recorded) -> None:
+    def edit(body):
+        body["sse"][1]["data"]["content_block"]["foo"] = "bar"
+
+    pytester.makepyfile(test_agent=DRIFT_MODULE)
+    folder = pytester.path / "cassettes" / "test_agent"
+    folder.mkdir(parents=True)
+    altered(recorded["Paris"], folder / "test_a.json", 0, edit)
+    (folder / "test_b.json").write_text(recorded["Lyon"].read_text(encoding="utf-8"), encoding="utf-8")
+
+
+def test_pytest_option_fails_the_session_on_drift(pytester, recorded):
+    # Given two replayed tests, one of whose cassettes carries a field the installed SDK does not model
+    _drift_project(pytester, recorded)
+    # When the suite runs without the option, then nothing is checked
+    plain = pytester.runpytest("-p", "no:randomly")
+    assert plain.ret == 0
+    # When it runs with --harness-drift, then the tests pass but the session fails, naming the field
+    result = pytester.runpytest("-p", "no:randomly", "--harness-drift")
+    result.assert_outcomes(passed=2)
+    assert result.ret == 1
+    lines = result.outlines
+    at = lines.index("cassettes/test_agent/test_a.json  versions not recorded")
+    assert lines[at + 1] == "  #0 event 1 content_block.foo: not modelled by the SDK (dropped)"
+    assert any(line.startswith("harness drift: 1 of 2 cassette(s) used hold") for line in lines)
+
+
+def test_pytest_option_under_xdist(pytester, recorded):
+    # Given the same project, when it runs on two workers, then the controller checks what the workers used
+    _drift_project(pytester, recorded)
+    result = pytester.runpytest("-p", "no:randomly", "-n", "2", "--harness-drift")
+    result.assert_outcomes(passed=2)
+    assert result.ret == 1
+    assert "  #0 event 1 content_block.foo: not modelled by the SDK (dropped)" in result.outlines

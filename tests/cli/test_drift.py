@@ -13,8 +13,9 @@ from tests.cli.helpers import record_agent_run, run
 
 def altered(src: Path, dest: Path, n: int, edit: Any) -> Path:
     """A copy of ``src`` whose interaction ``n`` response body is edited by ``edit`` (its chunks dropped:
-    they no longer add up to the edited body)."""
+    they no longer add up to the edited body), and without SDK versions, as a cassette of an older harness."""
     doc = json.loads(src.read_text(encoding="utf-8"))
+    doc.pop("sdk", None)
     response = doc["interactions"][n]["response"]
     response.pop("chunks", None)
     edit(response["body"])

@@ -163,3 +163,20 @@ def test_pytest_option_under_xdist(pytester, recorded):
     result.assert_outcomes(passed=2)
     assert result.ret == 1
     assert "  #0 event 1 content_block.foo: not modelled by the SDK (dropped)" in result.outlines
+
+
+def test_a_save_that_recorded_nothing_keeps_the_files_versions(recorded, tmp_path):
+    # Given a cassette recorded with an older SDK
+    from harness.config import Settings
+    from harness.session import Session
+
+    path = tmp_path / "old.json"
+    interactions = json.loads(recorded["Paris"].read_text(encoding="utf-8"))["interactions"]
+    doc = {"harness_cassette": 1, "sdk": {"anthropic": "2.0.0"}, "interactions": interactions}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    # When a test opens it in new_episodes mode and records nothing
+    session = Session(Settings(record_mode="new_episodes", allow_unplayed=True), path, "tests/test_cli.py::agent")
+    session.start()
+    session.stop()
+    # Then the file still says which SDK recorded it
+    assert json.loads(path.read_text(encoding="utf-8"))["sdk"] == {"anthropic": "2.0.0"}

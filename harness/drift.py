@@ -197,7 +197,10 @@ def _api(interaction: HttpInteraction) -> tuple[Any, Any, str, frozenset[str]] |
     """(body model, event union table or model, discriminator, skipped event types) for a model call."""
     request = interaction.request
     route = request.path.split("?", 1)[0].rstrip("/")
-    if "/threads" in route and (route.endswith("/runs") or "/runs/" in route or route.endswith("/threads/runs")):
+    parts = route.split("/")
+    # A run: POST .../runs, GET or POST .../runs/{id}, .../submit_tool_outputs, .../cancel (not .../steps).
+    is_run = len(parts) > 2 and (parts[-1] == "runs" or parts[-2] == "runs" or parts[-1] in ("submit_tool_outputs", "cancel"))
+    if "threads" in parts and "runs" in parts and is_run:
         run_module, run, ev_module, union = _ASSISTANTS
         return MODELS.get(run_module, run), MODELS.union(ev_module, union, "event"), "event", frozenset()
     for suffix, provider, module, body, stream, tag, skipped in _APIS:

@@ -30,6 +30,9 @@ _call_excinfo_key = pytest.StashKey[Any]()
 _setup_failed_key = pytest.StashKey[bool]()
 _session_key = pytest.StashKey[Any]()
 _usage_key = pytest.StashKey[Any]()
+# --harness-drift: the cassettes the session used, then what the installed SDKs make of them.
+_drift_key = pytest.StashKey[set[str]]()
+_drift_found_key = pytest.StashKey[list[Any]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -63,6 +66,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         metavar="FILE",
         help="write the cassette paths the collected tests use to FILE, as JSON (for `harness lint --unused`)",
+    )
+    group.addoption(
+        "--harness-drift",
+        dest="harness_drift",
+        action="store_true",
+        default=False,
+        help="at the end, parse the answers of every cassette the session used with the installed SDKs' models "
+        "(as `harness drift`) and fail the session if they drop or cannot parse a recorded field",
     )
     for name, (kind, help_text, default) in _INI.items():
         parser.addini(f"harness_{name}", help_text, type=kind, default=default)  # type: ignore[arg-type]
@@ -321,6 +332,8 @@ def cassette(request: pytest.FixtureRequest, harness_config: dict[str, Any]) -> 
         excinfo = request.node.stash.get(_call_excinfo_key, None)
         failed = excinfo is not None or request.node.stash.get(_setup_failed_key, False)
         session.stop(failed=failed)
+        if config.getoption("harness_drift", False):
+            config.stash.setdefault(_drift_key, set()).add(str(session.cassette.path))
         summary = config.stash[_summary_key]
         summary["recorded" if session.cassette.recorded else "replayed"] += 1
         summary["unplayed"] += len(session.cassette.unplayed) if session.judges_unplayed else 0
@@ -343,6 +356,36 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         workeroutput["harness_summary"] = dict(summary)
         if usage is not None and usage.modules:
             workeroutput["harness_usage"] = usage.to_json()
+        workeroutput["harness_drift"] = sorted(_drift_used(config))
+    elif config.getoption("harness_drift", False):
+        _check_drift(session)
+
+
+def _drift_used(config: pytest.Config) -> set[str]:
+    used: set[str] = config.stash.get(_drift_key, set())
+    return used
+
+
+def _check_drift(session: pytest.Session) -> None:
+    """--harness-drift: check the cassettes the session used; findings fail the session."""
+    from harness.drift import check_file
+    from harness.errors import CassetteFormatError
+
+    found: list[Any] = []
+    for name in sorted(_drift_used(session.config)):
+        path = Path(name)
+        if not path.is_file():
+            continue
+        try:
+            drift = check_file(path)
+        except CassetteFormatError as exc:
+            found.append((path, None, [str(exc)]))
+            continue
+        if drift.findings:
+            found.append((path, drift.sdk, [f.line() for f in drift.findings]))
+    session.config.stash[_drift_found_key] = found
+    if found and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -357,9 +400,12 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     usage = node.config.stash.get(_usage_key, None)
     if usage is not None and output.get("harness_usage"):
         usage.merge(output["harness_usage"])
+    if output.get("harness_drift"):
+        node.config.stash.setdefault(_drift_key, set()).update(output["harness_drift"])
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    _drift_summary(terminalreporter, config)
     summary = config.stash.get(_summary_key, None)
     usage = config.stash.get(_usage_key, None)
     unused = [path for path, _ in usage.unused()] if usage is not None and usage.modules else []
@@ -384,3 +430,25 @@ def _shown(path: Path, root: Path) -> str:
         return str(path.relative_to(root))
     except ValueError:
         return str(path)
+
+
+def _drift_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if not config.getoption("harness_drift", False) or _drift_found_key not in config.stash:
+        return
+    from harness.drift import installed, versions_line
+
+    found = config.stash[_drift_found_key]
+    used = len(_drift_used(config))
+    if not found:
+        terminalreporter.write_line(f"harness drift: {used} cassette(s) used, the installed SDKs read them whole.")
+        return
+    terminalreporter.section("harness drift", sep="=", red=True)
+    now = installed()
+    for path, sdk, lines in found:
+        terminalreporter.write_line(f"{_shown(path, config.rootpath)}  {versions_line(sdk, now)}")
+        for line in lines:
+            terminalreporter.write_line(f"  {line}")
+    terminalreporter.write_line(
+        f"harness drift: {len(found)} of {used} cassette(s) used hold what the installed SDKs drop or cannot parse "
+        "(re-record them with --record-mode=all, or see `harness drift`)."
+    )

@@ -142,6 +142,27 @@ class Session:
                 run=run_id(),
                 scrub=scrub,
             )
-            text = scrub(cassette_format.dumps(interactions))
+            # The SDK versions of this recording; a save that recorded nothing keeps those of the file.
+            sdk = sdk_versions() if self.cassette.recorded else (cassette_format.sdk_of(disk) if disk else None)
+            text = scrub(cassette_format.dumps(interactions, sdk))
             if text != disk:
                 atomic_write(path, text)
+
+
+# The model SDKs whose versions a recording stores (``harness drift`` reads them back).
+RECORDED_SDKS = ("anthropic", "openai", "mcp")
+
+
+def sdk_versions() -> dict[str, str]:
+    """The versions of the model SDKs imported in this process (``{"anthropic": "2.16.0"}``)."""
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, str] = {}
+    for name in RECORDED_SDKS:
+        if name in sys.modules:
+            try:
+                out[name] = version(name)
+            except PackageNotFoundError:
+                continue
+    return out

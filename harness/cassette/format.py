@@ -45,6 +45,8 @@ from harness.errors import CassetteFormatError
 
 VERSION = 1
 FORMAT_KEY = "harness_cassette"
+# Optional: the versions of the model SDKs imported when the cassette was recorded (``harness drift``).
+SDK_KEY = "sdk"
 # Lists whose items are written one per line, compactly: long streams stay reviewable.
 _ONE_PER_LINE = frozenset({"sse", "messages_log"})
 # Values written on a single line.
@@ -284,6 +286,19 @@ def _first_not_finite(items: list[Any]) -> tuple[str, str] | None:
 
 def loads(text: str | bytes, path: Path | str) -> list[Interaction]:
     """Parse a cassette file's content into interactions; errors name the file and the place."""
+    return loads_with_sdk(text, path)[0]
+
+
+def _read_sdk(doc: dict[str, Any]) -> dict[str, str] | None:
+    """The SDK versions the cassette was recorded with (``"sdk"``, optional: older files lack it)."""
+    sdk = doc.get(SDK_KEY)
+    if not isinstance(sdk, dict) or not all(isinstance(v, str) for v in sdk.values()):
+        return None
+    return {str(k): v for k, v in sdk.items()}
+
+
+def loads_with_sdk(text: str | bytes, path: Path | str) -> tuple[list[Interaction], dict[str, str] | None]:
+    """:func:`loads`, and the SDK versions recorded in the file (None when it has none)."""
     if isinstance(text, bytes):
         data = text
         try:
@@ -338,7 +353,7 @@ def loads(text: str | bytes, path: Path | str) -> list[Interaction]:
             raise CassetteFormatError(
                 path, f"NaN or Infinity is not JSON (harness keeps such data as text): {value}", where=where
             )
-    return out
+    return out, _read_sdk(doc)
 
 
 def load(path: Path) -> list[Interaction]:
@@ -347,6 +362,28 @@ def load(path: Path) -> list[Interaction]:
     except OSError as exc:
         raise CassetteFormatError(path, f"cannot be read: {exc.strerror}") from None
     return loads(text, path)
+
+
+def load_with_sdk(path: Path) -> tuple[list[Interaction], dict[str, str] | None]:
+    """:func:`load`, and the SDK versions recorded in the file (None when it has none)."""
+    try:
+        text = read_text(path)
+    except OSError as exc:
+        raise CassetteFormatError(path, f"cannot be read: {exc.strerror}") from None
+    return loads_with_sdk(text, path)
+
+
+def sdk_of(text: str) -> dict[str, str] | None:
+    """The SDK versions recorded in a cassette's text, without reading its interactions (None if none)."""
+    head = text[: text.find('"interactions"')] if '"interactions"' in text else ""
+    start = head.find(f'"{SDK_KEY}"')
+    if start < 0:
+        return None
+    try:
+        value = json.loads("{" + head[start:].rstrip().rstrip(",") + "}")
+    except ValueError:
+        return None
+    return _read_sdk(value) if isinstance(value, dict) else None
 
 
 def _compact(value: Any) -> str:
@@ -386,9 +423,13 @@ def _escape_lone(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def dumps(interactions: Sequence[Interaction]) -> str:
-    """The file's text: the same interactions always give the same text."""
-    doc = {FORMAT_KEY: VERSION, "interactions": [KINDS[i.kind][1](i) for i in interactions]}
+def dumps(interactions: Sequence[Interaction], sdk: dict[str, str] | None = None) -> str:
+    """The file's text: the same interactions always give the same text. ``sdk``: the versions of the
+    model SDKs the recording ran with (``{"anthropic": "2.16.0"}``), written before the interactions."""
+    doc: dict[str, Any] = {FORMAT_KEY: VERSION}
+    if sdk:
+        doc[SDK_KEY] = dict(sorted(sdk.items()))
+    doc["interactions"] = [KINDS[i.kind][1](i) for i in interactions]
     out: list[str] = []
     _pretty(doc, "", None, out)
     out.append("\n")

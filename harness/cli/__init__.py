@@ -4,9 +4,10 @@
     harness diff A B             what changed between two cassettes, in messages and tool calls
     harness lint [PATHS...]      credentials, unreadable or old files, orphaned cassettes
     harness import-vcr SRC...    vcrpy / pytest-recording YAML cassettes -> harness cassettes
+    harness drift [PATHS...]     what the installed SDKs drop or cannot parse in recorded answers
 
 Exit status: 0 all good; 1 a finding (diff: the cassettes differ; lint: a problem; import-vcr: a file
-failed); 2 bad usage or unreadable input; 3 lint itself failed on a file (the file is named). Only the standard library (and harness modules that use
+failed; drift: the SDK drops or cannot parse a recorded field); 2 bad usage or unreadable input; 3 lint itself failed on a file (the file is named). Only the standard library (and harness modules that use
 nothing else) is imported at start-up.
 
 One command a module: :mod:`~harness.cli.show`, :mod:`~harness.cli.diff`, :mod:`~harness.cli.lint`,
@@ -37,6 +38,7 @@ from harness.cli.diff import (
     diff_mcp,
     diff_tool,
 )
+from harness.cli.drift import cmd_drift
 from harness.cli.lint import LINT_PATTERNS, Finding, cmd_lint, lint_file, lint_targets, orphan_of, pytest_ini, unused_cassettes
 from harness.cli.load import as_json, load_cassette, title
 from harness.cli.show import (
@@ -76,6 +78,7 @@ __all__ = [
     "build_parser",
     "changes",
     "cmd_diff",
+    "cmd_drift",
     "cmd_import_vcr",
     "cmd_lint",
     "cmd_show",
@@ -189,6 +192,22 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("-o", "--output", metavar="OUT", help="write the converted cassettes into this folder")
     imp.add_argument("--force", action="store_true", help="replace existing output files")
     imp.set_defaults(func=cmd_import_vcr)
+
+    drift = sub.add_parser(
+        "drift",
+        parents=[colors],
+        help="what the installed SDKs drop or cannot parse in recorded answers",
+        description="Parses every recorded response body and stream event of a model call (Anthropic Messages, "
+        "OpenAI Chat Completions, Responses, Assistants runs) with the installed SDK's own models, strictly, and "
+        "reports per cassette and interaction the keys the SDK does not model (it would drop them) and what it "
+        "cannot parse, with the SDK versions the cassette was recorded with. Exit 1 on findings, 0 when clean, "
+        "2 on an unreadable file.",
+    )
+    drift.add_argument("paths", nargs="*", metavar="PATHS", help="files or folders to check (default: the cassette folder)")
+    drift.add_argument("--cassette-dir", default=None, metavar="DIR", help="the cassette folder (default: as lint)")
+    drift.add_argument("--json", action="store_true", help="the report as JSON")
+    drift.add_argument("-v", "--verbose", action="store_true", help="also list clean cassettes and their versions")
+    drift.set_defaults(func=cmd_drift)
     return parser
 
 

@@ -1,0 +1,145 @@
+"""``client.responses.connect()`` recorded through the real openai client against a loopback Responses
+WebSocket server, then replayed with the server gone and every socket refused: sync and async, with a
+function call round trip; a changed client frame fails with a path-level diff; no secret is written."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.websocket.conftest import Project
+
+AGENT = """
+    import asyncio
+    import json
+    import os
+
+    import harness
+    import openai
+    import pytest
+
+    TOOLS = [{"type": "function", "name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}]
+    OUTPUT_NOTE = os.environ.get("OUTPUT_NOTE", "")
+
+
+    @harness.recorded_tool
+    def get_weather(city):
+        return "sunny"
+
+
+    def first(city):
+        return {"type": "response.create", "model": "gpt-5", "input": f"Weather in {city}?", "tools": TOOLS}
+
+
+    def second(rid, call, output):
+        return {
+            "type": "response.create", "model": "gpt-5", "previous_response_id": rid,
+            "input": [{"type": "function_call_output", "call_id": call.call_id, "output": output + OUTPUT_NOTE}],
+        }
+
+
+    def run_sync(ws):
+        ws.send(first("Paris"))
+        call = rid = None
+        while True:
+            event = ws.recv()
+            if event.type == "response.output_item.done" and event.item.type == "function_call":
+                call = event.item
+            if event.type == "response.completed":
+                rid = event.response.id
+                break
+        ws.send(second(rid, call, get_weather(**json.loads(call.arguments))))
+        text = ""
+        while True:
+            event = ws.recv()
+            if event.type == "response.output_text.delta":
+                text += event.delta
+            if event.type == "response.completed":
+                return text
+
+
+    async def run_async(ws):
+        await ws.send(first("Paris"))
+        call = rid = None
+        async for event in ws:
+            if event.type == "response.output_item.done" and event.item.type == "function_call":
+                call = event.item
+            if event.type == "response.completed":
+                rid = event.response.id
+                break
+        await ws.send(second(rid, call, get_weather(**json.loads(call.arguments))))
+        text = ""
+        async for event in ws:
+            if event.type == "response.output_text.delta":
+                text += event.delta
+            if event.type == "response.completed":
+                return text
+
+
+    @pytest.mark.cassette
+    def test_sync_agent():
+        client = openai.OpenAI(api_key="sk-live-SECRETKEY0123456789abcdef", base_url=os.environ["MODEL_URL"] + "/v1", max_retries=0)
+        with client.responses.connect() as ws:
+            assert run_sync(ws) == "It is sunny in Paris."
+
+
+    @pytest.mark.cassette
+    def test_async_agent():
+        client = openai.AsyncOpenAI(api_key="sk-live-SECRETKEY0123456789abcdef", base_url=os.environ["MODEL_URL"] + "/v1", max_retries=0)
+
+        async def go():
+            async with client.responses.connect() as ws:
+                return await run_async(ws)
+
+        assert asyncio.run(go()) == "It is sunny in Paris."
+"""
+
+SECRET = "SECRETKEY0123456789abcdef"
+
+
+def _ws_items(project: Project) -> list[dict[str, Any]]:
+    items = []
+    for text in project.cassettes().values():
+        items += [i for i in json.loads(text)["interactions"] if i["kind"] == "websocket"]
+    return items
+
+
+def test_responses_connect_records_and_replays_offline(project: Project, ws_server: Any) -> None:
+    # Given a project whose agents talk to the Responses API over a WebSocket, sync and async
+    project.write({"test_agent.py": AGENT})
+    # When it is recorded against the live server
+    project.record().assert_outcomes(passed=2)
+    # Then each cassette holds one WebSocket session: the handshake, and both sides' frames as JSON
+    items = _ws_items(project)
+    assert len(items) == 2
+    for item in items:
+        assert item["url"].endswith("/v1/responses")
+        frames = item["frames"]
+        client = [f["json"] for f in frames if f["from"] == "client"]
+        assert [c["type"] for c in client] == ["response.create", "response.create"]
+        assert client[1]["input"][0] == {"type": "function_call_output", "call_id": "call_1", "output": "sunny"}
+        server = [f["json"]["type"] for f in frames if f["from"] == "server"]
+        assert server.count("response.completed") == 2
+        # server frames come after the client frame they answer
+        assert frames[0]["from"] == "client"
+        assert all(isinstance(f["ms"], (int, float)) for f in frames)
+    # And the key that was sent in the handshake never reaches a cassette
+    assert any(SECRET in h.get("authorization", "") for h in ws_server.headers)
+    assert all(SECRET not in text for text in project.cassettes().values())
+    # When it is replayed with the server gone and every socket refused, it passes the same way
+    project.replay().assert_outcomes(passed=2)
+
+
+def test_a_changed_client_frame_fails_with_a_path_level_diff(project: Project) -> None:
+    # Given a recorded project
+    project.write({"test_agent.py": AGENT})
+    project.record().assert_outcomes(passed=2)
+    # When the agent now sends a different function output, so its second client frame differs
+    project.monkeypatch.setenv("OUTPUT_NOTE", " and warm")
+    result = project.replay()
+    # Then both tests fail with a miss naming the frame and the path that differs
+    result.assert_outcomes(failed=2)
+    out = result.stdout.str()
+    assert "CassetteMiss" in out
+    assert "client frame #2" in out
+    assert "$.input[0].output: 'sunny' != 'sunny and warm'" in out

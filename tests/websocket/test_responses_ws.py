@@ -5,6 +5,7 @@ function call round trip; a changed client frame fails with a path-level diff; n
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from tests.websocket.conftest import Project
@@ -143,3 +144,33 @@ def test_a_changed_client_frame_fails_with_a_path_level_diff(project: Project) -
     assert "CassetteMiss" in out
     assert "client frame #2" in out
     assert "$.input[0].output: 'sunny' != 'sunny and warm'" in out
+
+
+def test_show_renders_the_session_frames_with_arrows_and_the_reassembled_text(project: Project, capsys: Any) -> None:
+    from tests.cli.helpers import run
+
+    # Given a recorded WebSocket session
+    project.write({"test_agent.py": AGENT})
+    project.record("-k", "test_sync_agent").assert_outcomes(passed=1, deselected=1)
+    (path,) = [p for p in project.cassettes() if "test_sync_agent" in p]
+    capsys.readouterr()
+    # When it is shown
+    code, out, _ = run(capsys, "show", str(project.path / path))
+    # Then each client frame has its arrow, each run of server events is summed up, with the function call
+    # and the text reassembled from its deltas, and the close is shown
+    assert code == 0
+    lines = [line.rstrip() for line in out.splitlines()]
+    assert re.match(r"#0 websocket ws://127\.0\.0\.1/v1/responses  18 frames  [\d.]+ ms$", lines[1])
+    assert lines[2].startswith('  → client     response.create {"model": "gpt-5", "input": "Weather in Paris?"')
+    assert lines[3] == (
+        "  ← server     7 frames: response.created, response.output_item.added, response.function_call_arguments.delta x2,"
+        " response.function_call_arguments.done, response.output_item.done, response.completed"
+    )
+    assert lines[4] == '  tool call    get_weather {"city":"Paris"}  [call_1]'
+    assert lines[5].startswith('  → client     response.create {"model": "gpt-5", "previous_response_id": "resp_')
+    assert lines[6] == (
+        "  ← server     9 frames: response.created, response.output_text.delta x5, response.output_text.done,"
+        " response.output_item.done, response.completed"
+    )
+    assert lines[7] == "  assistant    It is sunny in Paris."
+    assert lines[8] == "  close        1000 by client"

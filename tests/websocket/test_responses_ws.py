@@ -174,3 +174,51 @@ def test_show_renders_the_session_frames_with_arrows_and_the_reassembled_text(pr
     )
     assert lines[7] == "  assistant    It is sunny in Paris."
     assert lines[8] == "  close        1000 by client"
+
+
+READ_AHEAD = """
+    import os
+    import time
+
+    import openai
+    import pytest
+
+    import harness.seams.websocket_frames as frames
+
+
+    @pytest.mark.cassette
+    def test_reads_ahead(monkeypatch):
+        client = openai.OpenAI(api_key="sk-test", base_url=os.environ["MODEL_URL"] + "/v1", max_retries=0)
+        with client.responses.connect() as ws:
+            ws.send({"type": "response.create", "model": "gpt-5", "input": "Weather in Paris?"})
+            assert [ws.recv().type for _ in range(7)][-1] == "response.completed"
+            if os.environ.get("READ_AHEAD") == "1":
+                monkeypatch.setattr(frames, "WAIT_S", 0.5)
+                started = time.monotonic()
+                try:
+                    ws.recv()  # the next server frames were recorded after a client frame not sent yet
+                finally:
+                    print(f"waited {time.monotonic() - started:.1f}s")
+            out = [{"type": "function_call_output", "call_id": "call_1", "output": "sunny"}]
+            ws.send({"type": "response.create", "model": "gpt-5", "previous_response_id": "resp_x", "input": out})
+            assert [ws.recv().type for _ in range(9)][-1] == "response.completed"
+"""
+
+
+def test_server_frames_wait_for_the_client_frames_recorded_before_them(project: Project) -> None:
+    # Given a recorded session of two responses
+    project.write({"test_ahead.py": READ_AHEAD})
+    project.record().assert_outcomes(passed=1)
+    project.replay().assert_outcomes(passed=1)
+    # When, on replay, the client reads past the first response without sending its next frame
+    project.monkeypatch.setenv("READ_AHEAD", "1")
+    result = project.replay("-s")
+    # Then it is not handed the second response early: after a bounded wait, a miss says what is missing
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert (
+        "harness: server frame #8 was recorded after client frame #2, which the client has not sent (it sent 1; waited 0.5s)"
+        in out
+    )
+    assert 'expected next from the client: {"type":"response.create","model":"gpt-5","previous_response_id":"resp_x"' in out
+    assert re.search(r"waited 0\.[5-9]s", out)

@@ -406,7 +406,11 @@ def render_websocket(n: int, item: Any, o: ShowOptions) -> list[str]:
     st, frames = o.style, list(item.frames)
     last = frames[-1].get("ms") if frames else None
     took = f"  {ms(last)}" if isinstance(last, (int, float)) else ""
-    out = [st.paint(f"#{n} websocket {item.url}", "bold") + st.paint(f"  {len(frames)} frames", "dim") + took]
+    out = [
+        st.paint(f"#{n} websocket {item.url}", "bold")
+        + st.paint(f"  {len(frames)} frame{'s' * (len(frames) != 1)}", "dim")
+        + took
+    ]
     if item.error:
         out += field_lines(st, "error", st.paint(f"{item.error.get('type')}: {item.error.get('message')}", "red"))
     runs: list[list[dict[str, Any]]] = []
@@ -428,7 +432,12 @@ def render_websocket(n: int, item: Any, o: ShowOptions) -> list[str]:
                 kind = str(obj(frame.get("json")).get("type") or next(k for k in ("json", "text", "base64") if k in frame))
                 kinds[kind] = kinds.get(kind, 0) + 1
             summary = ", ".join(k + (f" x{c}" if c > 1 else "") for k, c in kinds.items())
-            out += field_lines(st, "← server", st.paint(clip(f"{len(run)} frames: {summary}", o.input_limit), "dim"), "green")
+            out += field_lines(
+                st,
+                "← server",
+                st.paint(clip(f"{len(run)} frame{'s' * (len(run) != 1)}: {summary}", o.input_limit), "dim"),
+                "green",
+            )
         out += _ws_answer(run, o)
     if item.close:
         out += field_lines(

@@ -222,3 +222,36 @@ def test_server_frames_wait_for_the_client_frames_recorded_before_them(project: 
     )
     assert 'expected next from the client: {"type":"response.create","model":"gpt-5","previous_response_id":"resp_x"' in out
     assert re.search(r"waited 0\.[5-9]s", out)
+
+
+IGNORED = """
+    import os
+
+    import openai
+    import pytest
+
+
+    @pytest.mark.cassette(ignore_paths=["$.metadata.run"])
+    def test_run_id_ignored():
+        client = openai.OpenAI(api_key="sk-test", base_url=os.environ["MODEL_URL"] + "/v1", max_retries=0)
+        with client.responses.connect() as ws:
+            run = os.environ.get("RUN_ID", "1")
+            ws.send({"type": "response.create", "model": "gpt-5", "input": "Hi", "metadata": {"run": run}})
+            assert [ws.recv().type for _ in range(7)][-1] == "response.completed"
+"""
+
+
+def test_ignore_paths_apply_to_client_frames(project: Project) -> None:
+    # Given a session recorded with a client frame field that differs on every run, ignored by the marker
+    project.write({"test_ignored.py": IGNORED})
+    project.record().assert_outcomes(passed=1)
+    # When it is replayed with another value there
+    project.monkeypatch.setenv("RUN_ID", "2")
+    # Then the frame still matches
+    project.replay().assert_outcomes(passed=1)
+    # And a change outside the ignored path is still a miss
+    project.monkeypatch.setenv("RUN_ID", "2")
+    project.write({"test_ignored.py": IGNORED.replace('"input": "Hi"', '"input": "Hello"')})
+    result = project.replay()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*recorded != sent:", "*$.input: 'Hi' != 'Hello'"])

@@ -255,3 +255,31 @@ def test_ignore_paths_apply_to_client_frames(project: Project) -> None:
     result = project.replay()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*recorded != sent:", "*$.input: 'Hi' != 'Hello'"])
+
+
+QUERY_TOKEN = """
+    import os
+
+    import openai
+    import pytest
+
+
+    @pytest.mark.cassette
+    def test_token_in_query():
+        client = openai.OpenAI(api_key="sk-test", base_url=os.environ["MODEL_URL"] + "/v1", max_retries=0)
+        with client.responses.connect(extra_query={"token": "opaque-QUERYTOKEN-42"}) as ws:
+            ws.send({"type": "response.create", "model": "gpt-5", "input": "Hi"})
+            assert [ws.recv().type for _ in range(7)][-1] == "response.completed"
+"""
+
+
+def test_a_token_in_the_handshake_query_is_scrubbed_and_still_replays(project: Project) -> None:
+    # Given a session opened with a token in its URL's query
+    project.write({"test_query.py": QUERY_TOKEN})
+    project.record().assert_outcomes(passed=1)
+    # Then the token is not written: the URL keeps the parameter, its value scrubbed
+    assert "QUERYTOKEN" not in "".join(project.cassettes().values())
+    (item,) = _ws_items(project)
+    assert item["url"] == "ws://127.0.0.1/v1/responses?token=<REDACTED>"
+    # And the session replays (the handshake matches its scrubbed form)
+    project.replay().assert_outcomes(passed=1)

@@ -5,6 +5,9 @@ frames), the server answers each with the response's stream events. The first ``
 ``function_call_output`` in its input) gets a ``get_weather`` function call; one carrying a
 ``function_call_output`` gets the final text, built from that output. ``headers`` keeps each
 handshake's headers, so a test can check what the client sent.
+
+A Realtime subset on ``/v1/realtime``: ``session.created`` as soon as the socket opens (before the
+client says anything), then each ``response.create`` answered with text deltas and ``response.done``.
 """
 
 from __future__ import annotations
@@ -67,9 +70,23 @@ class ResponsesWsServer:
         assert self._server is not None
         return f"http://127.0.0.1:{self._server.socket.getsockname()[1]}"
 
+    def _realtime(self, ws: ServerConnection) -> None:
+        ws.send(json.dumps({"type": "session.created", "event_id": "ev_0", "session": {"id": "sess_1", "type": "realtime"}}))
+        for raw in ws:
+            if json.loads(raw).get("type") != "response.create":
+                continue
+            rid = f"resp_{next(_ids)}"
+            for n, delta in enumerate(["Bonjour", " !"]):
+                ws.send(json.dumps({"type": "response.output_text.delta", "event_id": f"ev_{n + 1}", "response_id": rid,
+                                    "item_id": "item_1", "output_index": 0, "content_index": 0, "delta": delta}))  # fmt: skip
+            ws.send(json.dumps({"type": "response.done", "event_id": "ev_9", "response": {"id": rid, "status": "completed"}}))
+
     def _handle(self, ws: ServerConnection) -> None:
         assert ws.request is not None
         self.headers.append({k.lower(): v for k, v in ws.request.headers.raw_items()})
+        if ws.request.path.startswith("/v1/realtime"):
+            self._realtime(ws)
+            return
         for raw in ws:
             event = json.loads(raw)
             if event.get("type") != "response.create":

@@ -4,7 +4,8 @@ It speaks the Responses WebSocket wire format: the client sends ``response.creat
 frames), the server answers each with the response's stream events. The first ``response.create`` (no
 ``function_call_output`` in its input) gets a ``get_weather`` function call; one carrying a
 ``function_call_output`` gets the final text, built from that output. ``headers`` keeps each
-handshake's headers, so a test can check what the client sent.
+handshake's headers, so a test can check what the client sent. The input ``"crash"`` gets
+``response.created``, then the server closes with code 1011.
 
 A Realtime subset on ``/v1/realtime``: ``session.created`` as soon as the socket opens (before the
 client says anything), then each ``response.create`` answered with text deltas and ``response.done``.
@@ -94,6 +95,10 @@ class ResponsesWsServer:
                 continue
             rid = f"resp_{next(_ids)}"
             inputs = event.get("input")
+            if inputs == "crash":  # the server fails mid-response: its close code says why
+                ws.send(json.dumps({"type": "response.created", "response": _response(rid, "in_progress", [])}))
+                ws.close(1011, "internal error")
+                return
             outputs = (
                 [i for i in inputs if isinstance(i, dict) and i.get("type") == "function_call_output"]
                 if isinstance(inputs, list)

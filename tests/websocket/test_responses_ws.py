@@ -283,3 +283,34 @@ def test_a_token_in_the_handshake_query_is_scrubbed_and_still_replays(project: P
     assert item["url"] == "ws://127.0.0.1/v1/responses?token=<REDACTED>"
     # And the session replays (the handshake matches its scrubbed form)
     project.replay().assert_outcomes(passed=1)
+
+
+CRASH = """
+    import os
+
+    import openai
+    import pytest
+    from websockets.exceptions import ConnectionClosedError
+
+
+    @pytest.mark.cassette
+    def test_server_fails():
+        client = openai.OpenAI(api_key="sk-test", base_url=os.environ["MODEL_URL"] + "/v1", max_retries=0)
+        with client.responses.connect() as ws:
+            ws.send({"type": "response.create", "model": "gpt-5", "input": "crash"})
+            assert ws.recv().type == "response.created"
+            with pytest.raises(ConnectionClosedError) as info:
+                ws.recv()
+        assert (info.value.rcvd.code, info.value.rcvd.reason) == (1011, "internal error")
+"""
+
+
+def test_a_server_close_code_is_recorded_and_replayed(project: Project) -> None:
+    # Given a session the server closed with an error code mid-response
+    project.write({"test_crash.py": CRASH})
+    project.record().assert_outcomes(passed=1)
+    # Then the cassette says who closed it and how
+    (item,) = _ws_items(project)
+    assert item["close"] == {"by": "server", "code": 1011, "reason": "internal error"}
+    # And on replay the client sees the same close, as the same exception
+    project.replay().assert_outcomes(passed=1)

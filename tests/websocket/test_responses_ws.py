@@ -314,3 +314,31 @@ def test_a_server_close_code_is_recorded_and_replayed(project: Project) -> None:
     assert item["close"] == {"by": "server", "code": 1011, "reason": "internal error"}
     # And on replay the client sees the same close, as the same exception
     project.replay().assert_outcomes(passed=1)
+
+
+SECRET_IN_FRAME = """
+    import os
+
+    import openai
+    import pytest
+
+
+    @pytest.mark.cassette
+    def test_secret_in_a_frame():
+        client = openai.OpenAI(api_key="sk-test", base_url=os.environ["MODEL_URL"] + "/v1", max_retries=0)
+        with client.responses.connect() as ws:
+            ws.send({"type": "response.create", "model": "gpt-5", "input": "use sk-live-SECRETKEY0123456789abcdef"})
+            assert [ws.recv().type for _ in range(7)][-1] == "response.completed"
+"""
+
+
+def test_a_secret_in_a_frame_is_scrubbed_and_the_frame_still_matches(project: Project) -> None:
+    # Given a client frame that carries an API key in its text
+    project.write({"test_secret.py": SECRET_IN_FRAME})
+    project.record().assert_outcomes(passed=1)
+    # Then the frame is stored with the key scrubbed
+    (item,) = _ws_items(project)
+    sent = item["frames"][0]["json"]["input"]
+    assert SECRET not in sent and sent.startswith("use ") and "REDACTED" in sent
+    # And on replay the live frame, scrubbed the same way, matches it
+    project.replay().assert_outcomes(passed=1)

@@ -40,7 +40,15 @@ from typing import Any
 
 from harness import sse
 from harness.cassette.checks import Bad, check_stream, chunks_ok, get, read_body, read_headers
-from harness.cassette.model import HttpInteraction, Interaction, McpInteraction, Request, Response, ToolInteraction
+from harness.cassette.model import (
+    HttpInteraction,
+    Interaction,
+    McpInteraction,
+    Request,
+    Response,
+    ToolInteraction,
+    WebSocketInteraction,
+)
 from harness.errors import CassetteFormatError
 
 VERSION = 1
@@ -48,7 +56,7 @@ FORMAT_KEY = "harness_cassette"
 # Optional: the versions of the model SDKs imported when the cassette was recorded (``harness drift``).
 SDK_KEY = "sdk"
 # Lists whose items are written one per line, compactly: long streams stay reviewable.
-_ONE_PER_LINE = frozenset({"sse", "messages_log"})
+_ONE_PER_LINE = frozenset({"sse", "messages_log", "frames"})
 # Values written on a single line.
 _ONE_LINE = frozenset({"chunks", "awaits"})
 
@@ -196,6 +204,33 @@ def _write_mcp(i: McpInteraction) -> dict[str, Any]:
     return out
 
 
+_FRAME_DATA = ("json", "text", "base64")
+
+
+def _read_websocket(d: dict[str, Any], where: str) -> WebSocketInteraction:
+    url = get(d, "url", str, where)
+    frames = d.get("frames", [])
+    if not isinstance(frames, list):
+        raise Bad(f"{where}.frames", "expected a list")
+    for n, frame in enumerate(frames):
+        if not (isinstance(frame, dict) and frame.get("from") in ("client", "server") and any(k in frame for k in _FRAME_DATA)):
+            raise Bad(f"{where}.frames[{n}]", 'expected {"from": "client"|"server", "ms": ..., "json"|"text"|"base64": ...}')
+    for name in ("close", "error"):
+        if d.get(name) is not None and not isinstance(d[name], dict):
+            raise Bad(f"{where}.{name}", "expected an object")
+    return WebSocketInteraction(url, read_headers(d, where), frames, d.get("close"), d.get("error"))
+
+
+def _write_websocket(i: WebSocketInteraction) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": "websocket", "url": i.url, "headers": i.headers}
+    if i.error is not None:
+        out["error"] = i.error
+    out["frames"] = i.frames
+    if i.close is not None:
+        out["close"] = i.close
+    return out
+
+
 Reader = Callable[[dict[str, Any], str], Any]
 Writer = Callable[[Any], dict[str, Any]]
 
@@ -204,6 +239,7 @@ KINDS: dict[str, tuple[Reader, Writer]] = {
     "http": (_read_http, _write_http),
     "tool": (_read_tool, _write_tool),
     "mcp": (_read_mcp, _write_mcp),
+    "websocket": (_read_websocket, _write_websocket),
 }
 
 

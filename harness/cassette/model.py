@@ -243,6 +243,42 @@ class McpInteraction:
         return self
 
 
+@dataclass(eq=True)
+class WebSocketInteraction:
+    """One WebSocket session: the handshake (URL and headers, scrubbed), then every frame in order.
+
+    A frame is ``{"from": "client"|"server", "ms": since the handshake, and one of "json" (a text frame
+    holding JSON, parsed), "text" or "base64" (a binary frame)}``. ``close`` is ``{"by": "client"|"server",
+    "code", "reason"}`` when the session was closed while recorded."""
+
+    kind: ClassVar[str] = "websocket"
+    url: str
+    headers: Headers = field(default_factory=dict)
+    frames: list[dict[str, Any]] = field(default_factory=list)
+    close: dict[str, Any] | None = None
+    #: ``{"type", "message"}``: the handshake failed while recorded.
+    error: dict[str, str] | None = None
+
+    # What the miss report compares: the closest recorded session has the same ``name``.
+    @property
+    def name(self) -> str:
+        return Request("GET", self.url).path.split("?")[0]
+
+    @property
+    def input(self) -> Any:
+        return {"url": Request("GET", self.url).path}
+
+    def key(self, keys: Keys) -> tuple[Any, ...]:
+        return ("websocket", Request("GET", self.url).path)
+
+    def describe(self) -> str:
+        return f"WebSocket to {self.url}"
+
+    def timeless(self) -> WebSocketInteraction:
+        frames = [{k: v for k, v in f.items() if k != "ms"} for f in self.frames]
+        return WebSocketInteraction(self.url, self.headers, frames, self.close, self.error)
+
+
 @dataclass
 class Cassette:
     """The timeline of one test, as loaded from (or to be written to) ``path``."""

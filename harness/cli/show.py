@@ -371,6 +371,85 @@ def render_mcp(n: int, item: Any, o: ShowOptions) -> list[str]:
     return out
 
 
+def _frame_text(frame: dict[str, Any]) -> str:
+    if "json" in frame:
+        value = frame["json"]
+        kind = value.get("type") if isinstance(value, dict) else None
+        rest = {k: v for k, v in value.items() if k != "type"} if isinstance(kind, str) else value
+        return (f"{kind} " if isinstance(kind, str) else "") + compact(rest)
+    if "text" in frame:
+        return str(frame["text"])
+    return f"[binary, {size(len(str(frame.get('base64', ''))) * 3 // 4)}]"
+
+
+def _ws_answer(frames: list[dict[str, Any]], o: ShowOptions) -> list[str]:
+    """What a run of server frames said, reassembled: output text deltas joined, function calls whole."""
+    st, out, text = o.style, [], ""
+    for frame in frames:
+        value = obj(frame.get("json"))
+        kind, item = value.get("type"), obj(value.get("item"))
+        if kind in ("response.output_text.delta", "response.output_audio_transcript.delta") and isinstance(
+            value.get("delta"), str
+        ):
+            text += value["delta"]
+        elif kind == "response.output_item.done" and item.get("type") == "function_call":
+            ident = st.paint(f"  [{item.get('call_id')}]", "dim") if item.get("call_id") else ""
+            out += field_lines(st, "tool call", clip(f"{item.get('name')} {item.get('arguments')}", o.input_limit) + ident)
+        elif kind == "error":
+            out += field_lines(st, "error", st.paint(clip(compact(value.get("error")), o.input_limit), "red"))
+    return (field_lines(st, "assistant", clip(text, o.output_limit)) if text else []) + out
+
+
+def render_websocket(n: int, item: Any, o: ShowOptions) -> list[str]:
+    """A WebSocket session: each client frame (``→``), each run of server frames (``←``) summed up by event
+    type with its text reassembled (every frame with ``--raw-events``), then how it closed."""
+    st, frames = o.style, list(item.frames)
+    last = frames[-1].get("ms") if frames else None
+    took = f"  {ms(last)}" if isinstance(last, (int, float)) else ""
+    out = [
+        st.paint(f"#{n} websocket {item.url}", "bold")
+        + st.paint(f"  {len(frames)} frame{'s' * (len(frames) != 1)}", "dim")
+        + took
+    ]
+    if item.error:
+        out += field_lines(st, "error", st.paint(f"{item.error.get('type')}: {item.error.get('message')}", "red"))
+    runs: list[list[dict[str, Any]]] = []
+    for frame in frames:
+        if runs and frame.get("from") == "server" and runs[-1][0].get("from") == "server":
+            runs[-1].append(frame)
+        else:
+            runs.append([frame])
+    for run in runs:
+        if run[0].get("from") == "client":
+            out += field_lines(st, "→ client", clip(_frame_text(run[0]), o.input_limit), "blue")
+            continue
+        if o.raw_events:
+            for frame in run:
+                out += field_lines(st, "← server", clip(_frame_text(frame), o.input_limit), "green")
+        else:
+            kinds: dict[str, int] = {}
+            for frame in run:
+                kind = str(obj(frame.get("json")).get("type") or next(k for k in ("json", "text", "base64") if k in frame))
+                kinds[kind] = kinds.get(kind, 0) + 1
+            summary = ", ".join(k + (f" x{c}" if c > 1 else "") for k, c in kinds.items())
+            out += field_lines(
+                st,
+                "← server",
+                st.paint(clip(f"{len(run)} frame{'s' * (len(run) != 1)}: {summary}", o.input_limit), "dim"),
+                "green",
+            )
+        out += _ws_answer(run, o)
+    if item.close:
+        out += field_lines(
+            st,
+            "close",
+            f"{item.close.get('code')} by {item.close.get('by')}"
+            + (f": {item.close['reason']}" if item.close.get("reason") else ""),
+            "dim",
+        )
+    return out
+
+
 def render_generic(n: int, item: Any, o: ShowOptions) -> list[str]:
     describe = getattr(item, "describe", None)
     if callable(describe):
@@ -380,7 +459,7 @@ def render_generic(n: int, item: Any, o: ShowOptions) -> list[str]:
 
 Renderer = Callable[[int, Any, ShowOptions], list[str]]
 #: kind -> the lines that show one interaction of that kind; other kinds use :func:`render_generic`.
-RENDERERS: dict[str, Renderer] = {"http": render_http, "tool": render_tool, "mcp": render_mcp}
+RENDERERS: dict[str, Renderer] = {"http": render_http, "tool": render_tool, "mcp": render_mcp, "websocket": render_websocket}
 
 
 def cmd_show(args: argparse.Namespace) -> int:

@@ -1,5 +1,6 @@
-"""A WebSocket opened by the openai SDK on replay never reaches the network (issue 14): it fails at
-once with a CassetteMiss naming the URL, sync and async."""
+"""A WebSocket opened by the openai SDK on replay with no recorded session never reaches the network
+(issue 14): it fails at once with a CassetteMiss naming the URL, sync and async; like an HTTP miss, the
+test fails even when its code catches the error."""
 
 from __future__ import annotations
 
@@ -55,4 +56,8 @@ def test_a_websocket_on_replay_is_a_miss_not_a_connection(project, monkeypatch) 
     project.write({"test_ws.py": CONNECT})
     project.record().assert_outcomes(passed=2)
     monkeypatch.setenv("EXPECT_MISS", "1")
-    project.replay().assert_outcomes(passed=2)
+    result = project.replay()
+    result.assert_outcomes(passed=2, errors=2)
+    result.stdout.fnmatch_lines(
+        ["CassetteMiss: harness: no recorded websocket call matches this one", "  WebSocket to ws://127.0.0.1/v1/responses"]
+    )

@@ -14,9 +14,15 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpcore2  # noqa: F401  (see below)
+import httpx2  # noqa: F401
 import pytest
 
 from tests.conftest import load_cassette
+
+# The in-process pytester runs keep what was imported before them: imported here, httpx2 and its
+# httpcore2 stay one copy each, whatever another test's inner run imported and dropped (else
+# httpx2 maps a second copy's httpcore2.ConnectError to nothing, and it escapes unmapped).
 
 # Counts the loads of certificate stores (what building a default client's SSL context costs).
 SPY = """

@@ -187,14 +187,18 @@ def multipart(headers: dict[str, str], body_kind: str, body: Any) -> list[dict[s
 class Index:
     """Recorded interactions by key; each key's queue in recorded order. Lookup is O(1).
 
-    ``exact`` maps an HTTP request as it comes off the wire, ``(METHOD, url, content-type, body
-    bytes)``, to the key of the recorded requests it is byte for byte (filled by the ledger only
-    with recorded requests for which those bytes give that key: see ``Ledger._build_index``), so a
-    replayed request that repeats its recording skips parsing, scrubbing and canonical JSON."""
+    ``exact`` maps an HTTP request as it comes off the wire, ``(METHOD, url, content-type)`` then its
+    body's bytes, to the queue of the recorded requests it is byte for byte (filled by the ledger only
+    with recorded requests for which those bytes give their key: see ``Ledger._build_index``), so a
+    replayed request that repeats its recording skips parsing, scrubbing and canonical JSON. The
+    queue is the key's own: both ways take from it."""
 
     def __init__(self) -> None:
         self._queues: dict[tuple[Any, ...], deque[int]] = {}
-        self.exact: dict[tuple[str, str, str, bytes], tuple[Any, ...]] = {}
+        self.exact: dict[tuple[str, str, str], dict[bytes, deque[int]]] = {}
+
+    def add_exact(self, wire: tuple[str, str, str], data: bytes, key: tuple[Any, ...]) -> None:
+        self.exact.setdefault(wire, {})[data] = self._queues[key]
 
     def add(self, key: tuple[Any, ...], index: int) -> None:
         self._queues.setdefault(key, deque()).append(index)

@@ -137,11 +137,12 @@ class Ledger:
                 stable = stable_url(url)
                 if len(self._stable_urls) < 1000:
                     self._stable_urls[url] = stable
-            key = index.exact.get((method.upper(), stable, ctype.decode("latin-1"), body))
-            if key is not None:
+            bodies = index.exact.get((method.upper(), stable, ctype.decode("latin-1")))
+            queue = bodies.get(body) if bodies is not None else None
+            if queue:
                 with self._lock:
-                    found = index.take(key) if self._index is index else None
-                    if found is not None:
+                    if queue and self._index is index:
+                        found = queue.popleft()
                         self.cassette.played.append(found)
                         return Plan(self.cassette.interactions[found])
         return self.plan(self.http_request(method, url, raw_headers, body))
@@ -163,8 +164,9 @@ class Ledger:
         red = self.redactor
         if "headers" in self.matcher.match_on or red.is_secret_header("content-type") or "content-type" in red.drop:
             return
-        wires: list[tuple[int, tuple[str, str, str, bytes]]] = []
+        wires: list[tuple[int, tuple[str, str, str], bytes]] = []
         same: dict[str, bool] = {}
+        shared: dict[tuple[str, str, str], tuple[str, str, str]] = {}
         for n, item in enumerate(items):
             if not isinstance(item, HttpInteraction):
                 continue
@@ -182,15 +184,16 @@ class Ledger:
             if url not in same:
                 same[url] = red.url(url) == url
             if same[url]:
-                wires.append((n, (request.method.upper(), url, ctype, data)))
+                wire = (request.method.upper(), url, ctype)
+                wires.append((n, shared.setdefault(wire, wire), data))
         # Scrubbing leaves a text without needles as it is (and each of its parts: a content type
         # sent in two headers is scrubbed part by part, then joined).
-        ctypes = list(dict.fromkeys(wire[2] for _, wire in wires))
+        ctypes = list(dict.fromkeys(wire[2] for _, wire, _ in wires))
         ctype_clean = dict(zip(ctypes, red.scanner.needle_free([c.encode("utf-8") for c in ctypes]), strict=True))
-        bodies = red.scanner.needle_free([wire[3] for _, wire in wires])
-        for (n, wire), body_clean in zip(wires, bodies, strict=True):
+        bodies = red.scanner.needle_free([data for _, _, data in wires])
+        for (n, wire, data), body_clean in zip(wires, bodies, strict=True):
             if body_clean and ctype_clean[wire[2]]:
-                index.exact[wire] = keys[n]
+                index.add_exact(wire, data, keys[n])
 
     def replay_from_start(self) -> None:
         """Forget what was played: the next interactions replay the cassette from its first one.

@@ -59,7 +59,10 @@ class HarnessLookups:
         self.index_build = time.process_time() - start
         self.ledger.replay_from_start()
         self.ledger._index = self.ledger._build_index()
-        self.keys = {n: self.ledger.key(item) for n, item in enumerate(self.ledger.cassette.interactions)}
+        index = self.ledger._index
+        assert index is not None
+        # Each recorded interaction's queue, found once: putting one back touches only its queue.
+        self.queues = {n: index._queues[self.ledger.key(item)] for n, item in enumerate(self.ledger.cassette.interactions)}
 
     def plan(self, method: str, url: str, headers: Any, body: bytes) -> Any:
         return self.ledger.plan_http(method, url, headers, body)
@@ -75,13 +78,10 @@ class HarnessLookups:
 
     def reset(self, _: Any = None) -> None:
         # Put the taken interactions back (no rebuild: only the lookups are timed).
-        ledger = self.ledger
-        c = ledger.cassette
-        index = ledger._index
-        assert index is not None
-        keys = self.keys
+        c = self.ledger.cassette
+        queues = self.queues
         for n in reversed(c.played):
-            index._queues[keys[n]].appendleft(n)
+            queues[n].appendleft(n)
         c.played.clear()
 
 

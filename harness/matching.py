@@ -185,10 +185,20 @@ def multipart(headers: dict[str, str], body_kind: str, body: Any) -> list[dict[s
 
 
 class Index:
-    """Recorded interactions by key; each key's queue in recorded order. Lookup is O(1)."""
+    """Recorded interactions by key; each key's queue in recorded order. Lookup is O(1).
+
+    ``exact`` maps an HTTP request as it comes off the wire, ``(METHOD, url, content-type)`` then its
+    body's bytes, to the queue of the recorded requests it is byte for byte (filled by the ledger only
+    with recorded requests for which those bytes give their key: see ``Ledger._build_index``), so a
+    replayed request that repeats its recording skips parsing, scrubbing and canonical JSON. The
+    queue is the key's own: both ways take from it."""
 
     def __init__(self) -> None:
         self._queues: dict[tuple[Any, ...], deque[int]] = {}
+        self.exact: dict[tuple[str, str, str], dict[bytes, deque[int]]] = {}
+
+    def add_exact(self, wire: tuple[str, str, str], data: bytes, key: tuple[Any, ...]) -> None:
+        self.exact.setdefault(wire, {})[data] = self._queues[key]
 
     def add(self, key: tuple[Any, ...], index: int) -> None:
         self._queues.setdefault(key, deque()).append(index)
@@ -196,6 +206,21 @@ class Index:
     def take(self, key: tuple[Any, ...]) -> int | None:
         queue = self._queues.get(key)
         return queue.popleft() if queue else None
+
+
+def wire_kind(content_type: str, data: bytes) -> str | None:
+    """The kind :meth:`harness.cassette.model.Body.from_bytes` gives ``data`` (valid UTF-8 that
+    ``kind`` could hold: the bytes of a stored ``json`` or ``text`` body) under ``content_type``,
+    when that follows from the content type and the first byte alone: ``json`` (JSON that parses)
+    or ``text``; None when it would take parsing (a ``text`` body that may be JSON, a stream)."""
+    if not data:
+        return "empty"
+    ctype = content_type.split(";", 1)[0].strip().lower()
+    if ctype == "text/event-stream":
+        return None
+    if ctype == "application/json" or ctype.endswith("+json") or (not ctype and data[:1] in (b"{", b"[")):
+        return "json"  # what could not parse is "text", decided by parsing: the caller's json body parses
+    return "text"
 
 
 #: Says how two different strings differ, as lines: ``(path, a, b) -> [...]``.

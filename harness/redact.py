@@ -15,6 +15,7 @@ snapshots all use it, so lint finds what the recorder would have scrubbed.
 from __future__ import annotations
 
 import base64
+import bisect
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -253,6 +254,31 @@ class Scanner:
         for at, reach in hits:
             starts.update(range(max(0, at - reach), at + 1))
         return self._combined(tuple(sorted(present))), sorted(starts)
+
+    def needle_free(self, datas: list[bytes]) -> list[bool]:
+        """For each UTF-8 text in ``datas``: True when it holds none of the needles, so that no
+        secret can match in it (:meth:`matches` finds nothing); False when it may hold one (or when
+        a pattern has no needles). One pass of each literal search over all the texts joined."""
+        if self._always:
+            return [False] * len(datas)
+        joined = b"\n".join(datas).lower()
+        ends: list[int] = []
+        end = -1
+        for data in datas:
+            end += len(data) + 1
+            ends.append(end)
+        clean = [True] * len(datas)
+        for core, found in self._probes:
+            at = joined.find(core)
+            while at >= 0:
+                if any(joined.startswith(needle, at) for needle, _, _ in found):
+                    # A needle across two texts' join marks both: only ever a false alarm.
+                    first = bisect.bisect_left(ends, at)
+                    last = bisect.bisect_left(ends, at + max(len(needle) for needle, _, _ in found))
+                    for n in range(first, min(len(datas), last + 1)):
+                        clean[n] = False
+                at = joined.find(core, at + 1)
+        return clean
 
     def for_text(self, text: str) -> re.Pattern[str] | None:
         """The combined pattern of the entries that may match in ``text`` (None: none can)."""

@@ -23,7 +23,7 @@ from harness.config import Settings
 from harness.engine import reports
 from harness.errors import cassette_miss
 from harness.jsonutil import canonical
-from harness.matching import Index, Matcher
+from harness.matching import Index, Matcher, wire_kind
 from harness.redact import Redactor, stable_url
 
 #: Content encodings replay can redo (with zlib): their header is kept with the decoded body.
@@ -89,6 +89,8 @@ class Ledger:
         #: client stopped reading it (harness.seams.sessions ends the session runner's idle wait there).
         self.on_held: list[Callable[[str], None]] = []
         self._index: Index | None = None
+        #: ``stable_url`` of the URLs requested (a few per test), for :meth:`plan_http`.
+        self._stable_urls: dict[str, str] = {}
         self._lock = threading.Lock()
 
     # -- the one decision ---------------------------------------------------------------------
@@ -120,11 +122,78 @@ class Ledger:
         self.misses.append(miss)
         raise miss
 
+    def plan_http(self, method: str, url: str, raw_headers: Sequence[tuple[bytes, bytes]], body: bytes) -> Plan:
+        """:meth:`plan` of :meth:`http_request`, the HTTP seams' call: a request that repeats a
+        recorded one byte for byte (method, URL, content type, body) is answered from the index's
+        ``exact`` map, without being parsed, scrubbed or keyed; any other goes the whole way."""
+        index = self._index
+        if index is not None and index.exact:
+            ctype = b""
+            for name, value in raw_headers:
+                if len(name) == 12 and name.lower() == b"content-type":
+                    ctype = ctype + b", " + value if ctype else value
+            stable = self._stable_urls.get(url)
+            if stable is None:
+                stable = stable_url(url)
+                if len(self._stable_urls) < 1000:
+                    self._stable_urls[url] = stable
+            bodies = index.exact.get((method.upper(), stable, ctype.decode("latin-1")))
+            queue = bodies.get(body) if bodies is not None else None
+            if queue:
+                with self._lock:
+                    if queue and self._index is index:
+                        found = queue.popleft()
+                        self.cassette.played.append(found)
+                        return Plan(self.cassette.interactions[found])
+        return self.plan(self.http_request(method, url, raw_headers, body))
+
     def _build_index(self) -> Index:
         index = Index()
-        for n, item in enumerate(self.cassette.interactions):
-            index.add(self.key(item), n)
+        items = self.cassette.interactions
+        keys = [self.key(item) for item in items]
+        for n, key in enumerate(keys):
+            index.add(key, n)
+        self._exact(index, items, keys)
         return index
+
+    def _exact(self, index: Index, items: Sequence[Interaction], keys: list[tuple[Any, ...]]) -> None:
+        """Fill ``index.exact`` with the recorded HTTP requests whose wire bytes give their key: their
+        URL, content type and body are what scrubbing leaves as they are (a request with those bytes
+        is stored, and so keyed, the same), and the body's kind follows from its bytes and content type.
+        Headers matched (``match_on``), or a content type the settings drop, leave the map empty."""
+        red = self.redactor
+        if "headers" in self.matcher.match_on or red.is_secret_header("content-type") or "content-type" in red.drop:
+            return
+        wires: list[tuple[int, tuple[str, str, str], bytes]] = []
+        same: dict[str, bool] = {}
+        shared: dict[tuple[str, str, str], tuple[str, str, str]] = {}
+        for n, item in enumerate(items):
+            if not isinstance(item, HttpInteraction):
+                continue
+            request = item.request
+            ctype = request.headers.get("content-type", "")
+            if request.body.kind not in ("json", "text", "empty"):
+                continue
+            try:
+                data = request.body.bytes()
+            except UnicodeEncodeError:  # a lone surrogate: no request's bytes give it
+                continue
+            if wire_kind(ctype, data) != request.body.kind:
+                continue
+            url = request.url
+            if url not in same:
+                same[url] = red.url(url) == url
+            if same[url]:
+                wire = (request.method.upper(), url, ctype)
+                wires.append((n, shared.setdefault(wire, wire), data))
+        # Scrubbing leaves a text without needles as it is (and each of its parts: a content type
+        # sent in two headers is scrubbed part by part, then joined).
+        ctypes = list(dict.fromkeys(wire[2] for _, wire, _ in wires))
+        ctype_clean = dict(zip(ctypes, red.scanner.needle_free([c.encode("utf-8") for c in ctypes]), strict=True))
+        bodies = red.scanner.needle_free([data for _, _, data in wires])
+        for (n, wire, data), body_clean in zip(wires, bodies, strict=True):
+            if body_clean and ctype_clean[wire[2]]:
+                index.add_exact(wire, data, keys[n])
 
     def replay_from_start(self) -> None:
         """Forget what was played: the next interactions replay the cassette from its first one.

@@ -97,7 +97,7 @@ class CassetteMocker(HTTPCoreMocker):
         core_name = type(pool).__module__.split(".", 1)[0]
         lib = importlib.import_module(_CORE.get(core_name, "httpx2"))
         core = importlib.import_module(core_name)
-        plan = ledger.plan(ledger.http_request(request.method, str(request.url), request.headers.raw, request.content))
+        plan = ledger.plan_http(request.method, str(request.url), request.headers.raw, request.content)
         assert plan.replay is not None  # the override only runs over a replaying cassette
         response = _http._replay_response(lib, _http._Streams.of(lib), plan.replay, ledger.settings.replay_speed, request)
         return core.Response(status=response.status_code, headers=response.headers.raw, content=response.stream, extensions={})

@@ -255,7 +255,7 @@ class _Exchange:
 
     def __init__(self, ledger: Ledger, lib: ModuleType, request: Any, body: bytes) -> None:
         self.ledger, self.lib, self.request = ledger, lib, request
-        self.plan = ledger.plan(ledger.http_request(request.method, str(request.url), request.headers.raw, body))
+        self.plan = ledger.plan_http(request.method, str(request.url), request.headers.raw, body)
         self.replaying = self.plan.replay is not None
         self.wait, self.timeout = 0.0, None
         if self.replaying:

@@ -235,6 +235,10 @@ def _is_mcp_tool(tool: Any) -> bool:
 _responses_call: ContextVar[tuple[Any, str, Any, bool] | None] = ContextVar("harness_responses_call", default=None)
 
 
+# The decisions run going on in this context: (async?, {id(executor): (executor, candidate id)}).
+_decisions_run: ContextVar[tuple[bool, dict[int, tuple[Any, str]]] | None] = ContextVar("harness_decisions_run", default=None)
+
+
 class _Dispatched:
     """A tool as a runner's dispatch hands it on: its ``call`` recorded and replayed, all else the tool's own.
 
@@ -288,6 +292,7 @@ class ToolSeam:
         "anthropic.lib.tools._beta_session_runner": "_patch_anthropic_sessions",
         "anthropic.lib.tools._toolsets._runnable": "_patch_anthropic_toolsets",
         "openai.lib.responses_tool_runner": "_patch_responses",
+        "openai.lib.decisions_tool_runner": "_patch_decisions",
     }
 
     def __init__(self, ledger: Ledger) -> None:
@@ -377,6 +382,61 @@ class ToolSeam:
                     return real(_DispatchedToolset(toolset, is_async=False), tool_use)
 
                 self._replace(cls, "tool_result", tool_result)
+
+    def _patch_decisions(self, module: Any) -> None:
+        # A decisions run executes the action the model chose with ``invoke(choice.execute, cancelled=...)``;
+        # the runner's own checks, diagnostics and bookkeeping stay as they are. An action is recorded by its
+        # candidate id (with no input: an action takes none), its result being the executor's return value.
+        # The run methods say whether the run is async; ``_Run.candidates`` which executor is which action.
+        real_invoke = module.__dict__["invoke"]
+
+        def invoke(handler: Any, *args: Any, cancelled: Any = None) -> Any:
+            run = _decisions_run.get()
+            action = None if run is None else run[1].get(id(handler))
+            if run is None or action is None or action[0] is not handler:
+                return real_invoke(handler, *args, cancelled=cancelled)
+
+            def execute() -> Any:
+                return real_invoke(handler, *args, cancelled=cancelled)
+
+            return call_async(action[1], {}, execute) if run[0] else call_sync(action[1], {}, execute)
+
+        module.invoke = invoke
+        self._undo.append(functools.partial(restore, module.__dict__, "invoke", invoke, real_invoke))
+
+        real_candidates = module._Run.__dict__["candidates"]
+
+        def candidates(run: Any, values: Any) -> Any:
+            listed = real_candidates(run, values)
+            state = _decisions_run.get()
+            if state is not None:
+                state[1].clear()
+                state[1].update({id(c.execute): (c.execute, c.id) for c in listed if c.execute is not None})
+            return listed
+
+        self._replace(module._Run, "candidates", candidates)
+        for cls, is_async in ((module.DecisionsToolRunner, False), (module.AsyncDecisionsToolRunner, True)):
+            real = cls.__dict__["run"]
+            if is_async:
+
+                async def arun(runner: Any, *args: Any, real: Any = real, **kwargs: Any) -> Any:
+                    token = _decisions_run.set((True, {}))
+                    try:
+                        return await real(runner, *args, **kwargs)
+                    finally:
+                        _decisions_run.reset(token)
+
+                self._replace(cls, "run", arun)
+            else:
+
+                def run(runner: Any, *args: Any, real: Any = real, **kwargs: Any) -> Any:
+                    token = _decisions_run.set((False, {}))
+                    try:
+                        return real(runner, *args, **kwargs)
+                    finally:
+                        _decisions_run.reset(token)
+
+                self._replace(cls, "run", run)
 
     def _replace(self, cls: type, attr: str, wrapper: Any) -> None:
         real = cls.__dict__[attr]

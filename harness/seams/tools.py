@@ -293,6 +293,7 @@ class ToolSeam:
         "anthropic.lib.tools._toolsets._runnable": "_patch_anthropic_toolsets",
         "openai.lib.responses_tool_runner": "_patch_responses",
         "openai.lib.decisions_tool_runner": "_patch_decisions",
+        "openai.lib.streaming.agents._tools": "_patch_agent_sessions",
     }
 
     def __init__(self, ledger: Ledger) -> None:
@@ -437,6 +438,49 @@ class ToolSeam:
                         _decisions_run.reset(token)
 
                 self._replace(cls, "run", run)
+
+    def _patch_agent_sessions(self, module: Any) -> None:
+        # ``client.beta.agents`` sessions streams call every ``tool_handlers`` entry (a ``FunctionTool``
+        # or a plain callable) through ``ToolInvocation.invoke``. Recorded with the call's name and its
+        # parsed arguments; an async handler's awaited output. On replay the output is handed back as a
+        # value: the async dispatcher awaits only what is awaitable.
+        cls = module.ToolInvocation
+        real = cls.__dict__["invoke"]
+        parse = module.arguments
+
+        def invoke(invocation: Any, handler: Any) -> Any:
+            ledger = current()
+            if ledger is None:
+                return real(invocation, handler)
+            try:
+                parsed = parse(invocation.call)
+            except Exception:
+                return real(invocation, handler)  # the SDK reports its own argument errors
+            call = ToolCall(ledger, invocation.call.name, parsed)
+            if call.plan.replay is not None:
+                invocation.stage = "execution"
+                return _replayed(call.plan.replay)
+            try:
+                output = real(invocation, handler)
+            except Exception as exc:
+                call.finish(exc=exc)
+                raise
+            if not inspect.isawaitable(output):
+                call.finish(output)
+                return output
+
+            async def settled() -> Any:
+                try:
+                    value = await output
+                except Exception as exc:
+                    call.finish(exc=exc)
+                    raise
+                call.finish(value)
+                return value
+
+            return settled()
+
+        self._replace(cls, "invoke", invoke)
 
     def _replace(self, cls: type, attr: str, wrapper: Any) -> None:
         real = cls.__dict__[attr]

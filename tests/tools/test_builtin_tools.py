@@ -110,6 +110,16 @@ def test_async_toolset_streaming():
             return await runner.until_done()
 
     assert asyncio.run(main()).content[-1].text == "Result: took a screenshot"
+
+def test_the_patches_are_gone_after_the_tests():
+    from anthropic.lib.tools import _beta_runner, _beta_session_runner, _tool_dispatch
+    from anthropic.lib.tools._toolsets import _runnable
+
+    assert _beta_runner.BaseSyncToolRunner._run_tool.__qualname__ == "BaseSyncToolRunner._run_tool"
+    assert _beta_runner.BaseAsyncToolRunner._run_tool.__qualname__ == "BaseAsyncToolRunner._run_tool"
+    assert _runnable.BetaRunnableToolset.tool_result.__qualname__ == "BetaRunnableToolset.tool_result"
+    assert _runnable.BetaAsyncRunnableToolset.tool_result.__qualname__ == "BetaAsyncRunnableToolset.tool_result"
+    assert _beta_session_runner.run_runnable_tool is _tool_dispatch.run_runnable_tool
 """
 
 RUN = ["async screenshot", "sync screenshot"]
@@ -142,7 +152,7 @@ def test_builtin_tools_and_toolsets_are_recorded_and_not_run_on_replay(
 ):
     # Recording runs each tool once: three notes written by the memory tools, two toolset calls
     monkeypatch.setenv("MODEL_URL", model_server.url)
-    pytester.runpytest("--record-mode=once").assert_outcomes(passed=5)
+    pytester.runpytest("--record-mode=once").assert_outcomes(passed=6)
     written = ["memory/async/memories/Paris.md", "memory/stream/memories/Paris.md", "memory/sync/memories/Paris.md"]
     assert notes(builtins) == written
     assert sorted(lines(builtins / "ledger.txt")) == RUN
@@ -154,13 +164,13 @@ def test_builtin_tools_and_toolsets_are_recorded_and_not_run_on_replay(
         note.unlink()
     monkeypatch.setenv("MODEL_URL", closed_url)
     with no_network:
-        pytester.runpytest().assert_outcomes(passed=5)
+        pytester.runpytest().assert_outcomes(passed=6)
     assert notes(builtins) == []
     assert sorted(lines(builtins / "ledger.txt")) == RUN
 
     # --real-tools runs them again, the model's side still from the cassette
     with no_network:
-        pytester.runpytest("--real-tools").assert_outcomes(passed=5)
+        pytester.runpytest("--real-tools").assert_outcomes(passed=6)
     assert notes(builtins) == written
     assert sorted(lines(builtins / "ledger.txt")) == sorted(RUN * 2)
     assert no_network.attempts == []

@@ -84,6 +84,14 @@ def test_async_decisions_runner():
 
     result = asyncio.run(main())
     assert (result["status"], result["completed_candidate_ids"]) == ("unverified", ["buy"])
+
+def test_the_patches_are_gone_after_the_tests():
+    from openai.lib import _tool_lifecycle, decisions_tool_runner as runner
+
+    assert runner.invoke is _tool_lifecycle.invoke
+    assert runner.DecisionsToolRunner.run.__qualname__ == "DecisionsToolRunner.run"
+    assert runner.AsyncDecisionsToolRunner.run.__qualname__ == "AsyncDecisionsToolRunner.run"
+    assert runner._Run.candidates.__qualname__ == "_Run.candidates"
 """
 
 
@@ -100,7 +108,7 @@ def test_decisions_actions_are_recorded_and_not_run_on_replay(
 
     # Recording runs the chosen action once in each runner
     monkeypatch.setenv("MODEL_URL", model_server.url)
-    pytester.runpytest("--record-mode=once").assert_outcomes(passed=2)
+    pytester.runpytest("--record-mode=once").assert_outcomes(passed=3)
     assert sorted(lines(ledger)) == ["async buy", "sync buy"]
     for path in (pytester.path / "cassettes").rglob("*.json"):
         assert '"kind": "tool"' in path.read_text(), path
@@ -108,11 +116,11 @@ def test_decisions_actions_are_recorded_and_not_run_on_replay(
     # Replay: the runs complete from the cassette and the action does not run
     monkeypatch.setenv("MODEL_URL", closed_url)
     with no_network:
-        pytester.runpytest().assert_outcomes(passed=2)
+        pytester.runpytest().assert_outcomes(passed=3)
     assert sorted(lines(ledger)) == ["async buy", "sync buy"]
 
     # --real-tools runs it again
     with no_network:
-        pytester.runpytest("--real-tools").assert_outcomes(passed=2)
+        pytester.runpytest("--real-tools").assert_outcomes(passed=3)
     assert sorted(lines(ledger)) == ["async buy", "async buy", "sync buy", "sync buy"]
     assert no_network.attempts == []

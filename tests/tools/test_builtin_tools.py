@@ -200,3 +200,8 @@ def test_a_changed_memory_input_is_a_miss(pytester, builtins, model_server, clos
         ]
     )
     assert notes(builtins) == []  # the mismatched call did not run
+
+    # The field ignored (ignore_paths apply to a built-in tool's input as to any other): it replays, unrun
+    selected = ["-k", "test_memory_tool and not streaming"]
+    pytester.runpytest(*selected, "-o", "harness_ignore_paths=$.file_text").assert_outcomes(passed=1)
+    assert notes(builtins) == []

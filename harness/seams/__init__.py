@@ -8,7 +8,8 @@ from harness.seams.frameworks import FrameworkToolSeam
 from harness.seams.http import HttpSeam
 from harness.seams.mcp import McpSeam
 from harness.seams.sessions import SessionSeam
+from harness.seams.tool_dispatch import ToolDispatchSeam
 from harness.seams.tools import ToolSeam
 from harness.seams.websocket import WebSocketSeam
 
-SEAMS = (HttpSeam, ToolSeam, FrameworkToolSeam, McpSeam, SessionSeam, WebSocketSeam)
+SEAMS = (HttpSeam, ToolSeam, ToolDispatchSeam, FrameworkToolSeam, McpSeam, SessionSeam, WebSocketSeam)

@@ -7,7 +7,10 @@ other. ``--real-tools`` (or ``real_tools=True``) runs the functions instead.
 Covered: anthropic's ``@beta_tool`` / ``@beta_async_tool`` objects (``BetaFunctionTool.call``),
 openai's ``ResponsesToolRunner`` / ``AsyncResponsesToolRunner`` registered functions (recorded by
 the function's name, its parsed arguments and its raw output), and any function wrapped with
-:func:`harness.recorded_tool`.
+:func:`harness.recorded_tool`. Every other kind of tool the SDKs' runners dispatch (built-in tools,
+toolset members, decisions actions, agents sessions' handlers) is recorded at the runners' dispatch
+points by :mod:`harness.seams.tool_dispatch`, through :class:`ToolCall` and :func:`call_sync` /
+:func:`call_async` here: one recording and replay path for all of them.
 
 The SDK classes are patched for the test's duration, whether the SDK was imported before the test
 started or is imported by the test itself (an import hook patches a module the moment it is
@@ -231,7 +234,7 @@ _responses_call: ContextVar[tuple[Any, str, Any, bool] | None] = ContextVar("har
 
 
 class ToolSeam:
-    """Patches the SDKs' tool classes for one test, now or when the test imports the SDK."""
+    """Patches the SDKs' function-tool classes and the responses runner for one test, now or when the test imports the SDK."""
 
     # Module -> the method of this class that patches it.
     targets: ClassVar[dict[str, str]] = {

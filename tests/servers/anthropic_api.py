@@ -24,7 +24,9 @@ The brain (same request -> byte-identical response):
   Its input comes from the tool's ``input_schema``: each required property (all when none are listed) gets, if a
   string, the last quoted phrase or capitalised word of the user's text ("What is the weather in Paris?" ->
   ``{"city": "Paris"}``), an integer/number 1, a boolean true, an enum its first value. ``tool_choice`` ``none``
-  suppresses the call.
+  suppresses the call. Client-run built-ins: a memory tool (``memory_…``) is called with ``{"command": "create",
+  "path": "/memories/<word>.md", "file_text": <the text>}``; a toolset entry (``computer_toolset_…``) with its
+  ``screenshot`` member (``toolset_name`` the family, input ``{}``).
 * the last user turn holds ``tool_result`` blocks -> ``"Result: " + <their texts joined by "; ">``, or
   ``"The tool failed: " + ...`` if one has ``is_error``.
 * otherwise -> ``"You said: " + <last user text>``.
@@ -132,6 +134,19 @@ def cite(last: list[Json]) -> list[Json] | None:
     return None
 
 
+def client_builtin(tool: Json, said: str) -> Json | None:
+    """The call of a built-in tool the client runs (no ``input_schema``): the memory tool creates a note named
+    after the picked word; a toolset (``computer_toolset_…``) calls its ``screenshot`` member."""
+    kind = str(tool.get("type", ""))
+    if kind.startswith("memory_"):
+        path = f"/memories/{pick_word(said)}.md"
+        return {"type": "tool_use", "name": tool["name"], "input": {"command": "create", "path": path, "file_text": said}}
+    if re.fullmatch(r"\w+_toolset_\d{8}", kind) and not kind.startswith("agent_"):
+        family = kind.partition("_toolset")[0]
+        return {"type": "tool_use", "name": "screenshot", "toolset_name": family, "input": {}}
+    return None
+
+
 def think(messages: list[Json], tools: list[Json], tool_choice: Json | None) -> tuple[list[Json], str]:
     """The reply's content blocks (a ``tool_use`` without its ``id``) and stop reason."""
     summary, after = after_compaction(messages)
@@ -147,15 +162,19 @@ def think(messages: list[Json], tools: list[Json], tool_choice: Json | None) -> 
     if cited is not None:
         return cited, "end_turn"
     said = text_of(last)
-    tools = [t for t in tools if "input_schema" in t]  # custom tools; server tools are never called
+    tools = [t for t in tools if "input_schema" in t or client_builtin(t, said)]  # server tools are never called
     choice = tool_choice or {}
     if tools and choice.get("type") != "none":
         tool = (
-            next((t for t in tools if choice.get("type") == "tool" and t["name"] == choice.get("name")), None)
-            or next((t for t in tools if t["name"].lower() in said.lower()), None)
+            next((t for t in tools if choice.get("type") == "tool" and t.get("name") == choice.get("name")), None)
+            or next((t for t in tools if t.get("name", "\0").lower() in said.lower()), None)
             or tools[0]
         )
-        call = {"type": "tool_use", "name": tool["name"], "input": tool_input(tool["input_schema"], said)}
+        call = client_builtin(tool, said) or {
+            "type": "tool_use",
+            "name": tool["name"],
+            "input": tool_input(tool["input_schema"], said),
+        }
         return [{"type": "text", "text": "Let me check."}, call], "tool_use"
     return [{"type": "text", "text": "You said: " + said}], "end_turn"
 

@@ -602,6 +602,23 @@ async def submit_tool_outputs(call: Call) -> Response:
     return _run_answer(call, run, events)
 
 
+async def create_decision(call: Call) -> Response:
+    """``POST /v1/decisions``: each ``choice`` question answered with the choice named by the last input's picked
+    word (any word of its text, case-blind), else its first choice."""
+    inputs = call.body.get("input") or [{}]
+    said = text_of(inputs[-1].get("content")).lower()
+    answers = []
+    for question in call.body.get("questions") or []:
+        values = [c.get("value") for c in question.get("choices") or []]
+        value = next((v for v in values if isinstance(v, str) and v.lower() in said.split()), values[0] if values else "")
+        answers.append({"type": "choice", "name": question.get("name"), "choice": value, "confidence": 0.9,
+                        "probabilities": [{"value": value, "probability": 0.9}]})  # fmt: skip
+    used = {"input_tokens": tokens(inputs), "output_tokens": 1}
+    usage = {**used, "total_tokens": used["input_tokens"] + 1, "input_tokens_details": {"cache_write_tokens": 0,
+             "cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}}  # fmt: skip
+    return call.json({"model": call.body.get("model"), "answers": answers, "usage": usage})
+
+
 async def upload_file(request: Request) -> Response:
     """``POST /v1/files`` (multipart: ``file``, ``purpose``): the file object; its id depends on the content only."""
     raw = await request.body()
@@ -619,6 +636,7 @@ async def upload_file(request: Request) -> Response:
 
 routes = [
     Route("/v1/chat/completions", endpoint(chat_completions), methods=["POST"]),
+    Route("/v1/decisions", endpoint(create_decision), methods=["POST"]),
     Route("/v1/files", upload_file, methods=["POST"]),
     Route("/v1/responses", endpoint(responses), methods=["POST"]),
     Route("/v1/assistants", endpoint(create_assistant), methods=["POST"]),

@@ -27,16 +27,12 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from harness.active import current
-from harness.seams.imports import after_import, installed, restore
+from harness.seams.imports import ModuleSeam, restore
 from harness.seams.tools import ToolCall, call_async
 from harness.seams.tools import _replayed as replayed  # (the local-tool seam's own replay of a recorded call)
-
-if TYPE_CHECKING:
-    from harness.engine.ledger import Ledger
 
 
 class SdkToolError(Exception):
@@ -62,7 +58,7 @@ def _framework_owned(tool: Any) -> bool:
     return bool(getattr(tool, "_is_agent_tool", False)) or getattr(tool, "_mcp_tool_binding", None) is not None
 
 
-class FrameworkToolSeam:
+class FrameworkToolSeam(ModuleSeam):
     """Patches openai-agents' and pydantic-ai's tool dispatch for one test, now or when imported."""
 
     # Module -> the method of this class that patches it.
@@ -72,21 +68,7 @@ class FrameworkToolSeam:
         "pydantic_ai.toolsets.function": "_patch_pydantic_ai",
     }
 
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
-        self._undo: list[Callable[[], None]] = []
-
-    def install(self) -> None:
-        waiting: dict[str, Callable[[Any], None]] = {}
-        for module_name, method in self.targets.items():
-            patch = getattr(self, method)
-            module = sys.modules.get(module_name)
-            if module is not None:
-                patch(module)
-            elif installed(module_name.partition(".")[0]):
-                waiting[module_name] = patch
-        if waiting:
-            self._undo.append(after_import(waiting))
+    only_installed = True
 
     def _patch_agents(self, module: Any) -> None:
         # Both modules hold the function under this name (one defines it, the other imports it);
@@ -134,7 +116,3 @@ class FrameworkToolSeam:
 
         cls.call_tool = call_tool
         self._undo.append(lambda: setattr(cls, "call_tool", real))
-
-    def uninstall(self) -> None:
-        while self._undo:
-            self._undo.pop()()

@@ -12,7 +12,10 @@ import functools
 import importlib.util
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from harness.engine.ledger import Ledger
 
 
 class _AfterImport:
@@ -78,3 +81,43 @@ def installed(name: str) -> bool:
     """Whether the top-level package ``name`` can be imported, looked up once per process: the seams
     ask at the start of every test, and ``find_spec`` searches ``sys.path`` for a package not imported yet."""
     return importlib.util.find_spec(name) is not None
+
+
+def patch_modules(owner: Any, targets: dict[str, str], *, only_installed: bool = False) -> Callable[[], None] | None:
+    """For each ``module name -> method name`` of ``targets``: run ``owner.<method>(module)`` now if
+    the module is imported, else right after its first import (an SDK or agent module the test
+    imports itself, after its cassette started, must not run its tools for real on replay). With
+    ``only_installed``, a module of a package that is not installed is not waited for. Returns the
+    undo of the import hook, or None when nothing waits."""
+    waiting: dict[str, Callable[[Any], None]] = {}
+    for module_name, method in targets.items():
+        patch = getattr(owner, method)
+        module = sys.modules.get(module_name)
+        if module is not None:
+            patch(module)
+        elif not only_installed or installed(module_name.partition(".")[0]):
+            waiting[module_name] = patch
+    return after_import(waiting) if waiting else None
+
+
+class ModuleSeam:
+    """A seam made of patches to SDK modules: :attr:`targets` maps a module's name to the method of
+    the seam that patches it (now, or right after its first import: :func:`patch_modules`); each
+    patch appends its undo to ``_undo``, and :meth:`uninstall` runs them in reverse."""
+
+    targets: ClassVar[dict[str, str]] = {}
+    # Wait only for the modules of installed packages (frameworks most suites do not have).
+    only_installed: ClassVar[bool] = False
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self._undo: list[Callable[[], None]] = []
+
+    def install(self) -> None:
+        undo = patch_modules(self, self.targets, only_installed=self.only_installed)
+        if undo is not None:
+            self._undo.append(undo)
+
+    def uninstall(self) -> None:
+        while self._undo:
+            self._undo.pop()()

@@ -20,16 +20,12 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
-from collections.abc import Callable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from harness.active import current
-from harness.seams.imports import after_import, restore
+from harness.seams.imports import ModuleSeam, restore
 from harness.seams.tools import ToolCall, _replayed, call_async, call_sync
-
-if TYPE_CHECKING:
-    from harness.engine.ledger import Ledger
 
 
 def _function_tool_classes() -> tuple[type, ...]:
@@ -84,7 +80,7 @@ class _DispatchedToolset:
         return call_sync(recorded, input, lambda: toolset.call(context, name, input))
 
 
-class ToolDispatchSeam:
+class ToolDispatchSeam(ModuleSeam):
     """Patches the runners' tool dispatch for one test, now or when the test imports the SDK."""
 
     # Module -> the method of this class that patches it.
@@ -95,22 +91,6 @@ class ToolDispatchSeam:
         "openai.lib.decisions_tool_runner": "_patch_decisions",
         "openai.lib.streaming.agents._tools": "_patch_agent_sessions",
     }
-
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
-        self._undo: list[Callable[[], None]] = []
-
-    def install(self) -> None:
-        waiting: dict[str, Callable[[Any], None]] = {}
-        for module_name, method in self.targets.items():
-            patch = getattr(self, method)
-            module = sys.modules.get(module_name)
-            if module is not None:
-                patch(module)
-            else:
-                waiting[module_name] = patch  # imported later, by the test itself
-        if waiting:
-            self._undo.append(after_import(waiting))
 
     def _patch_anthropic_runner(self, module: Any) -> None:
         # Every tool call of the messages runners (sync and async, streamed, run eagerly or not) but a
@@ -280,7 +260,3 @@ class ToolDispatchSeam:
         real = cls.__dict__[attr]
         setattr(cls, attr, wrapper)
         self._undo.append(lambda: setattr(cls, attr, real))
-
-    def uninstall(self) -> None:
-        while self._undo:
-            self._undo.pop()()

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from harness.active import current
 from harness.cassette.model import ToolInteraction
-from harness.seams.imports import after_import, restore
+from harness.seams.imports import ModuleSeam, restore
 
 if TYPE_CHECKING:
     from harness.engine.ledger import Ledger
@@ -233,7 +233,7 @@ def _is_mcp_tool(tool: Any) -> bool:
 _responses_call: ContextVar[tuple[Any, str, Any, bool] | None] = ContextVar("harness_responses_call", default=None)
 
 
-class ToolSeam:
+class ToolSeam(ModuleSeam):
     """Patches the SDKs' function-tool classes and the responses runner for one test, now or when the test imports the SDK."""
 
     # Module -> the method of this class that patches it.
@@ -241,24 +241,6 @@ class ToolSeam:
         "anthropic.lib.tools._beta_functions": "_patch_anthropic",
         "openai.lib.responses_tool_runner": "_patch_responses",
     }
-
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
-        self._undo: list[Callable[[], None]] = []
-
-    def install(self) -> None:
-        waiting: dict[str, Callable[[Any], None]] = {}
-        for module_name, method in self.targets.items():
-            patch = getattr(self, method)
-            module = sys.modules.get(module_name)
-            if module is not None:
-                patch(module)
-            else:
-                # Not imported yet: an SDK imported (or a runner module first used) by the test
-                # itself, after the session started, must not run its tools for real on replay.
-                waiting[module_name] = patch
-        if waiting:
-            self._undo.append(after_import(waiting))
 
     def _patch_anthropic(self, module: Any) -> None:
         self._patch(module.BetaFunctionTool, "call", is_async=False)
@@ -338,7 +320,3 @@ class ToolSeam:
 
             setattr(cls, attr, call)
         self._undo.append(lambda: setattr(cls, attr, real))
-
-    def uninstall(self) -> None:
-        while self._undo:
-            self._undo.pop()()

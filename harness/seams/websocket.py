@@ -13,15 +13,14 @@ no socket; an unrecorded session on replay is a :class:`~harness.errors.Cassette
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from harness.cassette.model import WebSocketInteraction
 from harness.redact import stable_url
-from harness.seams.imports import after_import
+from harness.seams.imports import ModuleSeam
 from harness.seams.websocket_frames import Script, frame_data
 from harness.seams.websocket_replay import AsyncReplayConnection, ReplayConnection
 
@@ -151,28 +150,13 @@ def _failed(item: WebSocketInteraction) -> OSError:
     )
 
 
-class WebSocketSeam:
+class WebSocketSeam(ModuleSeam):
     """Replaces the SDK's WebSocket connect functions for one test, now or when first imported."""
 
     targets: ClassVar[dict[str, str]] = {
         "websockets.sync.client": "_patch_sync",
         "openai.lib._websocket": "_patch_async",
     }
-
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
-        self._undo: list[Callable[[], None]] = []
-
-    def install(self) -> None:
-        waiting: dict[str, Callable[[Any], None]] = {}
-        for module_name, method in self.targets.items():
-            module = sys.modules.get(module_name)
-            if module is not None:
-                getattr(self, method)(module)
-            else:
-                waiting[module_name] = getattr(self, method)
-        if waiting:
-            self._undo.append(after_import(waiting))
 
     def _replace(self, module: Any, name: str, new: Any) -> None:
         old = module.__dict__[name]
@@ -244,7 +228,3 @@ class WebSocketSeam:
             return conn if tape is None else AsyncRecordingConnection(conn, tape)
 
         self._replace(module, "_WebSocketConnect", connect)
-
-    def uninstall(self) -> None:
-        while self._undo:
-            self._undo.pop()()

@@ -126,7 +126,7 @@ class Session:
             if item is not None:
                 items.append((item, n in recorded))
         path = self.cassette.path
-        scrub = self.ledger.redactor.text
+        scrub = self.ledger.redactor.file_text
         with write_lock(path):
             try:
                 disk: str | None = cassette_format.read_text(path)

@@ -213,9 +213,13 @@ class _Lines:
 
 
 def _secret_findings(shown: str, text: str, lines: _Lines, redactor: Redactor) -> list[Finding]:
+    from harness.redact import base64_values
+
+    encoded = base64_values(text)  # scanned decoded, below; an encoding's key-shaped run is no key
     return [
         Finding(shown, lines.of(start), f"secret: {_mask(text[start:end])} looks like a credential", "secret")
         for start, end, _name in redactor.scanner.finditer(text, whole=True)
+        if not any(a <= start and end <= b for a, b in encoded)
     ]
 
 

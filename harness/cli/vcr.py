@@ -253,7 +253,7 @@ def convert_vcr(path: Path) -> tuple[str, str]:
             ) from None
         items.append(item)
         dropped += k
-    text = redactor.text(cassette_format.dumps(items))
+    text = redactor.file_text(cassette_format.dumps(items))
     try:  # never write a cassette harness would refuse to read
         cassette_format.loads(text, path)
     except CassetteFormatError as exc:

@@ -23,17 +23,18 @@ class _AfterImport:
 
     def __init__(self, waiting: dict[str, Callable[[Any], None]]) -> None:
         self.waiting = waiting
+        #: Names this finder is looking up: another seam's finder, asked by this one, asks it back.
+        self._busy: set[str] = set()
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
-        if fullname not in self.waiting:
+        if fullname not in self.waiting or fullname in self._busy:
             return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                break
-        else:
+        self._busy.add(fullname)
+        try:
+            spec = self._real_spec(fullname, path, target)
+        finally:
+            self._busy.discard(fullname)
+        if spec is None:
             return None
         loader = spec.loader
         if loader is None or not hasattr(loader, "exec_module"):
@@ -45,7 +46,7 @@ class _AfterImport:
         def exec_module(module: Any) -> None:
             # This spec's own loader object: put its method back (the module keeps it as __loader__).
             if own:
-                loader.exec_module = real_exec  # type: ignore[method-assign]
+                loader.exec_module = real_exec
             else:
                 del loader.exec_module
             real_exec(module)
@@ -53,8 +54,18 @@ class _AfterImport:
             if patch is not None:
                 patch(module)
 
-        loader.exec_module = exec_module  # type: ignore[method-assign]  # this spec's own loader object
+        loader.exec_module = exec_module  # this spec's own loader object
         return spec
+
+    def _real_spec(self, fullname: str, path: Any, target: Any) -> Any:
+        """The spec the finders after this one give (another seam's finder among them wraps it too)."""
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                return spec
+        return None
 
 
 def _remove(hook: _AfterImport) -> None:

@@ -26,3 +26,11 @@ def test_an_absolute_path_is_relative_to_the_project_root_not_the_cwd(tmp_path: 
 def test_the_environment_is_part_of_the_label_secrets_by_name_only() -> None:
     label = command_label("node", ["srv.js"], {"MODE": "fast", "API_TOKEN": "s3cr3t"})
     assert label == "API_TOKEN MODE=fast node srv.js"
+
+
+def test_a_loopback_port_the_os_picked_is_dropped_and_one_the_user_fixed_is_kept() -> None:
+    from harness.seams.mcp.labels import url_label
+
+    assert url_label(("http://127.0.0.1:54321/mcp",), {}) == "http://127.0.0.1/mcp"
+    assert url_label((), {"url": "http://localhost:8000/mcp"}) == "http://localhost:8000/mcp"
+    assert url_label(("https://mcp.example.com:8443/mcp",), {}) == "https://mcp.example.com:8443/mcp"

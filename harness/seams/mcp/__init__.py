@@ -58,6 +58,7 @@ from __future__ import annotations
 import functools
 import importlib
 import sys
+import warnings
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -66,7 +67,7 @@ from harness.active import current
 from harness.cassette.model import McpInteraction
 from harness.seams.http import passthrough
 from harness.seams.imports import after_import, installed, restore
-from harness.seams.mcp.labels import numbered, stdio_label, url_label
+from harness.seams.mcp.labels import EPHEMERAL_PORTS, legacy_url_label, numbered, stdio_label, url_label, url_of
 from harness.seams.mcp.messages import forget_stand_ins
 from harness.seams.mcp.record import Recorder, TapRead, TapWrite
 from harness.seams.mcp.replay import Player, settle_repeats
@@ -143,9 +144,37 @@ class _Transport:
             passthrough.reset(token)
 
 
+class AmbiguousServersWarning(UserWarning):
+    """Two MCP servers a recording can tell apart only by the order the test connects to them."""
+
+
+def _url_server(ledger: Ledger, label: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """The stored name of a URL server: its label, numbered among servers sharing it; a cassette recorded
+    before fixed loopback ports were kept is still read under its old name."""
+    url = url_of(args, kwargs)
+    seen = _servers.setdefault(ledger, ({}, {}))
+    name = numbered(seen[0], label, url)
+    legacy = numbered(seen[1], ledger.redactor.url(legacy_url_label(args, kwargs)), url)
+    if legacy != name:
+        stored = {i.server for i in ledger.cassette.interactions if isinstance(i, McpInteraction)}
+        if name not in stored and legacy in stored:
+            return legacy
+    if name != label and ledger.recording:
+        warnings.warn(
+            AmbiguousServersWarning(
+                f"harness: two MCP servers at {label} are told apart only by the order this test connects to them"
+                " (their loopback ports are ones the OS picked, which are not stored): a replay that connects in"
+                " another order answers each with the other's recording. Give them distinct paths, or fixed"
+                f" ports below {EPHEMERAL_PORTS}, which are kept."
+            ),
+            stacklevel=3,
+        )
+    return name
+
+
 _wrappers: dict[Any, Any] = {}
 #: Per ledger: the URLs connected to under each label, in order of first connection (see ``labels.numbered``).
-_servers: weakref.WeakKeyDictionary[Any, dict[str, list[str]]] = weakref.WeakKeyDictionary()
+_servers: weakref.WeakKeyDictionary[Any, tuple[dict[str, list[str]], dict[str, list[str]]]] = weakref.WeakKeyDictionary()
 
 
 def _wrapper(real: Any, label_of: Callable[[tuple[Any, ...], dict[str, Any]], str]) -> Any:
@@ -158,11 +187,10 @@ def _wrapper(real: Any, label_of: Callable[[tuple[Any, ...], dict[str, Any]], st
             ledger = current()
             if ledger is None:
                 return real(*args, **kwargs)
-            label = label_of(args, kwargs)
+            label = ledger.redactor.url(label_of(args, kwargs))
             if label_of is url_label:
-                url = str(args[0] if args else kwargs.get("url", ""))
-                label = numbered(_servers.setdefault(ledger, {}), label, url)
-            return _Transport(ledger, ledger.redactor.url(label), lambda: real(*args, **kwargs))
+                label = _url_server(ledger, label, args, kwargs)
+            return _Transport(ledger, label, lambda: real(*args, **kwargs))
 
         wrapper.__harness_real__ = real  # type: ignore[attr-defined]
         _wrappers[real] = wrapper

@@ -5,9 +5,11 @@ path relative to the project's root (the nearest folder up holding ``pyproject.t
 ``tox.ini``, ``setup.cfg`` or ``.git``; else its file name), never relative to the folder pytest runs in;
 and the environment the test gives it (``StdioServerParameters.env``), so one script started with two
 environments is two servers. A variable whose name says key/token/secret/password is labelled by its name
-alone (its value is a secret and differs between machines). A URL server is labelled by its URL with a
-loopback port dropped (it changes on every run); the second, third... server at one such URL in a test
-gets `` (server 2)``... in the order the test first connects to each.
+alone (its value is a secret and differs between machines). A URL server is labelled by its URL. On
+loopback, a port the OS picked (in the ephemeral range, 32768 and up) is dropped, since it changes on
+every run: the second, third... server at one such URL in a test gets `` (server 2)``... in the order the
+test first connects to each, and recording warns that only that order tells them apart. A port below the
+ephemeral range is one the user fixed, and is kept: two servers on fixed ports are two labels.
 """
 
 from __future__ import annotations
@@ -72,9 +74,27 @@ def stdio_label(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     return command_label(command, list(getattr(server, "args", None) or []), env if isinstance(env, dict) else None)
 
 
+#: Where the ports the OS hands out start (Linux's default ``ip_local_port_range``; Windows and macOS: 49152).
+EPHEMERAL_PORTS = 32768
+_LOOPBACK_PORT = re.compile(r"^\w+://(?:[^/@]*@)?(?:127\.\d+\.\d+\.\d+|localhost|\[::1\]):(\d+)(?=/|$)")
+
+
+def url_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    return str(args[0] if args else kwargs.get("url", ""))
+
+
 def url_label(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    url = args[0] if args else kwargs.get("url", "")
-    return stable_url(str(url))
+    """The URL, with a loopback port the OS picked dropped (a port the user fixed is kept)."""
+    url = url_of(args, kwargs)
+    port = _LOOPBACK_PORT.match(url)
+    if port is not None and int(port.group(1)) < EPHEMERAL_PORTS:
+        return url
+    return stable_url(url)
+
+
+def legacy_url_label(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """The label of cassettes recorded before fixed ports were kept: every loopback port dropped."""
+    return stable_url(url_of(args, kwargs))
 
 
 def numbered(seen: dict[str, list[str]], label: str, url: str) -> str:

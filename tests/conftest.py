@@ -11,6 +11,11 @@ from typing import Any
 
 import pytest
 
+# Imported before any in-process pytester run: such a run drops the modules first imported during it,
+# and the next one would import a second harness (the session sets one `harness.active`, the seams
+# read another and see no test running). Every test module is safe, run alone or in the suite.
+import harness.session  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def _pytester_asyncio_scope(request: pytest.FixtureRequest) -> None:

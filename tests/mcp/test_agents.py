@@ -15,6 +15,7 @@ import mcp.client.streamable_http  # noqa: F401
 import openai  # noqa: F401
 import pytest
 
+import harness.session  # noqa: F401  (imported before pytester's module snapshots: one harness for every inner run)
 from tests.mcp.helpers import calls, cassettes, interactions
 
 AGENT_INNER = r"""

@@ -10,6 +10,7 @@ import mcp.client.sse
 import mcp.client.streamable_http  # noqa: F401
 import openai  # noqa: F401
 
+import harness.session  # noqa: F401  (imported before pytester's module snapshots: one harness for every inner run)
 from tests.mcp.helpers import calls, cassettes, children, interactions
 
 # --- the code under test: run inside the pytester sessions -----------------------------------------------------------

@@ -14,7 +14,10 @@ import pytest
 # Imported before any in-process pytester run: such a run drops the modules first imported during it,
 # and the next one would import a second harness (the session sets one `harness.active`, the seams
 # read another and see no test running). Every test module is safe, run alone or in the suite.
-import harness.session  # noqa: F401
+import harness.callbacks
+import harness.session
+import harness.snapshot
+import harness.strategies  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

@@ -161,8 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
         "and reports orphaned cassettes: <cassettes>/<module path>/<test>.json whose <module path>.py is missing "
         "(a simple rule: cassettes shared by name through the marker can be false alarms); with --unused, also "
         "cassettes in a test module's folder that no collected test opens. Also scans vcrpy YAML cassettes (*.yaml "
-        "under a cassettes folder). Exit 1 on a credential or an unreadable file (orphans and unused cassettes are "
-        "warnings unless --strict); 3 when lint itself fails on a file.",
+        "under a cassettes folder), and MCP tool surfaces: cassettes holding different tools/list answers of one "
+        "server. Exit 1 on a credential, an unreadable file or (with --against) a changed tool surface (orphans, unused "
+        "cassettes and tool lists that differ between cassettes are warnings unless --strict); 3 when lint itself fails "
+        "on a file.",
     )
     lint.add_argument(
         "paths", nargs="*", metavar="PATHS", help="files or folders to check (default: the cassette folder and snapshots)"
@@ -179,7 +181,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also report cassettes that no test opens any more (collects the tests with pytest: imports the test modules)",
     )
-    lint.add_argument("--strict", action="store_true", help="warnings (orphans, unused cassettes, stray temp files) fail too")
+    lint.add_argument(
+        "--strict",
+        action="store_true",
+        help="warnings (orphans, unused cassettes, stray temp files, tool-surface changes) fail too",
+    )
+    lint.add_argument(
+        "--against",
+        metavar="OLD",
+        help="an older copy of the project (e.g. a worktree of the main branch): an MCP server's tool list that changed "
+        "since (a tool added or removed, its description or schema changed) is an error",
+    )
     lint.set_defaults(func=cmd_lint)
 
     imp = sub.add_parser(

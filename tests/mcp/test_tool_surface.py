@@ -40,6 +40,13 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+def listing_line(path: Path) -> int:
+    """The line of the ``tools/list`` interaction in a cassette (where its ``"kind"`` is)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = lines.index('      "request": "tools/list",')
+    return max(n for n in range(at) if lines[n].startswith('      "kind": ')) + 1
+
+
 def test_diff_of_two_real_recordings_reports_the_tool_surface_change(recordings, capsys):
     code, out, _ = run(capsys, "diff", str(recordings["old"]), str(recordings["new"]))
     assert code == 1
@@ -65,7 +72,7 @@ def test_lint_warns_when_cassettes_of_one_folder_hold_different_tool_surfaces(re
     code, out, _ = run(capsys, "lint")
     # Then each change is a warning naming both files, the server and the tool; the description quoted
     old, new = "cassettes/tests/test_agent/test_agent.json", "cassettes/tests/test_agent/test_agent_again.json"
-    head = f"{new}:41: tool surface of http://127.0.0.1/mcp differs from {old}:"
+    head = f"{new}:{listing_line(recordings['new'])}: tool surface of http://127.0.0.1/mcp differs from {old}:"
     assert code == 0
     assert f"{head} tool added: export_notes: 'Export the notes to a file.'" in out
     assert f"{head} tool removed: image" in out
@@ -88,7 +95,9 @@ def test_lint_against_a_baseline_fails_on_a_tool_surface_change(recordings, proj
     # When lint compares it with the baseline
     code, out, _ = run(capsys, "lint", "--against", str(baseline))
     # Then each change is an error (exit 1) naming the baseline's file
-    head = f"{CASSETTE}:41: tool surface of http://127.0.0.1/mcp differs from {baseline / CASSETTE}:"
+    head = (
+        f"{CASSETTE}:{listing_line(recordings['new'])}: tool surface of http://127.0.0.1/mcp differs from {baseline / CASSETTE}:"
+    )
     assert code == 1
     assert f"{head} tool removed: image" in out
     assert f"{head} echo description changed (an agent reads this):" in out

@@ -140,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("a", metavar="A")
     diff.add_argument("b", metavar="B")
-    diff.add_argument("--html", action="store_true", help="the report as a self-contained HTML page")
+    diff.add_argument(
+        "--html", action="store_true", help="the two cassettes side by side, changes marked: a self-contained HTML page"
+    )
     diff.add_argument("-o", "--output", metavar="FILE", help="with --html: write the page here (atomically)")
     diff.add_argument(
         "--ignore",

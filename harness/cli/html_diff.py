@@ -116,10 +116,13 @@ def _table(head_a: str, head_b: str, rows: list[str], cls: str = "sbs") -> str:
     )
 
 
-def _tool_lines(tool: dict[str, Any]) -> list[str]:
-    """A tool as an agent is shown it: its description, then its other fields as indented JSON."""
+_TOOL_FIELDS = ("inputSchema", "outputSchema", "title", "annotations")
+
+
+def _tool_lines(tool: dict[str, Any], fields: tuple[str, ...] = _TOOL_FIELDS) -> list[str]:
+    """A tool as an agent is shown it: its description, then its other ``fields`` as indented JSON."""
     lines = [f"description: {line}" if n == 0 else line for n, line in enumerate(str(tool.get("description") or "").split("\n"))]
-    for key in ("inputSchema", "outputSchema", "title", "annotations"):
+    for key in fields:
         if key in tool:
             lines += f"{key}: {json.dumps(tool[key], indent=2, sort_keys=True, ensure_ascii=False)}".split("\n")
     return lines
@@ -145,7 +148,8 @@ def _surface_table(x: Any, y: Any) -> str:
             lines = [html.escape(line) for line in _tool_lines(ta or tb or {})]
             rows += [_row(state, line, None) if tb is None else _row(state, None, line) for line in lines]
         else:
-            rows += side_by_side(_tool_lines(ta), _tool_lines(tb))
+            changed = tuple(k for k in _TOOL_FIELDS if ta.get(k) != tb.get(k))  # the unchanged ones would hide them
+            rows += side_by_side(_tool_lines(ta, changed), _tool_lines(tb, changed))
     return _table("tools in A", "tools in B", rows, "sbs tools") if rows else ""
 
 

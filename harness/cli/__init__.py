@@ -2,7 +2,7 @@
 
     harness show CASSETTE        the agent run as a transcript: turns, answers, tool calls, timings
     harness diff A B             what changed between two cassettes, in messages and tool calls
-    harness lint [PATHS...]      credentials, unreadable or old files, orphaned cassettes
+    harness lint [PATHS...]      credentials, unreadable or old files, orphaned cassettes, MCP tool-surface drift
     harness import-vcr SRC...    vcrpy / pytest-recording YAML cassettes -> harness cassettes
     harness drift [PATHS...]     what the installed SDKs drop or cannot parse in recorded answers
 

@@ -48,6 +48,30 @@ _TOKEN = re.compile(r"(?:srvtoolu|toolu|call|fc)_[A-Za-z0-9_-]{6,}|\d+(?:\.\d+)?
 _DURATION = re.compile(r"\d+(?:\.\d+)? ?m?s")
 
 
+#: Above this many cells (tokens of A x tokens of B, common head and tail cut), two sequences are aligned
+#: with difflib's junk heuristic: coarser marks, in bounded time (without it, two long paragraphs of a
+#: small vocabulary take minutes).
+_EXACT_CELLS = 100_000
+
+
+def _opcodes(x: list[str], y: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes from ``x`` to ``y``, in bounded time."""
+    lo = 0
+    while lo < min(len(x), len(y)) and x[lo] == y[lo]:
+        lo += 1
+    hi = 0
+    while hi < min(len(x), len(y)) - lo and x[-1 - hi] == y[-1 - hi]:
+        hi += 1
+    mid_x, mid_y = x[lo : len(x) - hi], y[lo : len(y) - hi]
+    exact = len(mid_x) * len(mid_y) <= _EXACT_CELLS
+    out = [("equal", 0, lo, 0, lo)] if lo else []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, mid_x, mid_y, autojunk=not exact).get_opcodes():
+        out.append((op, i1 + lo, i2 + lo, j1 + lo, j2 + lo))
+    if hi:
+        out.append(("equal", len(x) - hi, len(x), len(y) - hi, len(y)))
+    return out
+
+
 def _tokens(line: str) -> list[str]:
     return _TOKEN.findall(line)
 
@@ -79,9 +103,9 @@ def _marked(tokens: list[str], spans: list[tuple[int, int]], tag: str) -> str:
 def _words(a: str, b: str, ids_a: Any, ids_b: Any) -> tuple[str, str]:
     """Two changed lines, the differing words marked."""
     ta, tb = _tokens(a), _tokens(b)
-    matcher = difflib.SequenceMatcher(None, _keys(ta, ids_a), _keys(tb, ids_b), autojunk=False)
-    spans_a = [(i1, i2) for op, i1, i2, _, _ in matcher.get_opcodes() if op in ("replace", "delete")]
-    spans_b = [(j1, j2) for op, _, _, j1, j2 in matcher.get_opcodes() if op in ("replace", "insert")]
+    ops = _opcodes(_keys(ta, ids_a), _keys(tb, ids_b))
+    spans_a = [(i1, i2) for op, i1, i2, _, _ in ops if op in ("replace", "delete")]
+    spans_b = [(j1, j2) for op, _, _, j1, j2 in ops if op in ("replace", "insert")]
     return _marked(ta, spans_a, "del"), _marked(tb, spans_b, "ins")
 
 
@@ -97,7 +121,7 @@ def side_by_side(a: list[str], b: list[str], ids_a: Any = str, ids_b: Any = str)
     key_a = ["".join(_keys(_tokens(line), ids_a)) for line in a]
     key_b = ["".join(_keys(_tokens(line), ids_b)) for line in b]
     rows = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, key_a, key_b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in _opcodes(key_a, key_b):
         if op == "equal":
             rows += [_row("same", html.escape(a[i]), html.escape(b[j])) for i, j in zip(range(i1, i2), range(j1, j2))]
             continue

@@ -139,3 +139,24 @@ def test_diff_html_compares_only_what_changed_in_a_tool(tmp_path, capsys):
     tools = out.split("<table class='sbs tools'>")[1].split("</table>")[0]
     assert code == 1 and "<ins> Then email it.</ins>" in tools
     assert "inputSchema" not in tools  # unchanged: it would push the change out of sight
+
+
+def test_diff_html_of_long_texts_takes_bounded_time(tmp_path, capsys):
+    # Long texts of a small vocabulary are difflib's worst case (aligned exactly, minutes): the page
+    # still comes in bounded time, each changed word of a multi-line text marked.
+    import random
+    import time
+
+    rng = random.Random(1)
+    words = [rng.choice(["alpha", "beta", "gamma", "delta", "eps"]) for _ in range(20000)]
+    changed = ["CHANGED" if i % 50 == 0 else w for i, w in enumerate(words)]
+    for joined, marks in ((" ".join, None), (lambda w: "\n".join(" ".join(w[i : i + 40]) for i in range(0, len(w), 40)), 400)):
+        a = write(tmp_path / "a.json", [ToolInteraction("t", {}, joined(words))])
+        b = write(tmp_path / "b.json", [ToolInteraction("t", {}, joined(changed))])
+        start = time.perf_counter()
+        code, out, _ = run(capsys, "diff", "--html", str(a), str(b))
+        assert code == 1 and time.perf_counter() - start < 30  # about 0.3 s here
+        if marks is None:  # one line of 40,000 tokens: aligned coarsely, but marked
+            assert "<ins>" in out
+        else:
+            assert out.count("<ins>CHANGED</ins>") == marks

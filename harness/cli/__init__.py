@@ -2,7 +2,7 @@
 
     harness show CASSETTE        the agent run as a transcript: turns, answers, tool calls, timings
     harness diff A B             what changed between two cassettes, in messages and tool calls
-    harness lint [PATHS...]      credentials, unreadable or old files, orphaned cassettes
+    harness lint [PATHS...]      credentials, unreadable or old files, orphaned cassettes, MCP tool-surface drift
     harness import-vcr SRC...    vcrpy / pytest-recording YAML cassettes -> harness cassettes
     harness drift [PATHS...]     what the installed SDKs drop or cannot parse in recorded answers
 
@@ -140,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("a", metavar="A")
     diff.add_argument("b", metavar="B")
-    diff.add_argument("--html", action="store_true", help="the report as a self-contained HTML page")
+    diff.add_argument(
+        "--html", action="store_true", help="the two cassettes side by side, changes marked: a self-contained HTML page"
+    )
     diff.add_argument("-o", "--output", metavar="FILE", help="with --html: write the page here (atomically)")
     diff.add_argument(
         "--ignore",
@@ -161,8 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
         "and reports orphaned cassettes: <cassettes>/<module path>/<test>.json whose <module path>.py is missing "
         "(a simple rule: cassettes shared by name through the marker can be false alarms); with --unused, also "
         "cassettes in a test module's folder that no collected test opens. Also scans vcrpy YAML cassettes (*.yaml "
-        "under a cassettes folder). Exit 1 on a credential or an unreadable file (orphans and unused cassettes are "
-        "warnings unless --strict); 3 when lint itself fails on a file.",
+        "under a cassettes folder), and MCP tool surfaces: cassettes holding different tools/list answers of one "
+        "server. Exit 1 on a credential, an unreadable file or (with --against) a changed tool surface (orphans, unused "
+        "cassettes and tool lists that differ between cassettes are warnings unless --strict); 3 when lint itself fails "
+        "on a file.",
     )
     lint.add_argument(
         "paths", nargs="*", metavar="PATHS", help="files or folders to check (default: the cassette folder and snapshots)"
@@ -179,7 +183,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also report cassettes that no test opens any more (collects the tests with pytest: imports the test modules)",
     )
-    lint.add_argument("--strict", action="store_true", help="warnings (orphans, unused cassettes, stray temp files) fail too")
+    lint.add_argument(
+        "--strict",
+        action="store_true",
+        help="warnings (orphans, unused cassettes, stray temp files, tool-surface changes) fail too",
+    )
+    lint.add_argument(
+        "--against",
+        metavar="OLD",
+        help="an older copy of the project (e.g. a worktree of the main branch): an MCP server's tool list that changed "
+        "since (a tool added or removed, its description or schema changed) is an error",
+    )
     lint.set_defaults(func=cmd_lint)
 
     imp = sub.add_parser(

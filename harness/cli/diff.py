@@ -290,6 +290,16 @@ Differ = Callable[[Any, Any, DiffOptions], list[str]]
 DIFFERS: dict[str, Differ] = {"http": diff_http, "mcp": diff_mcp, "tool": diff_tool}
 
 
+def pair_changes(x: Any, y: Any, options: DiffOptions) -> list[str]:
+    """The changes between two paired interactions: their kind's differ's lines."""
+    if x.kind != y.kind:
+        return [f"kind: {x.kind} != {y.kind}"]
+    try:
+        return DIFFERS.get(x.kind, diff_generic)(x, y, options)
+    except Exception:  # bodies are arbitrary JSON: compare an odd one as plain JSON
+        return diff_generic(x, y, options)
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
     from harness.errors import ConfigError
     from harness.matching import Matcher
@@ -302,6 +312,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
         options = DiffOptions(Matcher(ignore_paths=args.ignore), headers=not args.no_headers, ids_a=RunIds(a), ids_b=RunIds(b))
     except ConfigError as exc:
         raise CliError(str(exc).removeprefix("harness: ")) from None
+    if as_html:
+        from harness.cli import html_diff
+
+        return html_diff.emit(path_a, path_b, a, b, options, getattr(args, "output", None))
     out = [
         st.paint(f"--- {path_a}  ({plural(len(a), 'interaction')})", "red"),
         st.paint(f"+++ {path_b}  ({plural(len(b), 'interaction')})", "green"),
@@ -318,13 +332,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             out.append(st.paint(f"- #{ia} only in {path_a.name}: {title(a[ia])}", "red"))
             continue
         x, y = a[ia], b[ib]
-        if x.kind != y.kind:
-            lines = [f"kind: {x.kind} != {y.kind}"]
-        else:
-            try:
-                lines = DIFFERS.get(x.kind, diff_generic)(x, y, options)
-            except Exception:  # bodies are arbitrary JSON: compare an odd one as plain JSON
-                lines = diff_generic(x, y, options)
+        lines = pair_changes(x, y, options)
         if lines:
             changed += 1
             where = f"#{ia}" if ia == ib else f"#{ia} (#{ib} in {path_b.name})"
@@ -334,17 +342,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         out.append(
             f"{changed} changed, {added} added, {removed} removed (values: {path_a.name} != {path_b.name}; timings ignored)"
         )
-        return _emit(args, path_a, path_b, "\n".join(out), 1)
-    return _emit(
-        args, path_a, path_b, f"same: {plural(len(a), 'interaction')}, no changes in requests or answers (timings ignored)", 0
-    )
-
-
-def _emit(args: argparse.Namespace, path_a: Path, path_b: Path, report: str, code: int) -> int:
-    if getattr(args, "html", False):
-        from harness.cli import html
-
-        html.write(html.diff_page(path_a, path_b, report, code), getattr(args, "output", None))
-    else:
-        print(report)
-    return code
+        print("\n".join(out))
+        return 1
+    print(f"same: {plural(len(a), 'interaction')}, no changes in requests or answers (timings ignored)")
+    return 0

@@ -1,10 +1,11 @@
-"""``harness show --html`` and ``harness diff --html``: one self-contained page (inline CSS, no script
+"""``harness show --html``: one self-contained page (inline CSS, no script
 from anywhere, no network) showing a cassette as a timeline: each interaction in order with a
 waterfall bar of its duration, the text ``show`` prints for it, and a stream's chunk timing.
 
 The text of each interaction comes from :data:`harness.cli.show.RENDERERS` (so a kind another module
 registers is shown here too, and a kind with none through its ``describe()``); this module only lays
-it out. Everything from the cassette is escaped: a cassette is untrusted input.
+it out. Everything from the cassette is escaped: a cassette is untrusted input. ``harness diff --html``
+(:mod:`harness.cli.html_diff`) uses its page and :func:`write`.
 """
 
 from __future__ import annotations
@@ -55,11 +56,11 @@ def _is_error(item: Any) -> bool:
     return isinstance(status, int) and status >= 400
 
 
-def page(title: str, body: str) -> str:
+def page(title: str, body: str, css: str = "") -> str:
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'\">"
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>{body}</body></html>\n"
+        f"<title>{html.escape(title)}</title><style>{_CSS}{css}</style></head><body>{body}</body></html>\n"
     )
 
 
@@ -95,15 +96,6 @@ def timeline(path: Path, items: list[Any]) -> str:
             f"<pre>{html.escape(text)}</pre>{chunk_html}</section>"
         )
     return page(f"harness show {path}", "".join(parts))
-
-
-def diff_page(a: Path, b: Path, report: str, code: int) -> str:
-    verdict = "the same" if code == 0 else "different"
-    body = (
-        f"<h1>{html.escape(str(a))} ↔ {html.escape(str(b))}</h1><p class='meta'>{verdict}</p>"
-        f"<section class='item{' error' * (code != 0)}' data-kind='diff'><pre>{html.escape(report)}</pre></section>"
-    )
-    return page(f"harness diff {a} {b}", body)
 
 
 def write(text: str, output: str | None) -> None:

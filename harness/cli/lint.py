@@ -26,11 +26,13 @@ class Finding:
     path: str
     line: int
     what: str
-    category: str = field(compare=False)  # "secret", "unreadable", "format", "orphan", "unused", "stray"
+    #: "secret", "unreadable", "format", "orphan", "unused", "stray", "surface" (cassettes disagree on a
+    #: server's tools), "surface-baseline" (a server's tools changed since ``--against``'s copy)
+    category: str = field(compare=False)
 
     @property
     def is_error(self) -> bool:
-        return self.category in ("secret", "unreadable", "format")
+        return self.category in ("secret", "unreadable", "format", "surface-baseline")
 
 
 _STRAY = re.compile(r"^\..+\.json\..+\.tmp$")
@@ -370,6 +372,18 @@ def unused_cassettes(rootdir: Path) -> tuple[set[Path], dict[Path, str], str]:
     return unused, modules, note
 
 
+def _surface_findings(targets: list[tuple[Path, str]], against: str | None) -> list[Finding]:
+    """MCP tool lists that differ: between the checked cassettes (warnings), or from the cassettes of the
+    older copy ``against`` (errors); see :mod:`harness.cli.surface`."""
+    from harness.cli import surface
+
+    checked = [s for path, kind in targets if kind == "cassette" for s in surface.surfaces_of(path)]
+    if against is None:
+        return [Finding(p, line, what, "surface") for p, line, what in surface.drift(checked, checked)]
+    baseline = [s for path in walk(Path(against)) if _classify(path) == "cassette" for s in surface.surfaces_of(path)]
+    return [Finding(p, line, what, "surface-baseline") for p, line, what in surface.drift(checked, baseline)]
+
+
 def cmd_lint(args: argparse.Namespace) -> int:
     from harness.redact import Redactor
 
@@ -382,6 +396,9 @@ def cmd_lint(args: argparse.Namespace) -> int:
     else:
         cassette_dir = _relative(rootdir / "cassettes")
     targets = lint_targets(args.paths, cassette_dir)
+    against = getattr(args, "against", None)
+    if against is not None and not Path(against).is_dir():
+        raise CliError(f"--against: no such folder: {against}")
     try:
         redactor = Redactor(patterns=[*LINT_PATTERNS, *args.pattern])
     except re.error as exc:
@@ -393,6 +410,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
             findings += lint_file(path, kind, redactor, cassette_dir, rootdir)
         except Exception as exc:  # a bug of lint's own: say which file, check the others, exit 3
             crashes.append(f"{os.path.normpath(path)}: {type(exc).__name__}: {exc}")
+    findings += _surface_findings(targets, against)
     note = ""
     if args.unused:
         unused, modules, note = unused_cassettes(rootdir)
@@ -419,9 +437,13 @@ def cmd_lint(args: argparse.Namespace) -> int:
         "orphan": "orphaned cassette",
         "unused": "unused cassette",
         "stray": "stray temp file",
+        "surface": "tool-surface change",
+        "surface-baseline": "tool-surface change",
     }
     problems = ", ".join(
-        plural(counts[c], names[c]) + (" (warning)" if c in ("orphan", "unused", "stray") else "") for c in names if c in counts
+        plural(counts[c], names[c]) + (" (warning)" if c in ("orphan", "unused", "stray", "surface") else "")
+        for c in names
+        if c in counts
     )
     failed = any(f.is_error for f in findings) or (args.strict and bool(findings))
     print(
@@ -430,6 +452,15 @@ def cmd_lint(args: argparse.Namespace) -> int:
     )
     if "orphan" in counts:
         print("  (orphaned = the test module file is missing; cassettes shared by name through the marker may be false alarms)")
+    if "surface" in counts or "surface-baseline" in counts:
+        print(
+            "  (tool surface = an MCP server's tools/list answer: read the change (a description tells the agent what to do), "
+            + (
+                "then re-record the cassettes that hold the old one)"
+                if "surface" in counts
+                else "it is accepted once the baseline holds it)"
+            )
+        )
     if note:
         print(f"  ({note})")
     for crash in crashes:

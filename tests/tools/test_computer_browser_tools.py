@@ -3,7 +3,8 @@
 through the ``invoke`` their module imported. Every driver call (an action, the screenshot, the browser's state
 report) is recorded there as ``computer.<member>`` / ``browser.<member>`` and replayed without touching the
 driver; the helpers' own checks, approvals and output building run on replay too. Driven here by ``execute`` (one
-call of the model's, as an application with its own loop does; ``run`` dispatches through the same point)."""
+call of the model's, as an application with its own loop does) and by the computer's ``run`` loop against the
+loopback model server (a ``computer_call``, then the final message)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import harness.session  # noqa: F401
 DRIVERS = """
 import asyncio, json, os
 
-import pytest
+import openai, pytest
 from openai.lib.browser import AsyncBrowserToolset, BrowserToolset
 from openai.lib.computer import AsyncComputerToolset, ComputerToolset
 from openai.types.responses import ResponseComputerToolCall, ResponseFunctionToolCall
@@ -109,6 +110,22 @@ def test_async_computer():
 
 
 @pytest.mark.cassette
+def test_computer_run():
+    client = openai.OpenAI(api_key="sk-test", base_url=os.environ["MODEL_URL"] + "/v1", max_retries=0)
+    response = ComputerToolset(Screen()).run(client, {"model": "computer-use", "input": "Click the button"})
+    assert response.output_text == "Result: computer_screenshot"
+
+
+@pytest.mark.cassette
+def test_async_computer_run():
+    async def main():
+        async with openai.AsyncOpenAI(api_key="sk-test", base_url=os.environ["MODEL_URL"] + "/v1", max_retries=0) as client:
+            return await AsyncComputerToolset(AsyncScreen()).run(client, {"model": "computer-use", "input": "Click the button"})
+
+    assert asyncio.run(main()).output_text == "Result: computer_screenshot"
+
+
+@pytest.mark.cassette
 def test_browser():
     output = BrowserToolset(Browser(), members=["click"], confirm=approve).execute(browser_call())
     assert json.loads(output["output"][0]["text"]) == {"ok": True, "state": TABS, "result": None}
@@ -122,7 +139,8 @@ def test_async_browser():
 """
 
 COMPUTER = ["click 3,4", "screenshot", "async click 3,4", "async screenshot"]
-DRIVEN = sorted([*COMPUTER, "state", "click ref_7", "state", "async state", "async click ref_7", "async state"])
+RUN = ["click 16,16", "screenshot", "async click 16,16", "async screenshot"]
+DRIVEN = sorted([*COMPUTER, *RUN, "state", "click ref_7", "state", "async state", "async click ref_7", "async state"])
 APPROVED = ["approved", "approved"]
 
 
@@ -130,25 +148,31 @@ def lines(path: Path) -> list[str]:
     return sorted(path.read_text().splitlines()) if path.exists() else []
 
 
-def test_computer_and_browser_driver_calls_are_recorded_and_not_run_on_replay(pytester, tmp_path, no_network, monkeypatch):
+def test_computer_and_browser_driver_calls_are_recorded_and_not_run_on_replay(
+    pytester, tmp_path, model_server, closed_url, no_network, monkeypatch
+):
     pytester.makepyfile(test_drivers=DRIVERS)
     ledger = tmp_path / "ledger.txt"
     monkeypatch.setenv("LEDGER", str(ledger))
+    monkeypatch.setenv("MODEL_URL", model_server.url)
 
-    pytester.runpytest("--record-mode=once").assert_outcomes(passed=4)
+    pytester.runpytest("--record-mode=once").assert_outcomes(passed=6)
     assert lines(ledger) == sorted(DRIVEN + APPROVED)
     cassettes = pytester.path / "cassettes" / "test_drivers"
     tools = [(i["name"], i["input"]) for i in json.loads((cassettes / "test_computer.json").read_text())["interactions"]]
     assert tools == [("computer.click", {"button": "left", "type": "click", "x": 3, "y": 4}), ("computer.screenshot", {})]
     names = [i["name"] for i in json.loads((cassettes / "test_browser.json").read_text())["interactions"]]
     assert names == ["browser.state", "browser.click", "browser.state"]
+    kinds = [i.get("kind", "http") for i in json.loads((cassettes / "test_computer_run.json").read_text())["interactions"]]
+    assert kinds == ["http", "tool", "tool", "http"]
 
     # Replay: no driver call runs (the approvals, the application's own code, do), every output the same
     ledger.unlink()
+    monkeypatch.setenv("MODEL_URL", closed_url)
     with no_network:
-        pytester.runpytest().assert_outcomes(passed=4)
+        pytester.runpytest().assert_outcomes(passed=6)
     assert lines(ledger) == APPROVED
 
     with no_network:
-        pytester.runpytest("--real-tools").assert_outcomes(passed=4)
+        pytester.runpytest("--real-tools").assert_outcomes(passed=6)
     assert lines(ledger) == sorted(DRIVEN + APPROVED * 2)

@@ -2,7 +2,8 @@
 
 The list of delta types is read from the SDKs themselves (the members of anthropic's ``RawContentBlockDelta``
 and ``BetaRawContentBlockDelta`` unions, the leaf fields of openai's ``ChoiceDelta`` and ``ChoiceLogprobs``, the
-``response.*.delta`` events openai's ``ResponseStreamState.accumulate_event`` handles): a delta type a later SDK
+``response.*.delta`` events openai's ``ResponseStreamState.accumulate_event`` handles, the members of openai's
+Assistants ``MessageContentDelta`` and ``ToolCallDelta`` unions): a delta type a later SDK
 adds fails here until its provider module says whether it is cut or passed whole. Every type that is cut is then
 fed, cut every 1, 2, 3 and 7 characters, cut and merged back, and as hypothesis draws it, through the SDK's own
 accumulator, which must build the same final message as from the recorded stream.
@@ -24,6 +25,9 @@ from anthropic.types.beta import BetaRawContentBlockDelta, BetaRawMessageStreamE
 from hypothesis import HealthCheck, given, settings
 from openai.lib.streaming.chat import ChatCompletionStreamState
 from openai.lib.streaming.responses._responses import ResponseStreamState
+from openai.types.beta import AssistantStreamEvent
+from openai.types.beta.threads import MessageContentDelta
+from openai.types.beta.threads.runs import ToolCallDelta
 from openai.types.chat import ChatCompletionChunk
 from openai.types.chat.chat_completion_chunk import ChoiceDelta, ChoiceLogprobs
 from openai.types.responses import ResponseStreamEvent
@@ -33,7 +37,7 @@ import harness.strategies as hs
 from harness.cassette.model import Body, HttpInteraction, Request, Response
 from harness.fuzz.resplit import resplit_strategy
 from harness.providers import anthropic as anthropic_provider
-from harness.providers import openai_chat, openai_responses
+from harness.providers import openai_assistants, openai_chat, openai_responses
 
 Json = dict[str, Any]
 STEPS = (1, 2, 3, 7)
@@ -327,3 +331,87 @@ def test_openai_responses_split_deltas_rebuild_the_same_response() -> None:
     for label, variant in variants(rec):
         assert [e["sequence_number"] for e in variant] == list(range(len(variant))), label
         assert responses_snapshots(variant) == want, label
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=resplit_strategy(recorded(RESPONSES)))
+def test_openai_responses_drawn_resplits_rebuild_the_same_response(data: Any) -> None:
+    assert responses_snapshots([e["data"] for e in data.interaction.response.body.value]) == responses_snapshots(RESPONSES)
+
+
+# ---------------------------------------------------------------------------------------- openai assistants
+
+
+def test_every_openai_assistants_delta_type_is_cut_or_passed_whole_by_design() -> None:
+    sdk = {f"content.{t}" for t in literal_types(MessageContentDelta)} | {f"tool_call.{t}" for t in literal_types(ToolCallDelta)}
+    split, whole = set(openai_assistants.SPLIT_DELTAS), set(openai_assistants.WHOLE_DELTAS)
+    assert not split & whole
+    assert sdk == split | whole, f"classify in harness/providers/openai_assistants.py: {sorted(sdk - split - whole)}"
+
+
+def thread_event(event: str, data: Json) -> Json:
+    return {"event": event, "data": data}
+
+
+MSG = {"id": "msg_1", "object": "thread.message", "created_at": 1, "thread_id": "thread_1", "role": "assistant",
+       "content": [], "status": "in_progress", "attachments": [], "metadata": {}, "assistant_id": "asst_1", "run_id": "run_1",
+       "completed_at": None, "incomplete_at": None, "incomplete_details": None}  # fmt: skip
+STEP = {"id": "step_1", "object": "thread.run.step", "created_at": 1, "assistant_id": "asst_1", "thread_id": "thread_1",
+        "run_id": "run_1", "type": "tool_calls", "status": "in_progress", "step_details": {"type": "tool_calls", "tool_calls": []},
+        "last_error": None, "expired_at": None, "cancelled_at": None, "failed_at": None, "completed_at": None, "metadata": {},
+        "usage": None}  # fmt: skip
+
+
+def message_delta(item: Json) -> Json:
+    return thread_event("thread.message.delta", {"id": "msg_1", "object": "thread.message.delta", "delta": {"content": [item]}})
+
+
+def step_delta(call: Json) -> Json:
+    details = {"type": "tool_calls", "tool_calls": [call]}
+    return thread_event(
+        "thread.run.step.delta", {"id": "step_1", "object": "thread.run.step.delta", "delta": {"step_details": details}}
+    )
+
+
+ASSISTANTS = [
+    thread_event("thread.run.step.created", STEP),
+    step_delta(
+        {"index": 0, "type": "function", "id": "call_1", "function": {"name": "look", "arguments": TRICKY, "output": None}}
+    ),
+    step_delta({"index": 1, "type": "code_interpreter", "id": "ci_1", "code_interpreter": {"input": "print('café ☕')\nx = 1"}}),
+    thread_event("thread.message.created", MSG),
+    message_delta({"index": 0, "type": "text", "text": {"value": "Paris, ça va ☕?"}}),
+    message_delta({"index": 1, "type": "refusal", "refusal": "I can't say more."}),
+]
+
+
+def assistants_final(entries: list[Json]) -> tuple[Json, Json]:
+    from openai.lib.streaming._assistants import accumulate_event, accumulate_run_step
+
+    adapter: TypeAdapter[Any] = TypeAdapter(AssistantStreamEvent)
+    message, steps = None, {}
+    for entry in entries:
+        event = adapter.validate_python({"event": entry["event"], "data": entry["data"]})
+        accumulate_run_step(event=event, run_step_snapshots=steps)
+        message, _ = accumulate_event(event=event, current_message_snapshot=message)
+    assert message is not None
+    return message.model_dump(warnings=False), steps["step_1"].model_dump(warnings=False)
+
+
+def test_openai_assistants_split_deltas_rebuild_the_same_message_and_step() -> None:
+    entries = [{"event": e["event"], "data": e["data"]} for e in ASSISTANTS]
+    body = Body("sse", entries)
+    rec = hs.Recorded(0, HttpInteraction(Request("POST", "http://h/v1/threads/runs"), Response(200, {}, body)))
+    want = assistants_final(entries)
+    assert want[0]["content"][1]["refusal"] == "I can't say more."
+    assert want[1]["step_details"]["tool_calls"][1]["code_interpreter"]["input"] == "print('café ☕')\nx = 1"
+    exploded = hs.resplit_ops(rec, [("explode",)]).interaction.response.body.value
+    cut = sum(len(text) - 1 for e in entries for _, text in openai_assistants.OpenAIAssistants().slots(e))
+    assert (
+        len(exploded) - len(entries)
+        == cut
+        == sum(len(t) - 1 for t in (TRICKY, "print('café ☕')\nx = 1", "Paris, ça va ☕?", "I can't say more."))
+    )
+    for ops in OPS:
+        variant = hs.resplit_ops(rec, ops)
+        assert assistants_final(variant.interaction.response.body.value) == want, variant.label

@@ -56,8 +56,8 @@ WHOLE_FIELDS = {
     "function_call.name": _IDENTITY,
     "audio.id": _IDENTITY,
     "audio.expires_at": "a number: the SDK would add the two parts",
-    "logprobs.content": "a per-token list: a cut text would need its token list cut at the same token; a chunk with"
-    " logprobs passes whole",
+    "logprobs.content": "a per-token list: never cut (a cut text would need its list cut at the same token); two"
+    " chunks that both carry one merge, their lists joined",
     "logprobs.refusal": "likewise",
 }
 # the nested string fields cut like ``content``: (object, field) of the delta
@@ -80,7 +80,7 @@ class OpenAIChat(Provider):
         return False
 
     @staticmethod
-    def _choice(entry: Entry) -> dict[str, Any] | None:
+    def _choice(entry: Entry, logprobs: bool = False) -> dict[str, Any] | None:
         data = plain(entry)
         if data is None or data.get("object") != "chat.completion.chunk":
             return None
@@ -88,7 +88,7 @@ class OpenAIChat(Provider):
         if not isinstance(choices, list) or len(choices) != 1 or not isinstance(choices[0], dict):
             return None
         choice = choices[0]
-        if choice.get("logprobs") is not None or not isinstance(choice.get("delta"), dict):
+        if (choice.get("logprobs") is not None and not logprobs) or not isinstance(choice.get("delta"), dict):
             return None
         return choice
 
@@ -184,9 +184,28 @@ class OpenAIChat(Provider):
             return None
         return "tool_calls"
 
+    @staticmethod
+    def _tokens(choice: dict[str, Any]) -> str | None:
+        """Which token list a chunk's ``logprobs`` carries ("content" or "refusal", non-empty, the other null),
+        "" for no logprobs, None for any other shape (not merged)."""
+        lp = choice.get("logprobs")
+        if lp is None:
+            return ""
+        if not isinstance(lp, dict) or set(lp) - {"content", "refusal"}:
+            return None
+        full = [k for k in ("content", "refusal") if isinstance(lp.get(k), list) and lp[k]]
+        if len(full) != 1 or lp.get("refusal" if full[0] == "content" else "content") is not None:
+            return None
+        return full[0]
+
     def merge(self, a: Entry, b: Entry, dry: bool = False) -> Entry | None:
-        ca, cb = self._choice(a), self._choice(b)
+        ca, cb = self._choice(a, logprobs=True), self._choice(b, logprobs=True)
         if ca is None or cb is None or a.get("event") != b.get("event"):
+            return None
+        # Two chunks with logprobs merge with their token lists joined (the SDK extends its list by each chunk's);
+        # a chunk with and one without do not (a first chunk's list is taken as it is, an empty one as empty).
+        tokens = self._tokens(ca)
+        if tokens is None or tokens != self._tokens(cb):
             return None
         if ca.get("index", 0) != cb.get("index", 0) or ca.get("finish_reason") is not None:
             return None
@@ -212,6 +231,8 @@ class OpenAIChat(Provider):
             mdelta[outer][inner] += delta_b[outer][inner]
         elif key:
             mdelta[key] += delta_b[key]
+        if tokens:
+            mchoice["logprobs"][tokens] = mchoice["logprobs"][tokens] + copy(cb["logprobs"][tokens])
         mchoice["finish_reason"] = cb.get("finish_reason")
         if "usage" in db:
             merged["data"]["usage"] = copy(db["usage"])

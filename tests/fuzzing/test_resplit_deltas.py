@@ -238,6 +238,10 @@ CHAT = [
         {"content": " Logged."},
         logprobs={"content": [{"token": " Logged.", "logprob": -0.5, "bytes": None, "top_logprobs": []}], "refusal": None},
     ),
+    chunk(
+        {"content": " Twice"},
+        logprobs={"content": [{"token": " Twice", "logprob": -0.1, "bytes": [32], "top_logprobs": []}], "refusal": None},
+    ),
     chunk({}, "tool_calls"),
 ]
 
@@ -260,6 +264,10 @@ def test_openai_chat_split_fields_rebuild_the_same_completion() -> None:
     assert len(exploded) - len(CHAT) == sum(
         len(text) - 1 for e in CHAT for _, text in openai_chat.OpenAIChat().slots({"data": e})
     )
+    assert [t["token"] for t in want["choices"][0]["logprobs"]["content"]] == [" Logged.", " Twice"]
+    merged = hs.resplit_ops(rec, [("merge", len(CHAT) - 3)]).interaction.response.body.value
+    assert merged[-2]["data"]["choices"][0]["delta"]["content"] == " Logged. Twice"  # the two logprobs chunks
+    assert chat_final([e["data"] for e in merged]) == want
     for label, variant in variants(rec):
         assert chat_final(variant) == want, label
 

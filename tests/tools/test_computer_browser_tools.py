@@ -136,6 +136,16 @@ def test_async_browser():
     toolset = AsyncBrowserToolset(AsyncBrowser(), members=["click"], confirm=aapprove)
     output = asyncio.run(toolset.execute(browser_call()))
     assert json.loads(output["output"][0]["text"]) == {"ok": True, "state": TABS, "result": None}
+
+
+def test_the_patches_are_gone_after_the_tests():
+    from openai.lib import _tool_lifecycle, browser, computer
+
+    assert computer.invoke is _tool_lifecycle.invoke and browser.invoke is _tool_lifecycle.invoke
+    assert ComputerToolset._dispatch.__qualname__ == "ComputerToolset._dispatch"
+    assert AsyncComputerToolset._dispatch.__qualname__ == "AsyncComputerToolset._dispatch"
+    assert BrowserToolset._dispatch.__qualname__ == "BrowserToolset._dispatch"
+    assert AsyncBrowserToolset._dispatch.__qualname__ == "AsyncBrowserToolset._dispatch"
 """
 
 COMPUTER = ["click 3,4", "screenshot", "async click 3,4", "async screenshot"]
@@ -156,7 +166,7 @@ def test_computer_and_browser_driver_calls_are_recorded_and_not_run_on_replay(
     monkeypatch.setenv("LEDGER", str(ledger))
     monkeypatch.setenv("MODEL_URL", model_server.url)
 
-    pytester.runpytest("--record-mode=once").assert_outcomes(passed=6)
+    pytester.runpytest("--record-mode=once").assert_outcomes(passed=7)
     assert lines(ledger) == sorted(DRIVEN + APPROVED)
     cassettes = pytester.path / "cassettes" / "test_drivers"
     tools = [(i["name"], i["input"]) for i in json.loads((cassettes / "test_computer.json").read_text())["interactions"]]
@@ -170,9 +180,9 @@ def test_computer_and_browser_driver_calls_are_recorded_and_not_run_on_replay(
     ledger.unlink()
     monkeypatch.setenv("MODEL_URL", closed_url)
     with no_network:
-        pytester.runpytest().assert_outcomes(passed=6)
+        pytester.runpytest().assert_outcomes(passed=7)
     assert lines(ledger) == APPROVED
 
     with no_network:
-        pytester.runpytest("--real-tools").assert_outcomes(passed=6)
+        pytester.runpytest("--real-tools").assert_outcomes(passed=7)
     assert lines(ledger) == sorted(DRIVEN + APPROVED * 2)

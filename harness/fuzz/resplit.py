@@ -211,12 +211,18 @@ def _explode(edit: Edit, lo: int = 0, hi: int | None = None, step: int = 1, limi
     hi = last if hi is None else min(hi, last)
     count = 0
     for i in range(hi, lo - 1, -1):  # from the end, so the positions before i stay put
-        j = i
-        while edit.slots_of(j) and len(edit.slots_of(j)[0][1]) > step and (limit is None or count < limit):
-            edit.split(j, 0, step)
+        # Every field of every event made from event i is cut: an event with several (a chat chunk's audio
+        # transcript and data) keeps its other fields in the head of a cut, cut in turn.
+        j, end = i, i
+        while j <= end and (limit is None or count < limit):
+            slot = next((n for n, (_, text) in enumerate(edit.slots_of(j)) if len(text) > step), None)
+            if slot is None:
+                j += 1
+                continue
+            edit.split(j, slot, step)
             edit.ops.pop()
             count += 1
-            j += 1
+            end += 1
     span = "every delta" if (lo, hi) == (0, last) else f"the deltas of events #{lo}..#{hi}"
     if count:
         edit.ops.append(f"explode: {span} cut every {step} char{'s' if step > 1 else ''} ({count} splits)")

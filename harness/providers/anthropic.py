@@ -30,7 +30,17 @@ from harness.providers.base import (
     tail_entry,
 )
 
-_FIELDS = {"text_delta": "text", "input_json_delta": "partial_json", "thinking_delta": "thinking"}
+#: Every delta type of the SDKs' accumulators (``accumulate_event``, beta and not) that is cut and merged:
+#: the field whose text the accumulator appends (``text +=``, the tool input's JSON buffer ``+=``).
+SPLIT_DELTAS = {"text_delta": "text", "input_json_delta": "partial_json", "thinking_delta": "thinking"}
+#: ... and every one passed whole, with the reason (tests/fuzzing/test_resplit_deltas.py reads both lists
+#: against the installed SDKs' delta unions, so a new delta type fails until it is classified here).
+WHOLE_DELTAS = {
+    "signature_delta": "assigned (signature = delta.signature): a cut would keep only its tail",
+    "compaction_delta": "assigned (content = delta.content, encrypted_content likewise): a cut keeps only its tail",
+    "citations_delta": "one citation object appended whole to the block's list: half a citation is none",
+}
+_FIELDS = SPLIT_DELTAS
 _EVENTS = frozenset(
     {"message_start", "content_block_start", "content_block_delta", "message_delta", "message_stop", "content_block_stop", "ping"}
 )

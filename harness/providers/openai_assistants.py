@@ -1,8 +1,8 @@
 """OpenAI Assistants (threads and runs): the one place that knows its wire format.
 
 Stream events ``thread.*`` (``thread.run.created``, ``thread.message.delta``,
-``thread.run.step.delta``, ...). Re-splitting cuts ``thread.message.delta`` text values and
-``thread.run.step.delta`` function arguments. The SDK's ``AssistantEventHandler`` callbacks
+``thread.run.step.delta``, ...). Re-splitting cuts ``thread.message.delta`` text values and refusals and
+``thread.run.step.delta`` function arguments and code interpreter input (:data:`SPLIT_DELTAS`). The SDK's ``AssistantEventHandler`` callbacks
 (``on_text_created``, ``on_tool_call_delta``, ``on_end``...) are its callback names.
 """
 
@@ -52,10 +52,29 @@ def run_tool_calls(run: dict[str, Any]) -> list[Part]:
     ]
 
 
+#: Every delta type of the SDK's Assistants accumulators (``accumulate_event`` for a message's content deltas,
+#: ``accumulate_run_step`` for a step's tool call deltas; both ``accumulate_delta``, which concatenates strings),
+#: keyed ``content.<type>`` / ``tool_call.<type>``: cut and merged (the field whose text is cut) ...
+SPLIT_DELTAS = {
+    "content.text": "text.value",
+    "content.refusal": "refusal",
+    "tool_call.function": "function.arguments",
+    "tool_call.code_interpreter": "code_interpreter.input",
+}
+#: ... or passed whole, and why (tests/fuzzing/test_resplit_deltas.py reads the SDK's delta unions).
+WHOLE_DELTAS = {
+    "content.image_file": "a file id, not text",
+    "content.image_url": "a URL, not text: the two halves would concatenate, but no server sends one in parts",
+    "tool_call.file_search": "the search's ranking options and results: objects, no text to cut",
+}
+# a step's tool call type -> the text field of its object that the accumulator concatenates
+_STEP_FIELDS = {"function": "arguments", "code_interpreter": "input"}
+
+
 class OpenAIAssistants(Provider):
     name = "openai-assistants"
     sdk = "openai"
-    text_fields = ("value", "arguments")
+    text_fields = ("value", "arguments", "refusal", "input")
     explicit_families = frozenset({"text", "tool_call", "run_step"})
     # An Assistants run that stops at ``requires_action`` legitimately leaves its tool-call step
     # open until the outputs are submitted: only its texts must be done by the end.
@@ -70,35 +89,32 @@ class OpenAIAssistants(Provider):
 
     @staticmethod
     def _target(entry: Entry) -> tuple[str, dict[str, Any], str] | None:
-        """(kind, the dict holding the text, its key) for a message text delta or step arguments delta."""
+        """(kind, the dict holding the text, its key) for a cuttable delta: a message's text value or refusal, a
+        step's function arguments or code interpreter input."""
         data = _plain(entry)
         if data is None or not isinstance(data.get("delta"), dict):
             return None
         event = entry.get("event")
         if event == "thread.message.delta":
             content = data["delta"].get("content")
-            if (
-                isinstance(content, list)
-                and len(content) == 1
-                and isinstance(content[0], dict)
-                and content[0].get("type") == "text"
-            ):
-                text = content[0].get("text")
-                if isinstance(text, dict) and isinstance(text.get("value"), str) and not text.get("annotations"):
-                    return "text", text, "value"
+            if isinstance(content, list) and len(content) == 1 and isinstance(content[0], dict):
+                item = content[0]
+                if item.get("type") == "text":
+                    text = item.get("text")
+                    if isinstance(text, dict) and isinstance(text.get("value"), str) and not text.get("annotations"):
+                        return "text", text, "value"
+                elif item.get("type") == "refusal" and isinstance(item.get("refusal"), str):
+                    return "refusal", item, "refusal"
         elif event == "thread.run.step.delta":
             details = data["delta"].get("step_details")
             if isinstance(details, dict) and details.get("type") == "tool_calls":
                 calls = details.get("tool_calls")
-                if (
-                    isinstance(calls, list)
-                    and len(calls) == 1
-                    and isinstance(calls[0], dict)
-                    and calls[0].get("type") == "function"
-                ):
-                    fn = calls[0].get("function")
-                    if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
-                        return "arguments", fn, "arguments"
+                if isinstance(calls, list) and len(calls) == 1 and isinstance(calls[0], dict):
+                    kind = calls[0].get("type")
+                    holder = calls[0].get(kind) if kind in _STEP_FIELDS else None
+                    key = _STEP_FIELDS.get(str(kind), "")
+                    if isinstance(holder, dict) and isinstance(holder.get(key), str):
+                        return key, holder, key
         return None
 
     def slots(self, entry: Entry) -> list[tuple[str, str]]:
@@ -112,10 +128,12 @@ class OpenAIAssistants(Provider):
         head = {k: data[k] for k in ("id", "object") if k in data}
         if entry.get("event") == "thread.message.delta":
             item = data["delta"]["content"][0]
-            delta: dict[str, Any] = {"content": [{"index": item.get("index", 0), "type": "text", "text": {"value": rest}}]}
+            value: Any = {"value": rest} if item["type"] == "text" else rest
+            delta: dict[str, Any] = {"content": [{"index": item.get("index", 0), "type": item["type"], item["type"]: value}]}
         else:
             call = data["delta"]["step_details"]["tool_calls"][0]
-            tool: dict[str, Any] = {"index": call.get("index", 0), "type": "function", "function": {"arguments": rest}}
+            kind = call["type"]
+            tool: dict[str, Any] = {"index": call.get("index", 0), "type": kind, kind: {_STEP_FIELDS[kind]: rest}}
             delta = {"step_details": {"type": "tool_calls", "tool_calls": [tool]}}
         return tail_entry(entry, {**head, "delta": delta})
 
@@ -139,20 +157,23 @@ class OpenAIAssistants(Provider):
         delta = data["delta"]
         if entry.get("event") == "thread.message.delta":
             item = delta["content"][0]
+            kind = item["type"]
             return (
                 set(delta) == {"content"}
-                and set(item) == {"index", "type", "text"}
-                and set(item["text"]) - {"annotations"} == {"value"}
+                and set(item) == {"index", "type", kind}
+                and (kind == "refusal" or set(item["text"]) - {"annotations"} == {"value"})
             )
         details = delta["step_details"]
         call = details["tool_calls"][0]
-        fn = call["function"]
+        kind = call["type"]
+        holder = call[kind]
+        extra = "output" if kind == "function" else "outputs"  # nothing but more text: no output yet
         return (
             set(delta) == {"step_details"}
             and set(details) == {"type", "tool_calls"}
-            and set(call) == {"index", "type", "function"}
-            and set(fn) - {"output"} == {"arguments"}
-            and fn.get("output") is None
+            and set(call) == {"index", "type", kind}
+            and set(holder) - {extra} == {_STEP_FIELDS[kind]}
+            and not holder.get(extra)
         )
 
     def merge(self, a: Entry, b: Entry, dry: bool = False) -> Entry | None:

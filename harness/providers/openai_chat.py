@@ -1,7 +1,8 @@
 """OpenAI Chat Completions: the one place that knows its wire format.
 
 Stream chunks (``chat.completion.chunk``) carry ``choices[].delta``; re-splitting cuts ``content``,
-``refusal`` and ``tool_calls[].function.arguments``. Only the first fragment of a tool call carries
+``refusal``, ``tool_calls[].function.arguments``, the legacy ``function_call.arguments`` and ``audio``'s
+``transcript`` and ``data`` (see :data:`SPLIT_FIELDS` / :data:`WHOLE_FIELDS`). Only the first fragment of a tool call carries
 ``id``/``type``/``name`` (the SDK concatenates every string field it sees twice, ids included); the
 tail chunk takes over ``finish_reason`` and ``usage``. Legacy completions (``prompt``, ``choices[].text``)
 are read too.
@@ -37,10 +38,36 @@ def openai_status_body(status: int) -> dict[str, Any]:
     return {"error": {"message": STATUS_TEXT.get(status, "error"), "type": kind[0], "param": None, "code": kind[1]}}
 
 
+#: Every leaf field of a chunk's ``choices[].delta`` (and ``choices[].logprobs``) the SDK accumulates
+#: (``accumulate_delta``: strings concatenated, numbers added, indexed lists merged, other lists extended),
+#: cut and merged here: the strings whose parts the SDK concatenates back. tests/fuzzing/test_resplit_deltas.py
+#: reads the fields of the installed SDK's ``ChoiceDelta`` against these two lists.
+SPLIT_FIELDS = frozenset(
+    {"content", "refusal", "tool_calls[].function.arguments", "function_call.arguments", "audio.transcript", "audio.data"}
+)
+_IDENTITY = "concatenated if sent twice, but the API sends it whole in the first fragment (and the tail repeats none)"
+#: ... and every one passed whole, with the reason.
+WHOLE_FIELDS = {
+    "role": _IDENTITY,
+    "tool_calls[].index": "which call a fragment belongs to: assigned, never cut",
+    "tool_calls[].id": _IDENTITY,
+    "tool_calls[].type": "a union tag: assigned, never cut",
+    "tool_calls[].function.name": _IDENTITY + "; the SDK looks the tool up by it to parse strict arguments",
+    "function_call.name": _IDENTITY,
+    "audio.id": _IDENTITY,
+    "audio.expires_at": "a number: the SDK would add the two parts",
+    "logprobs.content": "a per-token list: never cut (a cut text would need its list cut at the same token); two"
+    " chunks that both carry one merge, their lists joined",
+    "logprobs.refusal": "likewise",
+}
+# the nested string fields cut like ``content``: (object, field) of the delta
+_NESTED = (("function_call", "arguments"), ("audio", "transcript"), ("audio", "data"))
+
+
 class OpenAIChat(Provider):
     name = "openai-chat"
     sdk = "openai"
-    text_fields = ("content", "refusal", "arguments")
+    text_fields = ("content", "refusal", "arguments", "transcript")
     after_end = frozenset({"chunk"})
 
     # -- detection and re-splitting -------------------------------------------------------------
@@ -53,7 +80,7 @@ class OpenAIChat(Provider):
         return False
 
     @staticmethod
-    def _choice(entry: Entry) -> dict[str, Any] | None:
+    def _choice(entry: Entry, logprobs: bool = False) -> dict[str, Any] | None:
         data = plain(entry)
         if data is None or data.get("object") != "chat.completion.chunk":
             return None
@@ -61,7 +88,7 @@ class OpenAIChat(Provider):
         if not isinstance(choices, list) or len(choices) != 1 or not isinstance(choices[0], dict):
             return None
         choice = choices[0]
-        if choice.get("logprobs") is not None or not isinstance(choice.get("delta"), dict):
+        if (choice.get("logprobs") is not None and not logprobs) or not isinstance(choice.get("delta"), dict):
             return None
         return choice
 
@@ -75,6 +102,10 @@ class OpenAIChat(Provider):
             fn = calls[0].get("function")
             if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
                 out.append((f"tool_calls[{calls[0].get('index')}].arguments", fn["arguments"]))
+        for outer, inner in _NESTED:
+            value = delta.get(outer)
+            if isinstance(value, dict) and isinstance(value.get(inner), str):
+                out.append((f"{outer}.{inner}", value[inner]))
         return out
 
     def slots(self, entry: Entry) -> list[tuple[str, str]]:
@@ -97,6 +128,10 @@ class OpenAIChat(Provider):
             call = hchoice["delta"]["tool_calls"][0]
             call["function"]["arguments"] = text[:k]
             tail_choice["delta"] = {"tool_calls": [{"index": call.get("index", 0), "function": {"arguments": text[k:]}}]}
+        elif "." in label:  # function_call.arguments, audio.transcript, audio.data: the tail carries that field only
+            outer, inner = label.split(".")
+            hchoice["delta"][outer][inner] = text[:k]
+            tail_choice["delta"] = {outer: {inner: text[k:]}}
         else:
             hchoice["delta"][label] = text[:k]
             tail_choice["delta"] = {label: text[k:]}
@@ -111,8 +146,8 @@ class OpenAIChat(Provider):
         return head, tail_entry(entry, tail_data)
 
     def _merge_key(self, ca: dict[str, Any], cb: dict[str, Any]) -> str | None:
-        """What ``b``'s delta adds to ``a``'s: "content", "refusal", "tool_calls", "" (only a
-        finish reason), or None when they cannot merge."""
+        """What ``b``'s delta adds to ``a``'s: "content", "refusal", "tool_calls", "function_call.arguments",
+        "audio.transcript", "audio.data", "" (only a finish reason), or None when they cannot merge."""
         delta_a = ca["delta"]
         delta_b = {k: v for k, v in cb["delta"].items() if v is not None}
         if not delta_b:
@@ -122,6 +157,14 @@ class OpenAIChat(Provider):
             if not isinstance(delta_a.get(key), str) or not isinstance(delta_b[key], str):
                 return None
             return key
+        if len(delta_b) == 1 and isinstance(nested := next(iter(delta_b.values())), dict) and len(nested) == 1:
+            path = (next(iter(delta_b)), next(iter(nested)))
+            outer_a = delta_a.get(path[0])
+            if path not in _NESTED or not isinstance(nested[path[1]], str):
+                return None
+            if not isinstance(outer_a, dict) or not isinstance(outer_a.get(path[1]), str):
+                return None
+            return ".".join(path)
         if set(delta_b) != {"tool_calls"}:
             return None
         calls_b, calls_a = delta_b["tool_calls"], delta_a.get("tool_calls")
@@ -141,9 +184,28 @@ class OpenAIChat(Provider):
             return None
         return "tool_calls"
 
+    @staticmethod
+    def _tokens(choice: dict[str, Any]) -> str | None:
+        """Which token list a chunk's ``logprobs`` carries ("content" or "refusal", non-empty, the other null),
+        "" for no logprobs, None for any other shape (not merged)."""
+        lp = choice.get("logprobs")
+        if lp is None:
+            return ""
+        if not isinstance(lp, dict) or set(lp) - {"content", "refusal"}:
+            return None
+        full = [k for k in ("content", "refusal") if isinstance(lp.get(k), list) and lp[k]]
+        if len(full) != 1 or lp.get("refusal" if full[0] == "content" else "content") is not None:
+            return None
+        return full[0]
+
     def merge(self, a: Entry, b: Entry, dry: bool = False) -> Entry | None:
-        ca, cb = self._choice(a), self._choice(b)
+        ca, cb = self._choice(a, logprobs=True), self._choice(b, logprobs=True)
         if ca is None or cb is None or a.get("event") != b.get("event"):
+            return None
+        # Two chunks with logprobs merge with their token lists joined (the SDK extends its list by each chunk's);
+        # a chunk with and one without do not (a first chunk's list is taken as it is, an empty one as empty).
+        tokens = self._tokens(ca)
+        if tokens is None or tokens != self._tokens(cb):
             return None
         if ca.get("index", 0) != cb.get("index", 0) or ca.get("finish_reason") is not None:
             return None
@@ -164,8 +226,13 @@ class OpenAIChat(Provider):
         mdelta = mchoice["delta"]
         if key == "tool_calls":
             mdelta["tool_calls"][0]["function"]["arguments"] += delta_b["tool_calls"][0]["function"]["arguments"]
+        elif "." in key:
+            outer, inner = key.split(".")
+            mdelta[outer][inner] += delta_b[outer][inner]
         elif key:
             mdelta[key] += delta_b[key]
+        if tokens:
+            mchoice["logprobs"][tokens] = mchoice["logprobs"][tokens] + copy(cb["logprobs"][tokens])
         mchoice["finish_reason"] = cb.get("finish_reason")
         if "usage" in db:
             merged["data"]["usage"] = copy(db["usage"])

@@ -31,7 +31,11 @@ from harness.providers.base import (
 )
 from harness.providers.openai_chat import SERVER_ERROR, openai_status_body
 
-_DELTAS = frozenset(
+#: The delta events whose ``delta`` text is cut and merged: every one ``ResponseStreamState.accumulate_event``
+#: appends (``output_text``, ``function_call_arguments``; tests/fuzzing/test_resplit_deltas.py reads the SDK's
+#: list) and those the SDK hands on as events only (the final response comes whole in ``response.completed``).
+#: An event carrying ``logprobs`` passes whole: its token list would have to be cut at the same place.
+SPLIT_DELTAS = _DELTAS = frozenset(
     {
         "response.output_text.delta",
         "response.function_call_arguments.delta",

@@ -10,6 +10,10 @@ else the runners dispatch, so that a tool kind harness does not know yet is reco
 * anthropic's sessions tool runner (and the environment worker on it): ``run_runnable_tool``.
 * openai's ``DecisionsToolRunner`` / ``AsyncDecisionsToolRunner``: the chosen action's executor.
 * openai's ``client.beta.agents`` sessions streams: every ``tool_handlers`` entry, at ``ToolInvocation.invoke``.
+* openai's computer and browser helpers (``ComputerToolset`` / ``BrowserToolset``, sync and async, ``run`` and
+  ``execute``): every call of the caller's driver (an action, the screenshot, the browser's state report), at
+  the ``invoke`` their module calls it through. The helpers' approval callbacks are the application's own
+  policy and run on replay too.
 
 The runners' own bookkeeping around the call (result blocks, error results, diagnostics) runs on replay as
 while recording, on the recorded result.
@@ -32,6 +36,9 @@ def _function_tool_classes() -> tuple[type, ...]:
     module = sys.modules["anthropic.lib.tools._beta_functions"]  # imported by every anthropic runner module
     return (module.BetaFunctionTool, module.BetaAsyncFunctionTool)
 
+
+# The driver calls of the computer / browser dispatch going on in this context: [(bound method, recorded name)].
+_driver_calls: ContextVar[tuple[bool, list[tuple[Any, str]]] | None] = ContextVar("harness_driver_calls", default=None)
 
 # The decisions run going on in this context: (async?, {id(executor): (executor, candidate id)}).
 _decisions_run: ContextVar[tuple[bool, dict[int, tuple[Any, str]]] | None] = ContextVar("harness_decisions_run", default=None)
@@ -90,6 +97,8 @@ class ToolDispatchSeam(ModuleSeam):
         "anthropic.lib.tools._toolsets._runnable": "_patch_anthropic_toolsets",
         "openai.lib.decisions_tool_runner": "_patch_decisions",
         "openai.lib.streaming.agents._tools": "_patch_agent_sessions",
+        "openai.lib.computer": "_patch_computer",
+        "openai.lib.browser": "_patch_browser",
     }
 
     def _patch_anthropic_runner(self, module: Any) -> None:
@@ -255,6 +264,71 @@ class ToolDispatchSeam(ModuleSeam):
             return settled()
 
         self._replace(cls, "invoke", invoke)
+
+    def _patch_computer(self, module: Any) -> None:
+        # ``_dispatch`` (under ``run`` and ``execute``) calls each driver member through ``invoke(handler,
+        # action, cancelled=...)``, the screenshot with no action; ``_handlers`` maps member -> bound method.
+        self._patch_driver_dispatch(
+            module,
+            "computer",
+            ((module.ComputerToolset, False), (module.AsyncComputerToolset, True)),
+            lambda toolset: [(method, f"computer.{member}") for member, method in toolset._handlers.items()],
+        )
+
+    def _patch_browser(self, module: Any) -> None:
+        # As the computer's; ``_handlers`` is keyed ``browser_<member>``, and the state report (before and
+        # after each action) is the driver's ``state``.
+        def calls(toolset: Any) -> list[tuple[Any, str]]:
+            listed = [(method, f"browser.{key.removeprefix('browser_')}") for key, method in toolset._handlers.items()]
+            state = getattr(toolset.driver, "state", None)
+            return [*listed, (state, "browser.state")] if state is not None else listed
+
+        self._patch_driver_dispatch(
+            module, "browser", ((module.BrowserToolset, False), (module.AsyncBrowserToolset, True)), calls
+        )
+
+    def _patch_driver_dispatch(self, module: Any, family: str, classes: Any, calls: Any) -> None:
+        """Record every driver call a toolset's ``_dispatch`` makes through its module's ``invoke``: the
+        dispatch lists the driver's bound methods (compared with ``==``: a bound method is made anew at each
+        attribute access), the patched ``invoke`` records a call of one of them, by member, with its argument."""
+        real_invoke = module.__dict__["invoke"]
+
+        def invoke(handler: Any, *args: Any, cancelled: Any = None) -> Any:
+            run_state = _driver_calls.get()
+            name = None if run_state is None else next((n for method, n in run_state[1] if method == handler), None)
+            if name is None:
+                return real_invoke(handler, *args, cancelled=cancelled)
+            input = args[0] if args else {}
+
+            def run() -> Any:
+                return real_invoke(handler, *args, cancelled=cancelled)
+
+            return call_async(name, input, run) if run_state[0] else call_sync(name, input, run)  # type: ignore[index]
+
+        module.invoke = invoke
+        self._undo.append(functools.partial(restore, module.__dict__, "invoke", invoke, real_invoke))
+        for cls, is_async in classes:
+            real = cls.__dict__["_dispatch"]
+            if is_async:
+
+                async def adispatch(toolset: Any, *args: Any, real: Any = real, **kwargs: Any) -> Any:
+                    token = _driver_calls.set((True, calls(toolset)) if current() is not None else None)
+                    try:
+                        return await real(toolset, *args, **kwargs)
+                    finally:
+                        _driver_calls.reset(token)
+
+                self._replace(cls, "_dispatch", adispatch)
+            else:
+
+                def dispatch(toolset: Any, *args: Any, real: Any = real, **kwargs: Any) -> Any:
+                    token = _driver_calls.set((False, calls(toolset)) if current() is not None else None)
+                    try:
+                        return real(toolset, *args, **kwargs)
+                    finally:
+                        _driver_calls.reset(token)
+
+                self._replace(cls, "_dispatch", dispatch)
 
     def _replace(self, cls: type, attr: str, wrapper: Any) -> None:
         real = cls.__dict__[attr]

@@ -8,9 +8,10 @@ Covered: anthropic's ``@beta_tool`` / ``@beta_async_tool`` objects (``BetaFuncti
 openai's ``ResponsesToolRunner`` / ``AsyncResponsesToolRunner`` registered functions (recorded by
 the function's name, its parsed arguments and its raw output), and any function wrapped with
 :func:`harness.recorded_tool`. Every other kind of tool the SDKs' runners dispatch (built-in tools,
-toolset members, decisions actions, agents sessions' handlers) is recorded at the runners' dispatch
-points by :mod:`harness.seams.tool_dispatch`, through :class:`ToolCall` and :func:`call_sync` /
-:func:`call_async` here: one recording and replay path for all of them.
+toolset members, decisions actions, agents sessions' handlers, the computer and browser helpers' driver
+calls) is recorded at the runners' dispatch points by :mod:`harness.seams.tool_dispatch`, through
+:class:`ToolCall` and :func:`call_sync` / :func:`call_async` here: one recording and replay path for all
+of them.
 
 The SDK classes are patched for the test's duration, whether the SDK was imported before the test
 started or is imported by the test itself (an import hook patches a module the moment it is

@@ -21,8 +21,8 @@ The brain (same request -> byte-identical response):
 
 * tools are offered and the last user turn is text -> "Let me check." and one ``tool_use`` (stop_reason ``tool_use``)
   calling the tool forced by ``tool_choice``, else the first whose name appears in the user's text, else the first.
-  Its input comes from the tool's ``input_schema``: each required property (all when none are listed) gets, if a
-  string, the last quoted phrase or capitalised word of the user's text ("What is the weather in Paris?" ->
+  Its input comes from the tool's ``input_schema``: each required property (when none are listed: those without
+  a default, or the first if all have one) gets, if a string (``type``, or the first non-null ``anyOf`` member), the last quoted phrase or capitalised word of the user's text ("What is the weather in Paris?" ->
   ``{"city": "Paris"}``), an integer/number 1, a boolean true, an enum its first value. ``tool_choice`` ``none``
   suppresses the call. Client-run built-ins: a memory tool (``memory_…``) is called with ``{"command": "create",
   "path": "/memories/<word>.md", "file_text": <the text>}``; a toolset entry (``computer_toolset_…``) with its
@@ -87,9 +87,14 @@ def pick_word(text: str) -> str:
 def tool_input(schema: Json, text: str) -> Json:
     props: Json = schema.get("properties") or {}
     out: Json = {}
-    for name in schema.get("required", list(props)):
+    # No ``required`` list: every property without a default; when all have one (the agent toolset's ``bash``:
+    # command, restart, timeout_ms), the first.
+    chosen = [n for n, p in props.items() if "default" not in (p or {})] or list(props)[:1]
+    for name in schema.get("required", chosen):
         prop = props.get(name) or {}
         kind = prop.get("type")
+        if kind is None and isinstance(prop.get("anyOf"), list):  # Optional[...]: its first non-null member
+            kind = [str(m.get("type")) for m in prop["anyOf"] if isinstance(m, dict)]
         kind = next((k for k in kind if k != "null"), None) if isinstance(kind, list) else kind
         if prop.get("enum"):
             out[name] = prop["enum"][0]

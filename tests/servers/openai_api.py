@@ -20,6 +20,9 @@ The brain (same request -> byte-identical response):
 * the last input is a tool result (``role: tool`` messages, ``function_call_output`` items, submitted tool outputs) ->
   text ``"Result: " + <the trailing outputs joined by "; ">``.
 * otherwise -> ``"You said: " + <last user text>``.
+* Responses with a ``computer`` tool (what openai's ``ComputerToolset.run`` sends): a user message last -> one
+  ``computer_call`` with one ``click`` at x = y = the length of the user's text; a ``computer_call_output`` last ->
+  ``"Result: " + <its output's type>`` (``computer_screenshot``). Not streamed (the helper does not stream).
 
 A recording can script what the model says instead (opt-in; nothing changes without it): ``create_app(replies=fn)``
 or ``ModelServer(replies=fn)`` puts ``fn`` on ``app.state.replies``. For each Chat Completions or Responses request,
@@ -64,6 +67,7 @@ class Reply:
     text: str | None = None
     tool: str | None = None  # the called tool's name; ``arguments`` its JSON
     arguments: str = ""
+    computer: list[Json] | None = None  # the actions of a ``computer_call`` (Responses)
 
 
 def text_of(content: Any) -> str:
@@ -290,6 +294,13 @@ async def chat_completions(call: Call) -> Response:
 def responses_reply(body: Json) -> Reply:
     raw = body.get("input")
     items: list[Json] = [{"role": "user", "content": raw}] if isinstance(raw, str) else list(raw or [])
+    if any(t.get("type") in ("computer", "computer_use_preview") for t in body.get("tools") or []) and items:
+        last = items[-1]
+        if last.get("type") == "computer_call_output":
+            return Reply(text="Result: " + str((last.get("output") or {}).get("type", "")))
+        if last.get("role") == "user":  # one click at the length of the user's text, then the screenshot
+            n = len(text_of(last.get("content")))
+            return Reply(computer=[{"type": "click", "button": "left", "x": n, "y": n}])
     tools = [t for t in body.get("tools") or [] if t.get("type") == "function"]
     outputs: list[str] = []
     for item in reversed(items):
@@ -305,7 +316,7 @@ async def responses(call: Call) -> Response:
     body = call.body
     reply = scripted(call) or responses_reply(body)
     rid = deterministic_id("resp_", body)
-    item_id = deterministic_id("fc_" if reply.tool else "msg_", rid)
+    item_id = deterministic_id("cu_" if reply.computer else "fc_" if reply.tool else "msg_", rid)
     call_id = deterministic_id("call_", rid)
     prompt, completion = tokens(body.get("input")), tokens(reply.text or reply.arguments)
     usage = {
@@ -334,8 +345,14 @@ async def responses(call: Call) -> Response:
             "user": None, "metadata": body.get("metadata") or {},
         }  # fmt: skip
 
+    if reply.computer:
+        item: Json = {"id": item_id, "type": "computer_call", "status": "completed", "call_id": call_id,
+                      "actions": reply.computer, "pending_safety_checks": []}  # fmt: skip
+        if call.stream:
+            return call.error(400, "this fake server answers a computer_call without streaming only")
+        return call.json(response("completed", [item]))
     if reply.tool:
-        item: Json = {
+        item = {
             "id": item_id,
             "type": "function_call",
             "status": "completed",

@@ -5,7 +5,8 @@ frames), the server answers each with the response's stream events. The first ``
 ``function_call_output`` in its input) gets a ``get_weather`` function call; one carrying a
 ``function_call_output`` gets the final text, built from that output. ``headers`` keeps each
 handshake's headers, so a test can check what the client sent. The input ``"crash"`` gets
-``response.created``, then the server closes with code 1011.
+``response.created``, then the server closes with code 1011. A ``response.create`` whose ``metadata`` has
+``pace_ms`` gets its frames that many milliseconds apart (the first one too), as a model's tokens come.
 
 A Realtime subset on ``/v1/realtime``: ``session.created`` as soon as the socket opens (before the
 client says anything), then each ``response.create`` answered with text deltas and ``response.done``.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from typing import Any
 
 from websockets.sync.server import Server, ServerConnection, serve
@@ -105,7 +107,10 @@ class ResponsesWsServer:
                 else []
             )
             frames = _text_events(rid, f"It is {outputs[0]['output']} in Paris.") if outputs else _call_events(rid)
+            pace = float((event.get("metadata") or {}).get("pace_ms") or 0) / 1000
             for frame in frames:
+                if pace:
+                    time.sleep(pace)
                 ws.send(json.dumps(frame))
 
     def __enter__(self) -> ResponsesWsServer:

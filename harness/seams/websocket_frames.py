@@ -135,6 +135,8 @@ class Script:
         got = frame_data(self.ledger, data)
         with self.lock:
             n = self.sent
+            if n >= len(self.client) and self._server_gone():
+                raise self.closed_error()  # as websockets raises on a connection the server has closed
             if n >= len(self.client):
                 raise self._miss(
                     self._report(
@@ -150,6 +152,10 @@ class Script:
                 raise self._miss(self._report(f"client frame #{n + 1} differs from the recording", lines))
             self.sent += 1
             self.sent_at.append(time.monotonic())
+
+    def _server_gone(self) -> bool:
+        """Whether the server has closed the session by now: it did in the recording, after its last frame."""
+        return (self.item.close or {}).get("by") == "server" and self.delivered >= len(self.server)
 
     def ready(self) -> bool:
         """Whether ``take`` has an answer now: the next server frame is due, or the session has ended."""
@@ -237,6 +243,8 @@ class Script:
         recorded = self.item.close or {}
         code, reason = int(recorded.get("code", 1000)), str(recorded.get("reason", ""))
         if recorded.get("by") == "server":
+            if code == 1006:  # the connection was lost (no close frame): as websockets reports it
+                return ConnectionClosedError(None, None)
             cls = ConnectionClosedOK if code in (1000, 1001) else ConnectionClosedError
             return cls(Close(code, reason), None)
         return ConnectionClosedOK(Close(code, reason), Close(code, reason))

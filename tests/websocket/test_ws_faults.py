@@ -284,3 +284,90 @@ def test_a_real_drop_is_recorded_as_an_abnormal_closure_and_replays_as_websocket
     # And on replay the client sees what the live library raised (the same exception, no close frame, and a
     # send after it fails too), as a ws_drop fault gives it
     project.replay().assert_outcomes(passed=1)
+
+
+REALTIME = """
+    import asyncio
+    import os
+
+    import harness.strategies as hs
+    import openai
+    import pytest
+    from hypothesis import strategies as st
+    from websockets.exceptions import ConnectionClosedError
+
+    ITEM = {"type": "conversation.item.create", "item": {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Salut"}]}}
+
+
+    class Text:
+        def __init__(self):
+            self.text, self.ids = "", set()
+
+        def add(self, event):
+            assert event.event_id not in self.ids, event  # a re-split delta is an event of its own
+            self.ids.add(event.event_id)
+            if event.type == "response.output_text.delta":
+                self.text += event.delta
+            return event.type == "response.done"
+
+
+    def run_sync():
+        client = openai.OpenAI(api_key="sk-test", base_url=os.environ["MODEL_URL"] + "/v1", max_retries=0)
+        got = Text()
+        try:
+            with client.realtime.connect(model="gpt-realtime") as rt:
+                rt.send(ITEM)
+                rt.send({"type": "response.create"})
+                while True:
+                    try:
+                        if got.add(rt.recv()):
+                            return got.text
+                    except ValueError:
+                        continue
+        except ConnectionClosedError:
+            return None
+
+
+    def run_async():
+        client = openai.AsyncOpenAI(api_key="sk-test", base_url=os.environ["MODEL_URL"] + "/v1", max_retries=0)
+        got = Text()
+
+        async def go():
+            async with client.realtime.connect(model="gpt-realtime") as rt:
+                await rt.send(ITEM)
+                await rt.send({"type": "response.create"})
+                while True:
+                    try:
+                        if got.add(await rt.recv()):
+                            return got.text
+                    except ValueError:
+                        continue
+
+        try:
+            return asyncio.run(go())
+        except ConnectionClosedError:
+            return None
+
+
+    @pytest.mark.cassette
+    @pytest.mark.parametrize("kind", ["sync", "async"])
+    def test_realtime_text_under_resplits_and_faults(kind):
+        @hs.fuzz(st.one_of(hs.ws_resplit(), hs.ws_faults()), max_examples=30)
+        def check(variant):
+            text = run_sync() if kind == "sync" else run_async()
+            if variant is None or variant.fault in (None, "malformed"):
+                assert text == "Bonjour !", variant
+            else:
+                assert text is None, variant
+
+        check()
+"""
+
+
+def test_realtime_sessions_under_resplits_and_faults(project: Project) -> None:
+    # Given Realtime sessions (the server speaks first, then text deltas with event ids), recorded
+    project.write({"test_rt.py": REALTIME})
+    project.record().assert_outcomes(passed=2)
+    # When they are fuzzed with re-split deltas and every fault, sync and async, with the server gone
+    # Then a consumer that handles the faults gives the recorded text or sees the connection end
+    project.replay().assert_outcomes(passed=2)

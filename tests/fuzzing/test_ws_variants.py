@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 
 import harness.strategies as hs
@@ -108,3 +109,13 @@ def test_faults_cut_or_garble_the_session_where_they_say() -> None:
             assert got.frames == item.frames[: len(got.frames)] and got.close["by"] == "server"  # type: ignore[index]
 
     check()
+
+
+def test_an_http_strategy_over_websocket_sessions_points_to_the_websocket_ones() -> None:
+    @FAST
+    @given(hs.equivalent(source=[session()]))
+    def check(variant: hs.Variant) -> None:
+        raise AssertionError("never drawn")
+
+    with pytest.raises(ValueError, match=r"1 WebSocket session: vary it with hs\.ws_resplit\(\) or hs\.ws_faults\(\)"):
+        check()

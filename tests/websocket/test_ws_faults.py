@@ -176,6 +176,16 @@ AGENT = """
 
 
     @pytest.mark.cassette("weather_agent")
+    def test_properties(cassette):
+        # every re-split gives the recorded answer; every fault surfaces as what websockets or the SDK raise
+        assert hs.assert_equivalent(lambda: agent_sync(careful=True), hs.ws_resplit(), max_examples=10) == ANSWER
+        outcomes = []
+        hs.assert_fails_cleanly(lambda: agent_sync(careful=False), hs.ws_faults(), expected=(ConnectionClosedError, ValueError),
+                                max_examples=10, outcomes=outcomes)
+        assert outcomes and all(o.error is not None for o in outcomes)
+
+
+    @pytest.mark.cassette("weather_agent")
     def test_faults_by_hand(cassette):
         ((index, session),) = hs.ws_targets()
         with hs.substitute(hs.ws_drop(index, session, after=3)) as variant:
@@ -224,17 +234,17 @@ def _outcome(result: Any, name: str) -> str:
 def test_a_consumer_that_handles_websocket_faults_passes_and_one_that_does_not_fails(project: Project) -> None:
     # Given an agent's Responses WebSocket session (a function call round trip), recorded once
     project.write({"test_agent.py": AGENT})
-    project.record("-k", "test_record").assert_outcomes(passed=1, deselected=8)
+    project.record("-k", "test_record").assert_outcomes(passed=1, deselected=9)
     # When the careful agent (it catches ConnectionClosedError and skips frames that are not JSON) is fuzzed
     # with every fault, and the re-split deltas are replayed, sync and async
-    result = project.replay("-v", "-k", "careful or resplit or by_hand")
+    result = project.replay("-v", "-k", "careful or resplit or by_hand or properties")
     # Then it passes every variant
-    result.assert_outcomes(passed=5, deselected=4)
+    result.assert_outcomes(passed=6, deselected=4)
 
 
 def test_a_naive_consumer_fails_each_fault_with_the_shrunk_variant(project: Project) -> None:
     project.write({"test_agent.py": AGENT})
-    project.record("-k", "test_record").assert_outcomes(passed=1, deselected=8)
+    project.record("-k", "test_record").assert_outcomes(passed=1, deselected=9)
     for fault, error, shrunk in [
         (
             "drop",
@@ -256,7 +266,7 @@ def test_a_naive_consumer_fails_each_fault_with_the_shrunk_variant(project: Proj
         project.monkeypatch.setenv("FAULT", fault)
         result = project.replay("-k", "naive")
         # Then both fail, with what the SDK raised and the smallest variant that breaks it
-        result.assert_outcomes(failed=2, deselected=7)
+        result.assert_outcomes(failed=2, deselected=8)
         out = result.stdout.str()
         assert error in out, out
         assert out.count(shrunk) >= 2, out
@@ -264,9 +274,9 @@ def test_a_naive_consumer_fails_each_fault_with_the_shrunk_variant(project: Proj
 
 def test_a_consumer_that_assumes_the_recorded_framing_fails_under_resplit(project: Project) -> None:
     project.write({"test_agent.py": AGENT})
-    project.record("-k", "test_record").assert_outcomes(passed=1, deselected=8)
+    project.record("-k", "test_record").assert_outcomes(passed=1, deselected=9)
     result = project.replay("-k", "one_word_per_delta")
-    result.assert_outcomes(failed=1, deselected=8)
+    result.assert_outcomes(failed=1, deselected=9)
     out = result.stdout.str()
     # the smallest re-split that breaks it: a delta cut mid-word (one split, or every delta cut every k chars)
     assert "variant=ws_resplit(#0: " in out and ("split frame #" in out or "cut every" in out), out

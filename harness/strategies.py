@@ -35,6 +35,11 @@ interactions directly, e.g. for use outside a cassette test):
                     (the session's read timeout), its connection dropped, or a malformed message, through
                     the real ``ClientSession`` (builders: :func:`mcp_error`, :func:`mcp_timeout`,
                     :func:`mcp_drop`, :func:`mcp_malformed`; :func:`mcp_targets` lists the calls)
+* :func:`ws_faults`  a recorded WebSocket session (openai ``responses.connect()`` / ``realtime.connect()``)
+                    dropped after its k-th server frame (``ConnectionClosedError``, no close frame: 1006),
+                    closed with an error code (1011...), or sent a text frame that is not JSON (builders:
+                    :func:`ws_drop`, :func:`ws_close`, :func:`ws_malformed`; :func:`ws_targets` lists the sessions)
+* :func:`ws_resplit` a session's text deltas cut across more frames or merged (:func:`ws_resplit_ops` by hand)
 
 Using them: :func:`fuzz` (decorator), :func:`substitute` (a context manager for one variant, e.g.
 with ``@given``), :func:`assert_equivalent`, :func:`assert_fails_cleanly`,
@@ -68,6 +73,8 @@ from harness.fuzz.sdk_errors import SDK_BEHAVIOUR, SdkBehaviour, sdk_behaviour
 from harness.fuzz.strategies import equivalent, faults, rechunked, recorded_streams, resplit, targets
 from harness.fuzz.stream import Recorded, recorded
 from harness.fuzz.variant import Variant, original
+from harness.fuzz.ws_faults import WS_KINDS, ws_close, ws_drop, ws_faults, ws_malformed, ws_targets
+from harness.fuzz.ws_resplit import ws_resplit, ws_resplit_ops
 from harness.providers import detect
 from harness.providers import register as register_rewriter
 from harness.providers import registry as rewriters
@@ -76,6 +83,7 @@ __all__ = [
     "KINDS",
     "MCP_KINDS",
     "SDK_BEHAVIOUR",
+    "WS_KINDS",
     "Outcome",
     "Recorded",
     "Rewriter",
@@ -122,6 +130,13 @@ __all__ = [
     "substitute",
     "targets",
     "truncate",
+    "ws_close",
+    "ws_drop",
+    "ws_faults",
+    "ws_malformed",
+    "ws_resplit",
+    "ws_resplit_ops",
+    "ws_targets",
 ]
 
 

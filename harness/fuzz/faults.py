@@ -19,6 +19,7 @@ the SDKs' default is 600 s.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import time
@@ -29,6 +30,7 @@ from hypothesis import strategies as st
 
 from harness import sse
 from harness.cassette.model import Body, HttpInteraction, Response
+from harness.fuzz import links
 from harness.fuzz.resplit import build, rewriter_for
 from harness.fuzz.stream import Recorded, sse_body
 from harness.fuzz.variant import Variant
@@ -68,7 +70,7 @@ def truncate(rec: Recorded, after: int) -> Variant:
     parts = rec.parts[:after]
     body = sse_body(events[:after], rec.eol, parts)
     chunks = [[len(p), 0.0] for p in parts] or [[0, 0.0]]
-    new = Response(resp.status, resp.headers, body, chunks, None)
+    new = links.relinked(resp, Response(resp.status, resp.headers, body, chunks, None), keep_open=False)
     missing = ", ".join(dict.fromkeys(rec.event_name(i) for i in range(after, len(events))))
     label = f"truncate(#{rec.index}: clean end after {_last(rec, after)}; {after} of {len(events)} events kept; never sent: {missing})"
     return _fault(rec, new, "truncate", label, [label])
@@ -80,7 +82,10 @@ def drop(rec: Recorded, at: int) -> Variant:
     at = max(0, min(at, n - 1))
     resp = rec.response
     body = _cut_body(rec, at)
-    new = Response(resp.status, resp.headers, body, [[at, 0.0]], {"type": "RemoteProtocolError", "message": PEER_CLOSED})
+    bounds = [0, *sorted(links.cuts(links.offsets(resp), at)), at]  # a causal stream's bytes still wait for their request
+    chunks: list[list[float]] = [[b - a, 0.0] for a, b in itertools.pairwise(bounds)]
+    error = {"type": "RemoteProtocolError", "message": PEER_CLOSED}
+    new = links.relinked(resp, Response(resp.status, resp.headers, body, chunks, error), keep_open=False)
     label = f"drop(#{rec.index}: connection lost at {rec.describe_byte(at)})"
     return _fault(rec, new, "drop", label, [label])
 
@@ -145,7 +150,7 @@ def read_timeout(rec: Recorded, after: int, stall: float = math.inf) -> Variant:
         where = f"after byte {after}"
     chunks: list[list[float]] = [[s, 0.0] for s in sizes] or [[0, 0.0]]
     error = {"type": "ReadTimeout", "message": "The read operation timed out"}
-    new = Stall(resp.status, resp.headers, body, chunks, error, stall)
+    new = links.relinked(resp, Stall(resp.status, resp.headers, body, chunks, error, stall), keep_open=False)
     how_long = "for ever" if math.isinf(stall) else f"{stall:g} s"
     label = f"read_timeout(#{rec.index}: stalls {how_long} {where}; ReadTimeout after the client's read timeout)"
     return _fault(rec, new, "read_timeout", label, [label])

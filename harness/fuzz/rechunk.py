@@ -14,6 +14,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from harness.cassette.model import HttpInteraction, Response
+from harness.fuzz import links
 from harness.fuzz.stream import Recorded
 from harness.fuzz.variant import Variant
 
@@ -29,14 +30,16 @@ def rechunk(
     prefix: str = "",
     base_details: list[str] | None = None,
 ) -> Variant:
-    """The recorded response of ``rec``, cut at the byte offsets ``cuts``."""
+    """The recorded response of ``rec``, cut at the byte offsets ``cuts`` (and, for a causal stream, where
+    each chunk that followed a request began: its links are kept, see :mod:`harness.fuzz.links`)."""
     data = rec.data
     n = len(data)
-    points = sorted({int(c) for c in cuts if 0 < int(c) < n})
-    bounds = [0, *points, n]
     resp = rec.response
+    linked = links.offsets(resp)
+    points = sorted({int(c) for c in cuts if 0 < int(c) < n} | links.cuts(linked, n))
+    bounds = [0, *points, n]
     chunks = _timed(bounds, resp.chunks, n) if n else [[0, 0.0]]
-    new = Response(resp.status, resp.headers, resp.body, chunks, resp.error)
+    new = links.relinked(resp, Response(resp.status, resp.headers, resp.body, chunks, resp.error))
     interaction = HttpInteraction(rec.interaction.request, new, None, rec.interaction.elapsed_ms)
     if mode == "whole":
         what = "everything in one chunk"
@@ -46,6 +49,9 @@ def rechunk(
         what = f"{len(points)} cuts: {mode[5:]} ({len(bounds) - 1} chunks)"
     else:
         what = f"cuts at bytes {points}" if len(points) <= 12 else f"{len(points)} cuts at bytes {points[:12]}…"
+    kept = links.cuts(linked, n)
+    if kept:
+        what += f"; kept the cut{'s' if len(kept) > 1 else ''} at {sorted(kept)}, where the stream waited for a request"
     details = list(base_details or [])
     described = [rec.describe_byte(p) for p in points[:12]] if len(points) <= 12 else []
     details += described

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from harness import providers, sse
 from harness.cassette.model import HttpInteraction, Response
+from harness.fuzz import links
 from harness.fuzz.stream import Recorded, entry_name, sse_body
 from harness.fuzz.variant import Variant
 from harness.providers import Provider
@@ -95,6 +96,10 @@ class Edit:
         self.events: list[Entry] = list(events)
         self.parts: list[bytes | None] = list(rec.parts)
         self.ops: list[str] = []
+        #: the recorded event each event came from (a split's halves: the same one)
+        self.origin: list[int] = list(range(len(self.events)))
+        #: the recorded events that came only after a client's request (a causal stream's links)
+        self.linked: dict[int, list[str]] = links.event_links(links.offsets(rec.response), rec.starts)
         # What is known of the recording's own entries (alive as long as it is) is kept on it for
         # every later draw; what is known of entries made by this edit stays with the edit.
         memo = rec.memo
@@ -126,25 +131,32 @@ class Edit:
             ok = cache.get(key)
             if ok is None:
                 ok = cache[key] = merge(ev[i], ev[i + 1], dry=True) is not None
-            if ok:
+            if ok and not self._across_link(i):
                 out.append(i)
         return out
+
+    def _across_link(self, i: int) -> bool:
+        """Whether merging events ``i`` and ``i + 1`` would deliver an event linked to a request early."""
+        lo, hi = self.origin[i], self.origin[i + 1]
+        return any(lo < e <= hi for e in self.linked)
 
     def split(self, i: int, slot: int, k: int) -> None:
         entry = self.events[i]
         label, text = self.slots_of(i)[slot]
         head, tail = self.rw.split(entry, slot, k)
         self.events[i : i + 1] = [head, tail]
+        self.origin[i : i + 1] = [self.origin[i]] * 2
         self._keep += (head, tail)
         self.parts[i : i + 1] = [None, None]
         self.ops.append(f"split #{i} {entry_name(entry)} {label} {_show(text, k)!r} at char {k}")
 
     def merge(self, i: int) -> bool:
         a, b = self.events[i], self.events[i + 1]
-        merged = self.rw.merge(a, b)
+        merged = self.rw.merge(a, b) if not self._across_link(i) else None
         if merged is None:
             return False
         self.events[i : i + 2] = [merged]
+        self.origin[i : i + 2] = [self.origin[i]]
         self._keep.append(merged)
         self.parts[i : i + 2] = [None]
         self.ops.append(f"merge #{i}+#{i + 1} {entry_name(a)}")
@@ -172,13 +184,32 @@ class Edit:
 
 
 def build(
-    rec: Recorded, events: list[Entry], parts: list[bytes], *, label: str, details: list[str], kind: str = "resplit"
+    rec: Recorded,
+    events: list[Entry],
+    parts: list[bytes],
+    *,
+    label: str,
+    details: list[str],
+    kind: str = "resplit",
+    origin: list[int] | None = None,
 ) -> Variant:
-    """A variant replaying ``events`` (one network chunk per event) in place of ``rec``."""
+    """A variant replaying ``events`` (one network chunk per event) in place of ``rec``; ``origin[i]``: the
+    recorded event ``events[i]`` came from, for a causal stream's links (default: the same positions)."""
     resp = rec.response
     body = sse_body(events, rec.eol, parts)
     chunks: list[list[float]] = [[len(p), 0.0] for p in parts if p]
-    new = Response(resp.status, resp.headers, body, chunks or [[0, 0.0]], resp.error)
+    linked = links.event_links(links.offsets(resp), rec.starts)
+    awaits = links.event_awaits(linked, origin if origin is not None else list(range(len(events))), parts)
+    whole = kind != "fault"  # a fault's stream ends its own way: not held open after its last chunk
+    new = Response(
+        resp.status,
+        resp.headers,
+        body,
+        chunks or [[0, 0.0]],
+        resp.error,
+        awaits=awaits,
+        client_closed=whole and resp.client_closed,
+    )
     interaction = HttpInteraction(rec.interaction.request, new, None, rec.interaction.elapsed_ms)
     return Variant(rec.index, interaction, kind=kind, label=label, details=details, format=rec.format)
 
@@ -248,7 +279,7 @@ def _finish(rec: Recorded, edit: Edit) -> Variant:
     events, parts = edit.finish()
     shown = "; ".join(edit.ops[:4]) + (f"; … {len(edit.ops) - 4} more" if len(edit.ops) > 4 else "")
     label = f"resplit(#{rec.index} {rec.format}: {shown or 'unchanged'})"
-    return build(rec, events, parts, label=label, details=list(edit.ops))
+    return build(rec, events, parts, label=label, details=list(edit.ops), origin=edit.origin)
 
 
 def resplit_strategy(rec: Recorded, *, max_ops: int = 6) -> st.SearchStrategy[Variant]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from harness.cassette.model import HttpInteraction
+from harness.cassette.model import HttpInteraction, WebSocketInteraction
 from harness.fuzz.current import ledger
 from harness.fuzz.faults import KINDS, fault_strategy
 from harness.fuzz.rechunk import rechunk_strategy
@@ -56,7 +56,14 @@ def _lazy(make: Any, source: Source, at: At, sse_only: bool = True) -> st.Search
     def draw_variant(draw: Any) -> Variant:
         recs = targets(source, at, sse_only=sse_only)
         if not recs:
-            raise ValueError("harness.strategies: the cassette has no recorded HTTP response to vary")
+            sessions = sum(isinstance(i, WebSocketInteraction) for i in _interactions(source))
+            hint = (
+                f"; it has {sessions} WebSocket session{'s' if sessions > 1 else ''}: vary "
+                f"{'them' if sessions > 1 else 'it'} with hs.ws_resplit() or hs.ws_faults()"
+                if sessions
+                else ""
+            )
+            raise ValueError(f"harness.strategies: the cassette has no recorded HTTP response to vary{hint}")
         rec = recs[0] if len(recs) == 1 else draw(st.sampled_from(recs))
         variant: Variant = draw(make(rec))
         return variant

@@ -53,6 +53,8 @@ class Tape:
         rcvd = getattr(exc, "rcvd", None)
         if rcvd is not None:
             self.closed("server", rcvd.code, rcvd.reason)
+        elif getattr(exc, "sent", None) is None:
+            self.closed("server", 1006, "")  # lost without a close frame either way: "abnormal closure"
 
 
 class RecordingConnection:

@@ -7,7 +7,9 @@ parsed, other text as text, other bytes as base64. Secrets are scrubbed from eve
 Replay (:class:`Script`): each frame the client sends is matched against the next recorded client frame
 (JSON-aware, ``ignore_paths`` applied); a server frame is delivered only once the client frames recorded
 before it were sent. Waits are bounded: :func:`waits` yields the pauses, the sync stand-in sleeps them and
-the async one awaits them.
+the async one awaits them. Paced replay (``replay_speed`` > 0, as for HTTP streams) also keeps each server
+frame's recorded gap, divided by the speed, after whichever came last before it in the recording: the client
+frame it followed (counted from when the client sent it on replay) or the server frame before it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
 #: How long a replayed ``recv`` waits for the client frame its next server frame was recorded after.
 WAIT_S = 5.0
 _POLL_S = 0.002
+#: Paced replay sleeps in slices this long at most (a client's close from elsewhere ends the wait).
+_PACE_SLICE_S = 0.05
 DATA_KEYS = ("json", "text", "base64")
 
 
@@ -98,6 +102,12 @@ class Script:
                 self.server.append((seen, frame))
         self.sent = 0
         self.delivered = 0
+        #: paced replay: the speed (0: instant), when the session opened, when each client frame was sent,
+        #: and when the last server frame was due
+        self.speed = float(ledger.settings.replay_speed or 0.0)
+        self.opened = time.monotonic()
+        self.sent_at: list[float] = []
+        self.last_due: float | None = None
         #: ``(code, reason)`` once the client closed the session.
         self.client_closed: tuple[int, str] | None = None
         self.lock = threading.Lock()
@@ -125,6 +135,8 @@ class Script:
         got = frame_data(self.ledger, data)
         with self.lock:
             n = self.sent
+            if n >= len(self.client) and self._server_gone():
+                raise self.closed_error()  # as websockets raises on a connection the server has closed
             if n >= len(self.client):
                 raise self._miss(
                     self._report(
@@ -139,6 +151,11 @@ class Script:
                 lines = ["  recorded != sent:", *(f"    {d}" for d in diffs or [f"{_describe(want)} != {_describe(got)}"])]
                 raise self._miss(self._report(f"client frame #{n + 1} differs from the recording", lines))
             self.sent += 1
+            self.sent_at.append(time.monotonic())
+
+    def _server_gone(self) -> bool:
+        """Whether the server has closed the session by now: it did in the recording, after its last frame."""
+        return (self.item.close or {}).get("by") == "server" and self.delivered >= len(self.server)
 
     def ready(self) -> bool:
         """Whether ``take`` has an answer now: the next server frame is due, or the session has ended."""
@@ -152,22 +169,58 @@ class Script:
         raises the recorded close."""
         with self.lock:
             if self.client_closed is None and self.delivered < len(self.server):
+                if self.speed > 0:
+                    self.last_due = self._due()
                 frame = self.server[self.delivered][1]
                 self.delivered += 1
                 return frame
             return None
 
+    def _due(self) -> float:
+        """Paced replay: when the next server frame is due (call with the lock held, when it is ready)."""
+        need, frame = self.server[self.delivered]
+        at = float(frame.get("ms") or 0.0)
+        # after the client frame recorded last before it (the handshake when there is none) ...
+        since = float(self.client[need - 1].get("ms") or 0.0) if need else 0.0
+        due = (self.sent_at[need - 1] if need else self.opened) + max(0.0, at - since) / 1000 / self.speed
+        if self.last_due is not None and self.delivered:  # ... and after the server frame before it
+            before = float(self.server[self.delivered - 1][1].get("ms") or 0.0)
+            due = max(due, self.last_due + max(0.0, at - before) / 1000 / self.speed)
+        return due
+
+    def _paced(self, started: float, timeout: float | None) -> Iterator[float]:
+        """Paced replay: the pauses until the next server frame is due; a recorded gap longer than the
+        caller's own ``timeout`` raises ``TimeoutError`` after it, as the live socket would."""
+        with self.lock:
+            if self.client_closed is not None or self.delivered >= len(self.server):
+                return
+            due = self._due()
+        limit = None if timeout is None else started + timeout
+        while self.client_closed is None:
+            now = time.monotonic()
+            if now >= due:
+                return
+            if limit is not None and due > limit:
+                if now >= limit:
+                    raise TimeoutError("timed out while receiving data")
+                yield min(limit - now, _PACE_SLICE_S)
+                continue
+            yield min(due - now, _PACE_SLICE_S)
+
     def waits(self, timeout: float | None = None) -> Iterator[float]:
         """The pauses a ``recv`` makes until ``ready``; raises a miss (or ``TimeoutError`` when the caller's
         own ``timeout`` runs out first) if it takes longer than :data:`WAIT_S`."""
         bound = WAIT_S if timeout is None else min(timeout, WAIT_S)
-        deadline = time.monotonic() + bound
+        started = time.monotonic()
+        deadline = started + bound
         while not self.ready():
             if time.monotonic() >= deadline:
                 if timeout is not None and timeout < WAIT_S:
                     raise TimeoutError("timed out while receiving data")
                 raise self._miss(self._stalled())
             yield _POLL_S
+        if self.speed > 0:
+            yield from self._paced(started, timeout)
 
     def _stalled(self) -> str:
         if self.delivered >= len(self.server):
@@ -190,6 +243,8 @@ class Script:
         recorded = self.item.close or {}
         code, reason = int(recorded.get("code", 1000)), str(recorded.get("reason", ""))
         if recorded.get("by") == "server":
+            if code == 1006:  # the connection was lost (no close frame): as websockets reports it
+                return ConnectionClosedError(None, None)
             cls = ConnectionClosedOK if code in (1000, 1001) else ConnectionClosedError
             return cls(Close(code, reason), None)
         return ConnectionClosedOK(Close(code, reason), Close(code, reason))

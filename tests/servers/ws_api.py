@@ -5,7 +5,9 @@ frames), the server answers each with the response's stream events. The first ``
 ``function_call_output`` in its input) gets a ``get_weather`` function call; one carrying a
 ``function_call_output`` gets the final text, built from that output. ``headers`` keeps each
 handshake's headers, so a test can check what the client sent. The input ``"crash"`` gets
-``response.created``, then the server closes with code 1011.
+``response.created``, then the server closes with code 1011; the input ``"drop"`` gets ``response.created``,
+then the TCP connection is cut with no close frame (the client sees an abnormal closure, 1006). A ``response.create`` whose ``metadata`` has
+``pace_ms`` gets its frames that many milliseconds apart (the first one too), as a model's tokens come.
 
 A Realtime subset on ``/v1/realtime``: ``session.created`` as soon as the socket opens (before the
 client says anything), then each ``response.create`` answered with text deltas and ``response.done``.
@@ -15,7 +17,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 import threading
+import time
 from typing import Any
 
 from websockets.sync.server import Server, ServerConnection, serve
@@ -99,13 +103,20 @@ class ResponsesWsServer:
                 ws.send(json.dumps({"type": "response.created", "response": _response(rid, "in_progress", [])}))
                 ws.close(1011, "internal error")
                 return
+            if inputs == "drop":  # the connection is lost mid-response: no close frame at all
+                ws.send(json.dumps({"type": "response.created", "response": _response(rid, "in_progress", [])}))
+                ws.socket.shutdown(socket.SHUT_RDWR)
+                return
             outputs = (
                 [i for i in inputs if isinstance(i, dict) and i.get("type") == "function_call_output"]
                 if isinstance(inputs, list)
                 else []
             )
             frames = _text_events(rid, f"It is {outputs[0]['output']} in Paris.") if outputs else _call_events(rid)
+            pace = float((event.get("metadata") or {}).get("pace_ms") or 0) / 1000
             for frame in frames:
+                if pace:
+                    time.sleep(pace)
                 ws.send(json.dumps(frame))
 
     def __enter__(self) -> ResponsesWsServer:

@@ -135,3 +135,7 @@ def test_show_html_draws_a_websocket_session_with_directions_and_the_reassembled
     assert "assistant    It is &lt;b&gt;sunny&lt;/b&gt; in Paris." in out
     assert "tool call    get_weather {&quot;city&quot;:&quot;Paris&quot;}" in out
     assert "<b>sunny" not in out
+    # And its bar spans the session (its last frame's time), with a mark per frame, by direction
+    assert "websocket #0 · 48 ms" in out
+    assert "<div class='frames'>18 frames over 48 ms: " in out
+    assert out.count("<b class='c'") == 2 and out.count("<b class='s'") == 16

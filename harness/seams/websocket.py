@@ -52,6 +52,15 @@ class Tape:
             if self.item.close is None and code is not None:
                 self.item.close = {"by": by, "code": code, "reason": self.ledger.redactor.text(reason)}
 
+    def client_closing(self, real: Any, code: int, reason: str) -> None:
+        """The client closes: unless the server had closed first (seen by the client only through the
+        connection's state, as openai-agents checks before reusing a socket), the close is the client's."""
+        protocol = getattr(real, "protocol", None)
+        rcvd, sent = getattr(protocol, "close_rcvd", None), getattr(protocol, "close_sent", None)
+        if rcvd is not None and (sent is None or getattr(protocol, "close_rcvd_then_sent", False)):
+            self.closed("server", rcvd.code, rcvd.reason)
+        self.closed("client", code, reason)
+
     def connection_closed(self, exc: BaseException) -> None:
         rcvd = getattr(exc, "rcvd", None)
         if rcvd is not None:
@@ -85,7 +94,7 @@ class RecordingConnection:
         return message
 
     def close(self, code: int = 1000, reason: str = "") -> None:
-        self._tape.closed("client", code, reason)
+        self._tape.client_closing(self._real, code, reason)
         self._real.close(code=code, reason=reason)
 
     def __iter__(self) -> Iterator[Any]:
@@ -129,7 +138,7 @@ class AsyncRecordingConnection:
         return message
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
-        self._tape.closed("client", code, reason)
+        self._tape.client_closing(self._real, code, reason)
         await self._real.close(code=code, reason=reason)
 
     async def __aiter__(self) -> AsyncIterator[Any]:

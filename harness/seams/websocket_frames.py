@@ -181,6 +181,14 @@ class Script:
             [f"  expected next from the client: {_describe(self.client[self.sent])}"] if self.sent < len(self.client) else [],
         )
 
+    def is_open(self) -> bool:
+        """Whether the connection reads as open (``state``): until the client closes it, or, for a session
+        the server closed, once the server frames recorded before its close are all delivered."""
+        with self.lock:
+            if self.client_closed is not None:
+                return False
+            return not ((self.item.close or {}).get("by") == "server" and self.delivered >= len(self.server))
+
     def closed_error(self) -> Exception:
         """What ``recv`` or ``send`` raises once the session has ended, as ``websockets`` would."""
         from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK

@@ -7,7 +7,8 @@ frames), the server answers each with the response's stream events. The first ``
 handshake's headers, so a test can check what the client sent. The input ``"crash"`` gets
 ``response.created``, then the server closes with code 1011. A ``response.create`` whose ``metadata`` has
 ``"fault": "close-1011"`` or ``"fault": "drop"`` gets the first three events of the function call (mid-
-response), then a close frame with code 1011, or the TCP connection cut without any close frame.
+response), then a close frame with code 1011, or the TCP connection cut without any close frame;
+``"fault": "close-after"`` gets the whole response, then a close frame with code 1000 (``idle``).
 
 A Realtime subset on ``/v1/realtime``: ``session.created`` as soon as the socket opens (before the
 client says anything), then each ``response.create`` answered with text deltas and ``response.done``.
@@ -119,6 +120,9 @@ class ResponsesWsServer:
             frames = _text_events(rid, f"It is {outputs[0]['output']} in Paris.") if outputs else _call_events(rid)
             for frame in frames:
                 ws.send(json.dumps(frame))
+            if fault == "close-after":  # a server that closes the socket once it has answered
+                ws.close(1000, "idle")
+                return
 
     def __enter__(self) -> ResponsesWsServer:
         self._server = serve(self._handle, "127.0.0.1", 0)

@@ -21,7 +21,7 @@ AGENTS = """
     import os
 
     import pytest
-    from agents import Agent, OpenAIResponsesWSModel, Runner, function_tool, responses_websocket_session, set_tracing_disabled
+    from agents import Agent, ModelSettings, OpenAIResponsesWSModel, Runner, function_tool, responses_websocket_session, set_tracing_disabled
     from openai import AsyncOpenAI
 
     set_tracing_disabled(True)
@@ -57,6 +57,22 @@ AGENTS = """
 
 
     @pytest.mark.cassette
+    def test_runner_reconnects_after_the_server_closed_the_socket():
+        # The server closes the socket after each response: the model sees it closed and opens another for its next turn
+        client = AsyncOpenAI(api_key="sk-test", base_url=os.environ["MODEL_URL"] + "/v1", max_retries=0)
+
+        async def go():
+            model = OpenAIResponsesWSModel(model="gpt-5", openai_client=client)
+            agent = weather_agent(model).clone(model_settings=ModelSettings(metadata={"fault": "close-after"}))
+            try:
+                return await Runner.run(agent, QUESTION)
+            finally:
+                await model.close()
+
+        assert asyncio.run(go()).final_output == "It is sunny in Paris."
+
+
+    @pytest.mark.cassette
     def test_streamed_run_in_a_websocket_session():
         async def go():
             async with responses_websocket_session(api_key="sk-test", base_url=os.environ["MODEL_URL"] + "/v1") as ws:
@@ -86,12 +102,16 @@ def test_openai_agents_runner_over_the_responses_websocket_records_and_replays_o
     project.monkeypatch.setenv("SIDE_EFFECTS", str(effects))
     project.write({"test_agents.py": AGENTS})
     # When it is recorded against the live server
-    project.record().assert_outcomes(passed=2)
+    project.record().assert_outcomes(passed=3)
     # Then the tool ran once per test
-    assert effects.read_text(encoding="utf-8").splitlines() == ["Paris", "Paris"]
+    assert effects.read_text(encoding="utf-8").splitlines() == ["Paris"] * 3
     # And each cassette holds the agent's socket: a WebSocket session, then the tool, in timeline order
-    cassettes = {p: json.loads(t)["interactions"] for p, t in project.cassettes().items()}
-    assert len(cassettes) == 2
+    cassettes = {Path(p).stem: json.loads(t)["interactions"] for p, t in project.cassettes().items()}
+    assert len(cassettes) == 3
+    # (the run whose server closed each socket after answering: a session per model turn)
+    closing = cassettes.pop("test_runner_reconnects_after_the_server_closed_the_socket")
+    assert [i["kind"] for i in closing] == ["websocket", "tool", "websocket"]
+    assert [i["close"] for i in closing if i["kind"] == "websocket"] == [{"by": "server", "code": 1000, "reason": "idle"}] * 2
     for items in cassettes.values():
         assert [i["kind"] for i in items] == ["websocket", "tool"]
         (ws,) = [i for i in items if i["kind"] == "websocket"]
@@ -103,6 +123,6 @@ def test_openai_agents_runner_over_the_responses_websocket_records_and_replays_o
         assert [f["json"]["type"] for f in ws["frames"] if f["from"] == "server"].count("response.completed") == 2
     assert all(SECRET not in text for text in project.cassettes().values())
     # When it is replayed with the server gone and every socket refused
-    project.replay().assert_outcomes(passed=2)
+    project.replay().assert_outcomes(passed=3)
     # Then the same final outputs came back, and the tool did not run again
-    assert effects.read_text(encoding="utf-8").splitlines() == ["Paris", "Paris"]
+    assert effects.read_text(encoding="utf-8").splitlines() == ["Paris"] * 3

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from harness.cassette.model import WebSocketInteraction
 from harness.redact import stable_url
 from harness.seams.imports import ModuleSeam
-from harness.seams.websocket_frames import ABNORMAL, Script, frame_data
+from harness.seams.websocket_frames import Script, frame_data
 from harness.seams.websocket_replay import AsyncReplayConnection, ReplayConnection
 
 if TYPE_CHECKING:
@@ -65,8 +65,8 @@ class Tape:
         rcvd = getattr(exc, "rcvd", None)
         if rcvd is not None:
             self.closed("server", rcvd.code, rcvd.reason)
-        elif getattr(exc, "sent", None) is None:  # cut with no close frame either way: 1006, "abnormal closure"
-            self.closed("server", ABNORMAL, "")
+        elif getattr(exc, "sent", None) is None:
+            self.closed("server", 1006, "")  # lost without a close frame either way: "abnormal closure"
 
 
 class RecordingConnection:

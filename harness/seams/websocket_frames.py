@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 WAIT_S = 5.0
 _POLL_S = 0.002
 DATA_KEYS = ("json", "text", "base64")
-#: The close code a session cut without any close frame is stored with (RFC 6455's 1006, never sent on the wire).
-ABNORMAL = 1006
 
 
 def frame_data(ledger: Ledger, data: str | bytes | bytearray | memoryview) -> dict[str, Any]:
@@ -200,11 +198,10 @@ class Script:
         recorded = self.item.close or {}
         code, reason = int(recorded.get("code", 1000)), str(recorded.get("reason", ""))
         if recorded.get("by") == "server":
-            if code == ABNORMAL:  # the connection was cut: no close frame received or sent
+            if code == 1006:  # the connection was lost (no close frame): as websockets reports it
                 return ConnectionClosedError(None, None)
-            # websockets answers a server's close frame with the same code, then the connection ends
             cls = ConnectionClosedOK if code in (1000, 1001) else ConnectionClosedError
-            return cls(Close(code, reason), Close(code, reason), True)
+            return cls(Close(code, reason), Close(code, reason), True)  # websockets echoes the server's close
         return ConnectionClosedOK(Close(code, reason), Close(code, reason))
 
     def close(self, code: int, reason: str) -> None:

@@ -5,13 +5,15 @@ frames), the server answers each with the response's stream events. The first ``
 ``function_call_output`` in its input) gets a ``get_weather`` function call; one carrying a
 ``function_call_output`` gets the final text, built from that output. ``headers`` keeps each
 handshake's headers, so a test can check what the client sent. The input ``"crash"`` gets
-``response.created``, then the server closes with code 1011. A ``response.create`` whose ``metadata`` has
-``"fault": "close-1011"`` or ``"fault": "drop"`` gets the first three events of the function call (mid-
-response), then a close frame with code 1011, or the TCP connection cut without any close frame;
-``"fault": "close-after"`` gets the whole response, then a close frame with code 1000 (``idle``).
+``response.created``, then the server closes with code 1011.
 
 A Realtime subset on ``/v1/realtime``: ``session.created`` as soon as the socket opens (before the
 client says anything), then each ``response.create`` answered with text deltas and ``response.done``.
+
+Faults a reconnecting client meets: a ``response.create`` whose ``metadata`` has ``"fault": "close-1011"``
+or ``"fault": "drop"`` gets the first three events of the function call (mid-response), then a close frame
+with code 1011, or the TCP connection cut without any close frame; ``"fault": "close-after"`` gets the
+whole response, then a close frame with code 1000 (``idle``).
 """
 
 from __future__ import annotations
@@ -98,11 +100,6 @@ class ResponsesWsServer:
                 ws.send(json.dumps({"type": "error", "error": {"type": "invalid_request_error", "message": "unknown event"}}))
                 continue
             rid = f"resp_{next(_ids)}"
-            inputs = event.get("input")
-            if inputs == "crash":  # the server fails mid-response: its close code says why
-                ws.send(json.dumps({"type": "response.created", "response": _response(rid, "in_progress", [])}))
-                ws.close(1011, "internal error")
-                return
             fault = (event.get("metadata") or {}).get("fault")
             if fault in ("close-1011", "drop"):  # the server fails mid-response, with or without a close frame
                 for frame in _call_events(rid)[:3]:
@@ -111,6 +108,11 @@ class ResponsesWsServer:
                     ws.socket.shutdown(socket.SHUT_RDWR)
                 else:
                     ws.close(1011, "internal error")
+                return
+            inputs = event.get("input")
+            if inputs == "crash":  # the server fails mid-response: its close code says why
+                ws.send(json.dumps({"type": "response.created", "response": _response(rid, "in_progress", [])}))
+                ws.close(1011, "internal error")
                 return
             outputs = (
                 [i for i in inputs if isinstance(i, dict) and i.get("type") == "function_call_output"]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.cli.load import as_json, load_cassette, title
+from harness.cli.streams import causal
 from harness.cli.style import CliError, Style, body_summary, clip, color_enabled, obj, plural, short
 from harness.providers.base import Answer, Part
 from harness.providers.read import answer_of
@@ -28,6 +29,8 @@ def _signature(item: Any) -> tuple[Any, ...]:
     request = getattr(item, "request", None)
     if item.kind == "http" and request is not None:
         return ("http", request.method, request.path.split("?")[0])
+    if item.kind == "websocket":
+        return ("websocket", item.name)
     return (item.kind, getattr(item, "name", None), getattr(item, "method", None))
 
 
@@ -110,8 +113,9 @@ def diff_answers(a: Answer, b: Answer) -> list[str]:
 
 
 #: Ids a server makes fresh on every run, which the client echoes back (a tool call's id in the next
-#: request's ``tool_result``): Anthropic ``toolu_``/``srvtoolu_``, OpenAI ``call_`` and ``fc_``.
-_RUN_ID = re.compile(r"(?:srvtoolu|toolu|call|fc)_[A-Za-z0-9_-]{6,}")
+#: request's ``tool_result``): Anthropic ``toolu_``/``srvtoolu_``, OpenAI ``call_``, ``fc_`` and ``resp_``
+#: (a response's id, sent back as the next request's ``previous_response_id``).
+_RUN_ID = re.compile(r"(?:srvtoolu|toolu|call|fc|resp)_[A-Za-z0-9_-]{6,}")
 
 
 class RunIds:
@@ -183,6 +187,10 @@ def diff_http(a: HttpInteraction, b: HttpInteraction, o: DiffOptions) -> list[st
         out.append(f"status: {sa.status} != {sb.status}")
     if sa.error != sb.error:
         out.append(f"stream error: {short(sa.error)} != {short(sb.error)}")
+    if sa.body.kind == sb.body.kind == "sse" and (causal(sa) or causal(sb)):
+        from harness.cli.diff_ws import diff_event_stream
+
+        return out + diff_event_stream(sa, sb)
     xa, xb = answer_of(sa.body), answer_of(sb.body)
     if xa is not None or xb is not None:
         out += [f"answer {d}" for d in diff_answers(xa or Answer(), xb or Answer())]
@@ -285,9 +293,16 @@ def diff_tool(a: Any, b: Any, o: DiffOptions) -> list[str]:
     return out
 
 
+def diff_websocket(a: Any, b: Any, o: DiffOptions) -> list[str]:
+    """WebSocket sessions: turn by turn (:mod:`harness.cli.diff_ws`)."""
+    from harness.cli.diff_ws import diff_websocket as view
+
+    return view(a, b, o)
+
+
 Differ = Callable[[Any, Any, DiffOptions], list[str]]
 #: kind -> the changes between two interactions of that kind; other kinds use :func:`diff_generic`.
-DIFFERS: dict[str, Differ] = {"http": diff_http, "mcp": diff_mcp, "tool": diff_tool}
+DIFFERS: dict[str, Differ] = {"http": diff_http, "mcp": diff_mcp, "tool": diff_tool, "websocket": diff_websocket}
 
 
 def pair_changes(x: Any, y: Any, options: DiffOptions) -> list[str]:

@@ -1,6 +1,7 @@
 """``harness show --html``: one self-contained page (inline CSS, no script
 from anywhere, no network) showing a cassette as a timeline: each interaction in order with a
-waterfall bar of its duration, the text ``show`` prints for it, and a stream's chunk timing.
+waterfall bar of its duration, the text ``show`` prints for it, and a stream's chunk timing (a WebSocket
+session's frames, by direction).
 
 The text of each interaction comes from :data:`harness.cli.show.RENDERERS` (so a kind another module
 registers is shown here too, and a kind with none through its ``describe()``); this module only lays
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.cli.show import ShowOptions, render
-from harness.cli.style import Style, ms
+from harness.cli.style import Style, ms, obj
 
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;background:#fafafa}
@@ -28,13 +29,35 @@ h1{font-size:1.2em}.meta{color:#666}
 .bar span{position:absolute;top:0;height:8px;border-radius:4px;background:#48c}
 .k-mcp .bar span{background:#a5c}.k-tool .bar span{background:#4a6}.error .bar span{background:#d33}
 pre{white-space:pre-wrap;word-break:break-word;margin:.3em 0;font:12px/1.35 ui-monospace,monospace}
-.chunks{color:#666;font-size:.8em}.chunks b{display:inline-block;width:3px;height:10px;background:#48c;margin-right:1px}
+.chunks,.frames{color:#666;font-size:.8em}.chunks b,.frames b{display:inline-block;width:3px;height:10px;background:#48c;margin-right:1px}
+.k-websocket .bar span{background:#c84}.frames b.c{background:#36c;height:14px}.frames b.s{background:#c84}
 """
 
 
-def _elapsed(item: Any) -> float | None:
-    value = getattr(item, "elapsed_ms", None)
+def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _elapsed(item: Any) -> float | None:
+    """How long an interaction took: its ``elapsed_ms``, or for a WebSocket session its last frame's time."""
+    frames = getattr(item, "frames", None)
+    if item.kind == "websocket" and frames:
+        return _number(obj(frames[-1]).get("ms"))
+    return _number(getattr(item, "elapsed_ms", None))
+
+
+def _frame_marks(item: Any) -> str:
+    """A WebSocket session's frames as marks spaced by their times: client frames (``c``) and server ones (``s``)."""
+    frames = [obj(f) for f in getattr(item, "frames", None) or [] if _number(obj(f).get("ms")) is not None]
+    if item.kind != "websocket" or len(frames) < 2:
+        return ""
+    last = float(frames[-1]["ms"]) or 1.0
+    marks, before = [], 0.0
+    for f in frames:
+        side = "c" if f.get("from") == "client" else "s"
+        marks.append(f"<b class='{side}' style='margin-left:{max(0.0, (float(f['ms']) - before) / last * 40):.1f}px'></b>")
+        before = float(f["ms"])
+    return f"<div class='frames'>{len(frames)} frames over {html.escape(ms(last))}: {''.join(marks)}</div>"
 
 
 def _chunk_times(item: Any) -> list[float]:
@@ -93,7 +116,7 @@ def timeline(path: Path, items: list[Any]) -> str:
             f"<section class='{classes}' data-kind='{kind}' data-n='{n}'>"
             f"<div class='kind'>{kind} #{n} · {html.escape(ms(d)) if _elapsed(item) is not None else 'no timing'}</div>"
             f"<div class='bar'><span style='left:{left:.2f}%;width:{width:.2f}%'></span></div>"
-            f"<pre>{html.escape(text)}</pre>{chunk_html}</section>"
+            f"<pre>{html.escape(text)}</pre>{chunk_html}{_frame_marks(item)}</section>"
         )
     return page(f"harness show {path}", "".join(parts))
 

@@ -63,15 +63,21 @@ def chunk_starts(resp: Response) -> dict[int, int]:
     return out
 
 
-def lines(resp: Response, o: ShowOptions) -> list[str]:
-    from harness.cli.show import field_lines
-
-    st = o.style
+def waits_by_event(resp: Response) -> dict[int, list[str]]:
+    """event -> the client posts (``POST /path``) replay waits for before delivering it."""
     by_event: dict[int, list[str]] = {}
     starts = chunk_starts(resp)
     for entry in resp.awaits or ():
         event = starts.get(int(entry[0]), len(resp.body.value))
         by_event.setdefault(event, []).extend(str(e) for e in entry[1:])
+    return by_event
+
+
+def lines(resp: Response, o: ShowOptions) -> list[str]:
+    from harness.cli.show import field_lines
+
+    st = o.style
+    by_event = waits_by_event(resp)
     out: list[str] = []
     for n, entry in enumerate(resp.body.value):
         for what in by_event.get(n, ()):

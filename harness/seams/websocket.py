@@ -2,7 +2,10 @@
 
 The openai SDK opens its sockets with ``websockets.sync.client.connect`` (imported inside
 ``openai._websocket_connection._connect_websocket`` at each call) and, for async clients,
-``openai.lib._websocket._WebSocketConnect``. Both are replaced for the test's duration.
+``openai.lib._websocket._WebSocketConnect``, a subclass of ``websockets.asyncio.client.connect``, which
+openai-agents' ``OpenAIResponsesWSModel`` awaits directly. The sync function is replaced, and the async
+class's ``__await_impl__`` (what ``await connect(...)``, ``async with`` and ``async for`` reconnect loops
+all go through, subclasses included), for the test's duration.
 
 A session is one ``websocket`` interaction: the handshake (URL and headers, scrubbed like an HTTP
 request's) matched like a request, then its frames in order (:mod:`harness.seams.websocket_frames`).
@@ -49,6 +52,15 @@ class Tape:
             if self.item.close is None and code is not None:
                 self.item.close = {"by": by, "code": code, "reason": self.ledger.redactor.text(reason)}
 
+    def client_closing(self, real: Any, code: int, reason: str) -> None:
+        """The client closes: unless the server had closed first (seen by the client only through the
+        connection's state, as openai-agents checks before reusing a socket), the close is the client's."""
+        protocol = getattr(real, "protocol", None)
+        rcvd, sent = getattr(protocol, "close_rcvd", None), getattr(protocol, "close_sent", None)
+        if rcvd is not None and (sent is None or getattr(protocol, "close_rcvd_then_sent", False)):
+            self.closed("server", rcvd.code, rcvd.reason)
+        self.closed("client", code, reason)
+
     def connection_closed(self, exc: BaseException) -> None:
         rcvd = getattr(exc, "rcvd", None)
         if rcvd is not None:
@@ -82,7 +94,7 @@ class RecordingConnection:
         return message
 
     def close(self, code: int = 1000, reason: str = "") -> None:
-        self._tape.closed("client", code, reason)
+        self._tape.client_closing(self._real, code, reason)
         self._real.close(code=code, reason=reason)
 
     def __iter__(self) -> Iterator[Any]:
@@ -126,7 +138,7 @@ class AsyncRecordingConnection:
         return message
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
-        self._tape.closed("client", code, reason)
+        self._tape.client_closing(self._real, code, reason)
         await self._real.close(code=code, reason=reason)
 
     async def __aiter__(self) -> AsyncIterator[Any]:
@@ -157,13 +169,13 @@ class WebSocketSeam(ModuleSeam):
 
     targets: ClassVar[dict[str, str]] = {
         "websockets.sync.client": "_patch_sync",
-        "openai.lib._websocket": "_patch_async",
+        "websockets.asyncio.client": "_patch_async",
     }
 
-    def _replace(self, module: Any, name: str, new: Any) -> None:
-        old = module.__dict__[name]
-        setattr(module, name, new)
-        self._undo.append(lambda: setattr(module, name, old))
+    def _replace(self, owner: Any, name: str, new: Any) -> None:
+        old = owner.__dict__[name]
+        setattr(owner, name, new)
+        self._undo.append(lambda: setattr(owner, name, old))
 
     def handshake(self, uri: Any, kwargs: dict[str, Any]) -> WebSocketInteraction:
         """The interaction a session is stored as: URL and headers scrubbed, loopback ports dropped."""
@@ -211,22 +223,26 @@ class WebSocketSeam(ModuleSeam):
         self._replace(module, "connect", connect)
 
     def _patch_async(self, module: Any) -> None:
-        real = module.__dict__["_WebSocketConnect"]
+        cls = module.__dict__["connect"]
+        real = cls.__dict__["__await_impl__"]
         seam = self
 
-        async def connect(uri: Any, *args: Any, **kwargs: Any) -> Any:
-            item = seam.handshake(uri, kwargs)
+        async def __await_impl__(opener: Any) -> Any:
+            item = seam.handshake(opener.uri, {"additional_headers": opener.additional_headers})
             first = seam._first(item)
             if isinstance(first, WebSocketInteraction):
                 if first.error is not None:
                     raise _failed(first)
-                return AsyncReplayConnection(Script(seam.ledger, first))
+                opener.connection = AsyncReplayConnection(Script(seam.ledger, first))
+                return opener.connection
             try:
-                conn = await real(uri, *args, **kwargs)
+                conn = await real(opener)
             except Exception as exc:
                 seam._fail(item, first, exc)
                 raise
             tape = seam._note(item, first)
-            return conn if tape is None else AsyncRecordingConnection(conn, tape)
+            if tape is not None:
+                opener.connection = AsyncRecordingConnection(conn, tape)  # ``async with`` closes it
+            return opener.connection
 
-        self._replace(module, "_WebSocketConnect", connect)
+        self._replace(cls, "__await_impl__", __await_impl__)

@@ -232,6 +232,14 @@ class Script:
             [f"  expected next from the client: {_describe(self.client[self.sent])}"] if self.sent < len(self.client) else [],
         )
 
+    def is_open(self) -> bool:
+        """Whether the connection reads as open (``state``): until the client closes it, or, for a session
+        the server closed, once the server frames recorded before its close are all delivered."""
+        with self.lock:
+            if self.client_closed is not None:
+                return False
+            return not ((self.item.close or {}).get("by") == "server" and self.delivered >= len(self.server))
+
     def closed_error(self) -> Exception:
         """What ``recv`` or ``send`` raises once the session has ended, as ``websockets`` would."""
         from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK
@@ -246,7 +254,7 @@ class Script:
             if code == 1006:  # the connection was lost (no close frame): as websockets reports it
                 return ConnectionClosedError(None, None)
             cls = ConnectionClosedOK if code in (1000, 1001) else ConnectionClosedError
-            return cls(Close(code, reason), None)
+            return cls(Close(code, reason), Close(code, reason), True)  # websockets echoes the server's close
         return ConnectionClosedOK(Close(code, reason), Close(code, reason))
 
     def close(self, code: int, reason: str) -> None:

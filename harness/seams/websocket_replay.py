@@ -1,5 +1,5 @@
 """Replay: stand-ins for the ``websockets`` connection objects openai drives (``send``, ``recv``,
-``close``, iteration), sync and async, serving a recorded session from its :class:`Script`. No socket."""
+``close``, iteration, ``state``), sync and async, serving a recorded session from its :class:`Script`. No socket."""
 
 from __future__ import annotations
 
@@ -11,11 +11,22 @@ from typing import Any
 from harness.seams.websocket_frames import Script, frame_message
 
 
+def _state(script: Script) -> Any:
+    from websockets.protocol import State
+
+    return State.OPEN if script.is_open() else State.CLOSED
+
+
 class ReplayConnection:
     """Stands in for ``websockets.sync.client.ClientConnection``."""
 
     def __init__(self, script: Script) -> None:
         self.script = script
+
+    @property
+    def state(self) -> Any:
+        """``OPEN`` or ``CLOSED``, as the recorded connection was at this point (:meth:`Script.is_open`)."""
+        return _state(self.script)
 
     def send(self, message: Any, text: bool | None = None) -> None:
         if self.script.client_closed is not None:
@@ -54,6 +65,11 @@ class AsyncReplayConnection:
 
     def __init__(self, script: Script) -> None:
         self.script = script
+
+    @property
+    def state(self) -> Any:
+        """``OPEN`` or ``CLOSED``, as the recorded connection was at this point (:meth:`Script.is_open`)."""
+        return _state(self.script)
 
     async def send(self, message: Any, text: bool | None = None) -> None:
         if self.script.client_closed is not None:

@@ -11,6 +11,11 @@ then the TCP connection is cut with no close frame (the client sees an abnormal 
 
 A Realtime subset on ``/v1/realtime``: ``session.created`` as soon as the socket opens (before the
 client says anything), then each ``response.create`` answered with text deltas and ``response.done``.
+
+Faults a reconnecting client meets: a ``response.create`` whose ``metadata`` has ``"fault": "close-1011"``
+or ``"fault": "drop"`` gets the first three events of the function call (mid-response), then a close frame
+with code 1011, or the TCP connection cut without any close frame; ``"fault": "close-after"`` gets the
+whole response, then a close frame with code 1000 (``idle``).
 """
 
 from __future__ import annotations
@@ -98,6 +103,15 @@ class ResponsesWsServer:
                 ws.send(json.dumps({"type": "error", "error": {"type": "invalid_request_error", "message": "unknown event"}}))
                 continue
             rid = f"resp_{next(_ids)}"
+            fault = (event.get("metadata") or {}).get("fault")
+            if fault in ("close-1011", "drop"):  # the server fails mid-response, with or without a close frame
+                for frame in _call_events(rid)[:3]:
+                    ws.send(json.dumps(frame))
+                if fault == "drop":
+                    ws.socket.shutdown(socket.SHUT_RDWR)
+                else:
+                    ws.close(1011, "internal error")
+                return
             inputs = event.get("input")
             if inputs == "crash":  # the server fails mid-response: its close code says why
                 ws.send(json.dumps({"type": "response.created", "response": _response(rid, "in_progress", [])}))
@@ -118,6 +132,9 @@ class ResponsesWsServer:
                 if pace:
                     time.sleep(pace)
                 ws.send(json.dumps(frame))
+            if fault == "close-after":  # a server that closes the socket once it has answered
+                ws.close(1000, "idle")
+                return
 
     def __enter__(self) -> ResponsesWsServer:
         self._server = serve(self._handle, "127.0.0.1", 0)

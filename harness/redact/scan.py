@@ -58,8 +58,14 @@ class Window:
 _PROBES: tuple[tuple[str, tuple[Window, ...], tuple[str, ...]], ...] = (
     (
         "-",
+        # Each with the shortest run of key characters its pattern needs after it ("task-list" fails here).
         tuple(
-            Window(f"(?<={before}-)", n, n, guard="(?<=[kbpasX]-)") for before, n in (("sk", 2), ("xox[bpas]", 4), ("GOCSPX", 6))
+            Window(f"(?<={before}-)(?={after})", n, n, guard="(?<=[kbpasX]-)")
+            for before, after, n in (
+                ("sk", r"[A-Za-z0-9_\-]{12}", 2),
+                ("xox[bpas]", r"[A-Za-z0-9\-]{10}", 4),
+                ("GOCSPX", r"[A-Za-z0-9_\-]{10}", 6),
+            )
         ),
         ("anthropic key", "openai key", "slack token", "google client secret"),
     ),
@@ -67,14 +73,14 @@ _PROBES: tuple[tuple[str, tuple[Window, ...], tuple[str, ...]], ...] = (
     ("A", (Window("(?:KIA|SIA|Iza)", 0),), ("aws access key", "google api key")),
     (".", (Window("(?<=ya29\\.)", 4, 4),), ("google oauth token",)),
     ("/", (Window("(?<=1/)(?=/0)", 1, 1),), ("google refresh token",)),
-    ("J", (Window("(?<=eyJ)", 2, 2),), ("jwt",)),
-    ("b", (Window("(?ai:earer)", 0),), ("bearer token",)),
-    ("B", (Window("(?ai:earer)", 0),), ("bearer token",)),
+    ("J", (Window(r"(?<=eyJ)(?=[A-Za-z0-9_\-]{8})", 2, 2),), ("jwt",)),
+    ("b", (Window(r"(?ai:earer)(?=\s)", 0),), ("bearer token",)),
+    ("B", (Window(r"(?ai:earer)(?=\s)", 0),), ("bearer token",)),
     ("=", tuple(Window(f"(?<=(?ai:{ends})=)", n + _NAME_REACH, n) for n, ends in _PARAM_ENDS.items()), ("credential parameter",)),
     (
         ":",
         (
-            Window("//", 0),
+            Window("//(?=[^/\\s:@\"'<>\\\\]{1,128}:)", 0),  # a URL's user and password
             *(
                 Window(f"(?<=(?ai:{ends})[\"']:)", n + 1 + _NAME_REACH, n + 1, guard=_FIELD_GUARD)
                 for n, ends in _FIELD_ENDS.items()

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import harness.redact.scan as scan
-from harness.redact import CATALOGUE, REDACTED, Scanner
+from harness.redact import CATALOGUE, REDACTED, Scanner, base64_values
 from harness.redact.catalogue import Secret
 
 FRAGMENTS = [
@@ -156,3 +156,18 @@ def test_an_entry_no_probe_covers_is_found_through_its_needles(monkeypatch):
     text = 'x "SK-ABCDEFGHIJKLMNOPQRSTUV" and sk-abcdefghijklmnopqrstuv é'
     assert [(s, e) for s, e, _ in scanner.finditer(text)] == [m.span() for m in scanner.pattern.finditer(text)]
     assert len(list(scanner.finditer(text))) == 2
+
+
+BASE64_VALUE = re.compile(r'"base64": "([A-Za-z0-9+/=]*)"')
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(st.sampled_from(['"base64": "', '"', "QUJD", "+/=", "é", "-", " ", "\n", '"base64"', ": "]), max_size=12).map(
+        "".join
+    )
+)
+def test_base64_values_are_where_the_pattern_finds_them(text: str) -> None:
+    # The base64 values a file's final scrub and lint leave alone: found by literal searches, as the
+    # pattern of a base64 value (a quoted run of its alphabet after "base64": ) finds them
+    assert base64_values(text) == [m.span(1) for m in BASE64_VALUE.finditer(text)], text

@@ -9,7 +9,8 @@ secret in a place nobody thought of still never reaches the disk.
 
 The one secret catalogue (:data:`CATALOGUE`, :data:`SECRET_HEADERS`,
 :func:`is_secret_header`) is :mod:`harness.redact.catalogue`: the recorder, ``harness lint``, ``harness import-vcr`` and the agent
-snapshots all use it, so lint finds what the recorder would have scrubbed.
+snapshots all use it, so lint finds what the recorder would have scrubbed. The scan of a text for
+its key shapes (:class:`Scanner`) is :mod:`harness.redact.scan`.
 """
 
 from __future__ import annotations

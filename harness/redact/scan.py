@@ -188,8 +188,6 @@ class Scanner:
     def _starts(self, text: str) -> tuple[re.Pattern[str] | None, list[tuple[int, int]] | None]:
         """The combined pattern of the entries that may match in ``text`` (None: none can), and
         the windows ``(first, last)`` where a match may start, sorted (None: anywhere)."""
-        if self._always:
-            return self.pattern, None
         present: set[int] = set()
         windows: list[tuple[int, int]] = []
         for probe, alternatives, ids in self._fast:
@@ -206,6 +204,8 @@ class Scanner:
                 present |= ids
         if self._slow:
             self._slow_starts(text, present, windows)
+        if self._always:  # a pattern with no needles may match anywhere: the whole text is searched
+            return self._combined(tuple(sorted(present.union(self._always)))), None
         if not present:
             return None, None
         windows.sort()

@@ -171,3 +171,14 @@ def test_base64_values_are_where_the_pattern_finds_them(text: str) -> None:
     # The base64 values a file's final scrub and lint leave alone: found by literal searches, as the
     # pattern of a base64 value (a quoted run of its alphabet after "base64": ) finds them
     assert base64_values(text) == [m.span(1) for m in BASE64_VALUE.finditer(text)], text
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=TEXTS, extra=st.sampled_from(["hunter2", r"tok-\d+", r"(?i:secret)\w*"]))
+def test_with_a_users_pattern_the_scan_finds_what_the_plain_scan_finds(text: str, extra: str) -> None:
+    # A pattern without needles (a user's redact_patterns) is searched in the whole text, beside the catalogue's
+    scanner = Scanner([extra])
+    assert scanner.pattern is not None
+    text = f"{text} hunter2 tok-12 "
+    plain = [(m.start(), m.end(), m.lastgroup) for m in scanner.pattern.finditer(text)]
+    assert [(m.start(), m.end(), m.lastgroup) for m in scanner.matches(text)] == plain, text

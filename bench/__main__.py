@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only replay,load,match,suite,record,fuzz]``: every benchmark, one table.
+"""``python -m bench [--quick] [--only replay,load,match,scan,suite,record,fuzz]``: every benchmark, one table.
 
 Medians throughout; every ratio is against a baseline measured in the same run (in-process cases
 interleaved round by round and timed in CPU time; whole pytest runs interleaved and timed by
@@ -14,7 +14,7 @@ import time
 
 from bench.common import Row, fmt_time
 
-SECTIONS = ("replay", "load", "match", "suite", "record", "fuzz")
+SECTIONS = ("replay", "load", "match", "scan", "suite", "record", "fuzz")
 MODULES = {"match": "matching", "fuzz": "bench_fuzz"}
 
 
@@ -52,6 +52,14 @@ def cells(row: Row) -> tuple[str, str, str, str, str]:
             f"vcrpy {fmt_time(m['vcrpy @ 10'])} @ 10, {fmt_time(m['vcrpy @ 10,000'])} @ 10,000 ({_x(r['vcrpy 10,000 / 10'])})",
             f"{row.note}; a body that differs from its recording's bytes (padded JSON) takes the whole way: "
             f"{fmt_time(m['harness padded @ 10'])} @ 10, {fmt_time(m['harness padded @ 10,000'])} @ 10,000",
+        )
+    if row.section == "scan":
+        return (
+            f"scan: {row.case}",
+            f"plain scan {r['plain']:.1f} MB/s",
+            f"lint's scan **{r['scan']:.0f} MB/s**, final scrub {r['file_text']:.0f} MB/s",
+            "",
+            row.note,
         )
     if row.section == "fuzz":
         end = r["end to end"]

@@ -196,6 +196,8 @@ class Index:
     def __init__(self) -> None:
         self._queues: dict[tuple[Any, ...], deque[int]] = {}
         self.exact: dict[tuple[str, str, str], dict[bytes, deque[int]]] = {}
+        #: ``exact``'s entry (or None) for a (method, url, content-type bytes) as the seam hands them over.
+        self.wires: dict[tuple[str, str, bytes], Any] = {}
 
     def add_exact(self, wire: tuple[str, str, str], data: bytes, key: tuple[Any, ...]) -> None:
         self.exact.setdefault(wire, {})[data] = self._queues[key]

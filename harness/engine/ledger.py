@@ -89,8 +89,6 @@ class Ledger:
         #: client stopped reading it (harness.seams.sessions ends the session runner's idle wait there).
         self.on_held: list[Callable[[str], None]] = []
         self._index: Index | None = None
-        #: ``stable_url`` of the URLs requested (a few per test), for :meth:`plan_http`.
-        self._stable_urls: dict[str, str] = {}
         self._lock = threading.Lock()
 
     # -- the one decision ---------------------------------------------------------------------
@@ -132,12 +130,14 @@ class Ledger:
             for name, value in raw_headers:
                 if len(name) == 12 and name.lower() == b"content-type":
                     ctype = ctype + b", " + value if ctype else value
-            stable = self._stable_urls.get(url)
-            if stable is None:
-                stable = stable_url(url)
-                if len(self._stable_urls) < 1000:
-                    self._stable_urls[url] = stable
-            bodies = index.exact.get((method.upper(), stable, ctype.decode("latin-1")))
+            # The bodies recorded for this method, URL and content type, found once per triple as
+            # the seam hands them over (no upper-casing, URL rewriting or decoding per request).
+            wire = (method, url, ctype)
+            bodies = index.wires.get(wire, index)
+            if bodies is index:
+                bodies = index.exact.get((method.upper(), stable_url(url), ctype.decode("latin-1")))
+                if len(index.wires) < 1000:
+                    index.wires[wire] = bodies
             queue = bodies.get(body) if bodies is not None else None
             if queue:
                 with self._lock:

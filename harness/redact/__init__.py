@@ -9,15 +9,15 @@ secret in a place nobody thought of still never reaches the disk.
 
 The one secret catalogue (:data:`CATALOGUE`, :data:`SECRET_HEADERS`,
 :func:`is_secret_header`) is :mod:`harness.redact.catalogue`: the recorder, ``harness lint``, ``harness import-vcr`` and the agent
-snapshots all use it, so lint finds what the recorder would have scrubbed.
+snapshots all use it, so lint finds what the recorder would have scrubbed. The scan of a text for
+its key shapes (:class:`Scanner`) is :mod:`harness.redact.scan`.
 """
 
 from __future__ import annotations
 
 import base64
-import bisect
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from harness.cassette.model import Body
@@ -33,160 +33,9 @@ from harness.redact.catalogue import (
     Secret,
     is_secret_header,
 )
+from harness.redact.scan import Scanner
 
 __all__ = ["CATALOGUE", "REDACTED", "SECRET_HEADERS", "VOLATILE_HEADERS", "Redactor", "Scanner", "Secret", "is_secret_header"]
-
-
-def _core(needle: bytes) -> bytes:
-    """What the scan searches for to find ``needle``: its name without the ``=``/quote after it, or
-    a shorter prefix that several needles share (each literal search is one pass over the text)."""
-    for shared in (b"gh", b"passw"):
-        if needle.startswith(shared):
-            return shared
-    return needle.rstrip(b"=\"'") or needle
-
-
-class Scanner:
-    """The catalogue (and any extra patterns) as one combined pattern behind a prefilter.
-
-    A text is read once lower-cased as ASCII (bytes, one per character, anything else a ``?``);
-    the needles are found in it with a few literal searches (each needle through the shortest
-    needle it starts with: ``sk-`` finds ``sk-ant-``, ``key`` finds ``key=``, ``key"``, ``key'``);
-    the combined pattern of the entries whose needles occur is then tried only where a match
-    could start (at a needle, or up to an entry's ``reach`` before it), in order, the way
-    ``finditer`` would meet them. A pattern with no needles (a user's) means a scan of the whole text."""
-
-    def __init__(self, extra: Iterable[str] = (), *, defaults: bool = True) -> None:
-        self.entries = [*(CATALOGUE if defaults else ()), *(Secret(f"pattern {p}", p, ()) for p in extra)]
-        self._compiled: dict[tuple[int, ...], re.Pattern[str] | None] = {}
-        self._always = tuple(i for i, e in enumerate(self.entries) if not e.needles)
-        self.pattern = self._combined(tuple(range(len(self.entries))))  # everything (checked by re.compile now)
-        # needle -> (entries, reach); then the probes: a searched prefix and the needles it finds.
-        needles: dict[bytes, tuple[set[int], int]] = {}
-        for i, e in enumerate(self.entries):
-            for n in e.needles:
-                ids, reach = needles.setdefault(n.lower().encode("ascii"), (set(), 0))
-                ids.add(i)
-                needles[n.lower().encode("ascii")] = (ids, max(reach, e.reach))
-        probes: dict[bytes, list[tuple[bytes, frozenset[int], int]]] = {}
-        cores = sorted({_core(n) for n in needles}, key=len)
-        for needle, (ids, reach) in needles.items():
-            core = next(c for c in cores if needle.startswith(c))
-            probes.setdefault(core, []).append((needle, frozenset(ids), reach))
-        self._probes = [(core, tuple(found)) for core, found in probes.items()]
-
-    def _combined(self, which: tuple[int, ...]) -> re.Pattern[str] | None:
-        found = self._compiled.get(which, False)
-        if found is not False:
-            return found  # type: ignore[return-value]
-        parts = [f"(?P<s{i}>{self.entries[i].pattern.replace('(?P<keep>', f'(?P<k{i}>')})" for i in which]
-        compiled = re.compile("|".join(parts)) if parts else None
-        self._compiled[which] = compiled
-        return compiled
-
-    def _starts(self, text: str) -> tuple[re.Pattern[str] | None, list[int] | None]:
-        """The combined pattern of the entries that may match in ``text`` (None: none can), and
-        the sorted offsets where a match may start (None: anywhere)."""
-        ascii_text = text.isascii()
-        # UTF-8, lower-cased as ASCII: a needle (ASCII) is found where the text spells it; its
-        # offset is a character's only for an ASCII text (else counted below, for the few found).
-        low = (text.encode("ascii") if ascii_text else text.encode("utf-8", "surrogatepass")).lower()
-        present: set[int] = set()
-        hits: list[tuple[int, int]] = []
-        for core, found in self._probes:
-            at = low.find(core)
-            while at >= 0:
-                for needle, ids, reach in found:
-                    if low.startswith(needle, at):
-                        present.update(ids)
-                        hits.append((at, reach))
-                at = low.find(core, at + 1)
-        if self._always:
-            return self._combined(tuple(sorted(present.union(self._always)))), None
-        if not present:
-            return None, None
-        if not ascii_text:
-            hits.sort()
-            chars, done, counted = 0, 0, []
-            for at, reach in hits:
-                chars += len(low[done:at].decode("utf-8", "surrogatepass"))
-                done = at
-                counted.append((chars, reach))
-            hits = counted
-        starts: set[int] = set()
-        for at, reach in hits:
-            starts.update(range(max(0, at - reach), at + 1))
-        return self._combined(tuple(sorted(present))), sorted(starts)
-
-    def needle_free(self, datas: list[bytes]) -> list[bool]:
-        """For each UTF-8 text in ``datas``: True when it holds none of the needles, so that no
-        secret can match in it (:meth:`matches` finds nothing); False when it may hold one (or when
-        a pattern has no needles). One pass of each literal search over all the texts joined."""
-        if self._always:
-            return [False] * len(datas)
-        joined = b"\n".join(datas).lower()
-        ends: list[int] = []
-        end = -1
-        for data in datas:
-            end += len(data) + 1
-            ends.append(end)
-        clean = [True] * len(datas)
-        for core, found in self._probes:
-            at = joined.find(core)
-            while at >= 0:
-                if any(joined.startswith(needle, at) for needle, _, _ in found):
-                    # A needle across two texts' join marks both: only ever a false alarm.
-                    first = bisect.bisect_left(ends, at)
-                    last = bisect.bisect_left(ends, at + max(len(needle) for needle, _, _ in found))
-                    for n in range(first, min(len(datas), last + 1)):
-                        clean[n] = False
-                at = joined.find(core, at + 1)
-        return clean
-
-    def for_text(self, text: str) -> re.Pattern[str] | None:
-        """The combined pattern of the entries that may match in ``text`` (None: none can)."""
-        return self._starts(text)[0]
-
-    def matches(self, text: str) -> Iterator[re.Match[str]]:
-        """Every match of the combined pattern in ``text``, as ``pattern.finditer`` finds them."""
-        pattern, starts = self._starts(text)
-        if pattern is None:
-            return
-        if starts is None:
-            yield from pattern.finditer(text)
-            return
-        end = 0
-        match = pattern.match
-        for at in starts:
-            if at >= end:
-                m = match(text, at)
-                if m is not None:
-                    end = m.end()
-                    yield m
-
-    def _keep(self, m: re.Match[str]) -> tuple[int, str]:
-        i = int((m.lastgroup or "s0")[1:])
-        keep = m.group(f"k{i}") if f"k{i}" in m.re.groupindex else None
-        return i, keep or ""
-
-    def finditer(self, text: str, *, whole: bool = False) -> Iterator[tuple[int, int, str]]:
-        """(start, end, entry name) of each secret in ``text``; start is after a kept prefix
-        (``api_key=``, ``Bearer``), unless ``whole``."""
-        for m in self.matches(text):
-            i, keep = self._keep(m)
-            yield m.start() + (0 if whole else len(keep)), m.end(), self.entries[i].name
-
-    def sub(self, text: str) -> str:
-        out: list[str] = []
-        at = 0
-        for m in self.matches(text):
-            keep = self._keep(m)[1]
-            out += (text[at : m.start()], keep, REDACTED)
-            at = m.end()
-        if not out:
-            return text
-        out.append(text[at:])
-        return "".join(out)
 
 
 class Redactor:
@@ -389,16 +238,29 @@ def apply_stream_edits(events: list[Any], edits: list[Edit]) -> list[Any]:
     return events
 
 
-# A base64 string value in a cassette's text (a binary body, a WebSocket frame), as the writer puts it.
-_BASE64_VALUE = re.compile(r'"base64": "([A-Za-z0-9+/=]*)"')
+# A base64 string value in a cassette's text (a binary body, a WebSocket frame), as the writer puts it:
+# ``"base64": "`` and a quoted run of the alphabet (what ``"base64": "([A-Za-z0-9+/=]*)"`` matches).
+_BASE64_KEY = '"base64": "'
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
 
 
 def base64_values(text: str) -> list[tuple[int, int]]:
     """Where the base64 string values of a cassette's text are (start, end), for the final scrub and
-    ``harness lint`` to leave alone: an encoding is scanned decoded (:meth:`Redactor.binary`)."""
-    if '"base64"' not in text:
-        return []
-    return [m.span(1) for m in _BASE64_VALUE.finditer(text)]
+    ``harness lint`` to leave alone: an encoding is scanned decoded (:meth:`Redactor.binary`).
+    Found by literal searches (a value's alphabet checked by ``bytes.translate``): a character
+    class run over megabytes of base64 costs ``re`` about 6 ns a character."""
+    out: list[tuple[int, int]] = []
+    at = text.find(_BASE64_KEY)
+    while at >= 0:
+        start = at + len(_BASE64_KEY)
+        end = text.find('"', start)
+        value = text[start:end] if end >= 0 else ""
+        if end >= 0 and value.isascii() and not value.encode("ascii").translate(None, _BASE64_ALPHABET):
+            out.append((start, end))
+            at = text.find(_BASE64_KEY, end + 1)
+        else:
+            at = text.find(_BASE64_KEY, at + 1)
+    return out
 
 
 _LOOPBACK = re.compile(r"^(\w+://(?:[^/@]*@)?(?:127\.\d+\.\d+\.\d+|localhost|\[::1\])):\d+(?=/|$)")

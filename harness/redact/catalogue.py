@@ -95,7 +95,9 @@ class Secret:
     and the lower-case ASCII strings one of which any match contains (the prefilter: a text
     without any of them is not searched for this pattern), ``reach`` characters or fewer after
     the match's start (the scan tries the pattern only there). Case-insensitive parts of a pattern
-    are ASCII-only (``(?ai:...)``), so the prefilter can read the text lower-cased as ASCII."""
+    are ASCII-only (``(?ai:...)``), so the prefilter can read the text lower-cased as ASCII. The
+    scan's faster probes (:mod:`harness.redact.scan`) are written for each pattern as it is: change
+    a pattern here and its entry is found through these needles until its probe is updated."""
 
     name: str
     pattern: str

@@ -15,34 +15,42 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["canonical", "compact", "copy", "preview", "short"]
+__all__ = ["canonical", "compact", "copy", "encoder", "preview", "short"]
 
 
 def _strict(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def _encoder(*, sort_keys: bool, default: Callable[[Any], Any]) -> Callable[[Any], str]:
-    """``json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, ...).encode``, built once.
+def encoder(
+    *,
+    sort_keys: bool = False,
+    default: Callable[[Any], Any] = _strict,
+    separators: tuple[str, str] = (",", ":"),
+    ensure_ascii: bool = False,
+) -> Callable[[Any], str]:
+    """``json.JSONEncoder(separators=separators, ensure_ascii=ensure_ascii, ...).encode``, built once.
 
     ``JSONEncoder.encode`` builds a new C encoder on every call; keys and bodies are encoded for every
     request and every stream event, so the C encoder is built here once and reused (same output).
     Like ``check_circular=False``: a value that contains itself raises ``RecursionError``.
     """
     fallback = json.JSONEncoder(
-        separators=(",", ":"), ensure_ascii=False, sort_keys=sort_keys, default=default, check_circular=False
+        separators=separators, ensure_ascii=ensure_ascii, sort_keys=sort_keys, default=default, check_circular=False
     ).encode
     try:
-        from json.encoder import c_encode_basestring, c_make_encoder  # type: ignore[attr-defined]
+        from json.encoder import c_encode_basestring, c_encode_basestring_ascii, c_make_encoder  # type: ignore[attr-defined]
     except ImportError:  # pragma: no cover - other Pythons
         return fallback
-    if c_make_encoder is None or c_encode_basestring is None:  # pragma: no cover
+    strings = c_encode_basestring_ascii if ensure_ascii else c_encode_basestring
+    if c_make_encoder is None or strings is None:  # pragma: no cover
         return fallback
-    encoder = c_make_encoder(None, default, c_encode_basestring, None, ":", ",", sort_keys, False, True)
+    item_separator, key_separator = separators
+    made = c_make_encoder(None, default, strings, None, key_separator, item_separator, sort_keys, False, True)
     join = "".join
 
     def encode(value: Any) -> str:
-        return join(encoder(value, 0))
+        return join(made(value, 0))
 
     return encode
 
@@ -50,11 +58,11 @@ def _encoder(*, sort_keys: bool, default: Callable[[Any], Any]) -> Callable[[Any
 #: ``canonical(value)``: compact JSON with sorted keys, non-ASCII kept as is. Equal data gives equal
 #: text whatever the key order, so it serves as a dict key and for comparing. A value JSON cannot
 #: hold (a tool's Python argument) is written as its ``str()``, so making a key never fails.
-canonical: Callable[[Any], str] = _encoder(sort_keys=True, default=str)
+canonical: Callable[[Any], str] = encoder(sort_keys=True, default=str)
 
 #: ``compact(value)``: compact JSON, keys in their order, non-ASCII kept; raises ``TypeError`` on a
 #: value JSON cannot hold. ``json.dumps(value, separators=(",", ":"), ensure_ascii=False)``, faster.
-compact: Callable[[Any], str] = _encoder(sort_keys=False, default=_strict)
+compact: Callable[[Any], str] = encoder()
 
 
 def copy(value: Any) -> Any:

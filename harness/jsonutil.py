@@ -12,10 +12,10 @@ Standard library only; nothing in harness sits below this module.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["canonical", "compact", "copy", "encoder", "preview", "short"]
+__all__ = ["canonical", "compact", "compact_parts", "copy", "encoder", "preview", "short"]
 
 
 def _strict(value: Any) -> Any:
@@ -35,24 +35,38 @@ def encoder(
     request and every stream event, so the C encoder is built here once and reused (same output).
     Like ``check_circular=False``: a value that contains itself raises ``RecursionError``.
     """
+    join = "".join
+    parts = _parts(sort_keys=sort_keys, default=default, separators=separators, ensure_ascii=ensure_ascii)
+
+    def encode(value: Any) -> str:
+        return join(parts(value, 0))
+
+    return encode
+
+
+def _parts(
+    *, sort_keys: bool, default: Callable[[Any], Any], separators: tuple[str, str], ensure_ascii: bool
+) -> Callable[[Any, int], Sequence[str]]:
+    """What :func:`encoder` joins: the text in pieces (the C encoder's own, called as ``parts(value, 0)``:
+    no Python frame in between), for a caller that joins many."""
     fallback = json.JSONEncoder(
         separators=separators, ensure_ascii=ensure_ascii, sort_keys=sort_keys, default=default, check_circular=False
     ).encode
+
+    def whole(value: Any, _level: int = 0) -> Sequence[str]:
+        return (fallback(value),)
+
     try:
         from json.encoder import c_encode_basestring, c_encode_basestring_ascii, c_make_encoder  # type: ignore[attr-defined]
     except ImportError:  # pragma: no cover - other Pythons
-        return fallback
+        return whole
     strings = c_encode_basestring_ascii if ensure_ascii else c_encode_basestring
     if c_make_encoder is None or strings is None:  # pragma: no cover
-        return fallback
+        return whole
     item_separator, key_separator = separators
     made = c_make_encoder(None, default, strings, None, key_separator, item_separator, sort_keys, False, True)
-    join = "".join
 
-    def encode(value: Any) -> str:
-        return join(made(value, 0))
-
-    return encode
+    return made  # type: ignore[no-any-return]
 
 
 #: ``canonical(value)``: compact JSON with sorted keys, non-ASCII kept as is. Equal data gives equal
@@ -63,6 +77,11 @@ canonical: Callable[[Any], str] = encoder(sort_keys=True, default=str)
 #: ``compact(value)``: compact JSON, keys in their order, non-ASCII kept; raises ``TypeError`` on a
 #: value JSON cannot hold. ``json.dumps(value, separators=(",", ":"), ensure_ascii=False)``, faster.
 compact: Callable[[Any], str] = encoder()
+
+#: ``compact_parts(value, 0)``: :func:`compact`'s text in pieces, to join with others at once (a stream's events).
+compact_parts: Callable[[Any, int], Sequence[str]] = _parts(
+    sort_keys=False, default=_strict, separators=(",", ":"), ensure_ascii=False
+)
 
 
 def copy(value: Any) -> Any:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from harness.jsonutil import compact, encoder
+from harness.jsonutil import compact, compact_parts, encoder
 
 Event = dict[str, Any]
 
@@ -177,19 +177,25 @@ def render_entry(entry: Event, eol: str = "\n") -> str:
 
 def render(entries: list[Event], eol: str = "\n") -> bytes:
     """The exact bytes of a stored stream (the same as joining :func:`render_entry` of each entry)."""
-    encode = _encode_json
+    parts = compact_parts
     styles = STYLES
+    end = eol + eol
     out: list[str] = []
-    append = out.append
+    append, extend = out.append, out.extend
     for entry in entries:
-        # The shapes nearly every event of a model stream has, inline; anything else in full.
+        # The shapes nearly every event of a model stream has, inline (the encoder's pieces joined once, at
+        # the end); anything else in full.
         size = len(entry)
         if size == 2 and "data" in entry and "event" in entry:
-            append(f"event: {entry['event']}{eol}data: {encode(entry['data'])}{eol}{eol}")
+            append(f"event: {entry['event']}{eol}data: ")
+            extend(parts(entry["data"], 0))
+            append(end)
         elif size == 1 and "data" in entry:
-            append(f"data: {encode(entry['data'])}{eol}{eol}")
+            append("data: ")
+            extend(parts(entry["data"], 0))
+            append(end)
         elif size == 3 and "style" in entry and "event" in entry and "data" in entry:
-            append(f"event: {entry['event']}{eol}data: {styles[entry['style']](entry['data'])}{eol}{eol}")
+            append(f"event: {entry['event']}{eol}data: {styles[entry['style']](entry['data'])}{end}")
         else:
             append(render_entry(entry, eol))
     return "".join(out).encode("utf-8")

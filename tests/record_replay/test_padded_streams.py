@@ -89,3 +89,52 @@ def test_a_padded_stream_is_stored_without_raw_and_replays_byte_for_byte(
     assert [len(c) for c in chunks] == [c[0] for c in raw_stream["chunks"]]
     assert final == live_final and PROMPT in final["content"][0]["text"]
     assert helper_stream["body"]["sse"] == events
+
+
+@pytest.mark.parametrize("scenario", ["padded", "brace-pad"])
+def test_a_secret_scrubbed_from_a_padded_stream_replays_in_the_streams_style(
+    model_server: Any, tmp_path: Path, scenario: str
+) -> None:
+    import anthropic
+
+    key = "sk-ant-api03-" + "Qw7" * 14
+    path = tmp_path / "secret.json"
+    args: Any = {"model": "m", "max_tokens": 64, "messages": [{"role": "user", "content": f"my key is {key} ok"}]}
+
+    def call(url: str) -> str:
+        client = anthropic.Anthropic(
+            api_key="sk-ant-test", base_url=url, max_retries=0, default_headers={"x-fake-scenario": scenario}
+        )
+        with client.messages.with_streaming_response.create(**args, stream=True) as response:
+            return b"".join(response.http_response.iter_raw()).decode()
+
+    # Given a padded stream whose text (the server repeats the prompt) holds a key
+    session = _session(path, "all")
+    session.start()
+    try:
+        live = call(model_server.url)
+    finally:
+        session.stop()
+    session.check()
+    assert key in live
+
+    # Then the file holds no key and no raw text, and the scrubbed event kept its style
+    text = path.read_text(encoding="utf-8")
+    assert key not in text and '"raw"' not in text and "<REDACTED>" in text
+    (item,) = load_cassette(path)["interactions"]
+    events = item["response"]["body"]["sse"]
+    scrubbed = [e for e in events if "<REDACTED>" in str(e.get("data"))]
+    assert scrubbed and all(e.get("style") == ("padded" if scenario == "padded" else None) for e in scrubbed)
+
+    # And the replay is the recorded stream with the key replaced, in the server's own JSON style
+    replay_path = tmp_path / "replay.json"
+    replay_path.write_text(text, encoding="utf-8")
+    session = _session(replay_path, "none")
+    session.start()
+    try:
+        with NetworkGuard():
+            replayed = call("http://127.0.0.1:9")
+    finally:
+        session.stop()
+    session.check()
+    assert replayed == live.replace(key, "<REDACTED>")

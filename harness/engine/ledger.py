@@ -10,7 +10,6 @@ one notion of "already played" serve every kind.
 from __future__ import annotations
 
 import contextlib
-import functools
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -58,14 +57,6 @@ class Substitution:
     misses: list[BaseException] = field(default_factory=list)
 
 
-@functools.lru_cache(maxsize=16)
-def _redactor(headers: tuple[str, ...], patterns: tuple[str, ...]) -> Redactor:
-    """One Redactor per set of settings, shared by the tests that have them: building one (the secret
-    catalogue's needles and combined pattern) cost a replayed test more than its request. A Redactor
-    keeps nothing of what it scrubbed (only its compiled patterns), so sharing it changes nothing."""
-    return Redactor(headers, patterns)
-
-
 class Ledger:
     """The running cassette of one test: what was recorded, what was played, what missed."""
 
@@ -90,7 +81,7 @@ class Ledger:
         #: How many interactions the file held when the test started (the reports' context line).
         self.loaded = loaded
         self.matcher = Matcher(settings.match_on, settings.ignore_paths)
-        self.redactor = _redactor(tuple(settings.redact_headers), tuple(settings.redact_patterns))
+        self.redactor = Redactor(settings.redact_headers, settings.redact_patterns)
         self.misses: list[BaseException] = []
         #: Recordings still streaming (slot -> sink): finished when the test ends.
         self.pending: dict[int, Any] = {}

@@ -55,7 +55,11 @@ from harness.cassette.model import (
 )
 from harness.errors import CassetteFormatError
 
-VERSION = 1
+VERSION = 2
+#: The versions this harness reads. Version 2 is version 1 with stream events that say the style of their
+#: JSON (``style``, ``pad``): a file is written as version 2 only when one does, so an older harness asks
+#: to be upgraded instead of failing on a field it does not know, and every other file stays as it was.
+READS = (1, 2)
 FORMAT_KEY = "harness_cassette"
 # Optional: the versions of the model SDKs imported when the cassette was recorded (``harness drift``).
 SDK_KEY = "sdk"
@@ -283,12 +287,14 @@ def loads_with_sdk(text: str | bytes, path: Path | str) -> tuple[list[Interactio
             hint = "It looks like a vcrpy cassette: convert it with `harness import-vcr`."
         raise CassetteFormatError(path, f"not a harness cassette (no {FORMAT_KEY!r} key)", hint=hint)
     version = doc[FORMAT_KEY]
-    if version != VERSION:
+    if version not in READS or isinstance(version, bool):
         if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
             hint = "It was written by a newer harness: upgrade harness (pip install -U harness)."
         else:
             hint = "Re-record it with this harness (--record-mode=all)."
-        raise CassetteFormatError(path, f"format version {version!r} is not supported (this harness reads {VERSION})", hint=hint)
+        raise CassetteFormatError(
+            path, f"format version {version!r} is not supported (this harness reads {' and '.join(map(str, READS))})", hint=hint
+        )
     try:
         items = get(doc, "interactions", list, "$")
         out = []
@@ -378,10 +384,16 @@ def _escape_lone(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def _styled(item: Interaction) -> bool:
+    """Whether an interaction's stream has an event that says its JSON style (what version 2 adds)."""
+    bodies = [getattr(getattr(item, side, None), "body", None) for side in ("request", "response")]
+    return any(b.kind == "sse" and any("style" in e or "pad" in e for e in b.value) for b in bodies if b is not None)
+
+
 def dumps(interactions: Sequence[Interaction], sdk: dict[str, str] | None = None) -> str:
     """The file's text: the same interactions always give the same text. ``sdk``: the versions of the
     model SDKs the recording ran with (``{"anthropic": "2.16.0"}``), written before the interactions."""
-    doc: dict[str, Any] = {FORMAT_KEY: VERSION}
+    doc: dict[str, Any] = {FORMAT_KEY: VERSION if any(map(_styled, interactions)) else 1}
     if sdk:
         doc[SDK_KEY] = dict(sorted(sdk.items()))
     doc["interactions"] = [KINDS[i.kind][1](i) for i in interactions]

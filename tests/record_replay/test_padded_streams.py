@@ -63,6 +63,7 @@ def test_a_padded_stream_is_stored_without_raw_and_replays_byte_for_byte(
 
     # Then the cassette holds each event once, parsed, with the style it was written in
     doc = load_cassette(path)
+    assert doc["harness_cassette"] == 2  # what an older harness, which reads 1, asks to be upgraded for
     raw_stream, helper_stream = (i["response"] for i in doc["interactions"])
     events = raw_stream["body"]["sse"]
     assert len(events) > 10

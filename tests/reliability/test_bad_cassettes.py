@@ -40,12 +40,15 @@ BAD: dict[str, tuple[bytes, list[str]]] = {
     ),
     "version_0": (
         _edited(lambda d: d.update(harness_cassette=0)).encode(),
-        ["  format version 0 is not supported (this harness reads 1)", "  Re-record it with this harness (--record-mode=all)."],
+        [
+            "  format version 0 is not supported (this harness reads 1 and 2)",
+            "  Re-record it with this harness (--record-mode=all).",
+        ],
     ),
     "version_99": (
         _edited(lambda d: d.update(harness_cassette=99)).encode(),
         [
-            "  format version 99 is not supported (this harness reads 1)",
+            "  format version 99 is not supported (this harness reads 1 and 2)",
             "  It was written by a newer harness: upgrade harness (pip install -U harness).",
         ],
     ),

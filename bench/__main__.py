@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only replay,load,match,scan,suite,record,fuzz]``: every benchmark, one table.
+"""``python -m bench [--quick] [--only replay,cold,load,match,scan,suite,record,fuzz]``: every benchmark, one table.
 
 Medians throughout; every ratio is against a baseline measured in the same run (in-process cases
 interleaved round by round and timed in CPU time; whole pytest runs interleaved and timed by
@@ -8,13 +8,14 @@ their CPU time; time to first event by the wall clock).
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import time
 
 from bench.common import Row, fmt_time
 
-SECTIONS = ("replay", "load", "match", "scan", "suite", "record", "fuzz")
+SECTIONS = ("replay", "cold", "load", "match", "scan", "suite", "record", "fuzz")
 MODULES = {"match": "matching", "fuzz": "bench_fuzz"}
 
 
@@ -36,6 +37,14 @@ def cells(row: Row) -> tuple[str, str, str, str, str]:
             f"{fmt_time(m['harness'])} = **{_x(r['harness'])}**"
             + (f" (cold: {_x(r['harness cold'])})" if "harness cold" in r else ""),
             f"vcrpy {_x(r['vcrpy'])}" + (f" (cold: {_x(r['vcrpy cold'])})" if "vcrpy cold" in r else ""),
+            row.note,
+        )
+    if row.section == "cold":
+        return (
+            f"cold whole test, default client: {row.case}",
+            f"MockTransport twin {fmt_time(m['twin'])}",
+            f"{fmt_time(m['harness'])} = **{_x(r['harness'])}**",
+            "",
             row.note,
         )
     if row.section == "load":
@@ -85,6 +94,15 @@ def cells(row: Row) -> tuple[str, str, str, str, str]:
         "",
         row.note,
     )
+
+
+def _version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
 
 
 def table(rows: list[Row]) -> str:
@@ -140,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Python {platform.python_version()} on {platform.machine()}, anthropic {anthropic.__version__}, openai {openai.__version__}, "
         f"vcrpy {vcr.__version__}, PyYAML {yaml.__version__} (libyaml: {'yes' if hasattr(yaml, 'CSafeLoader') else 'no'}), "
-        f"cassetter {cassetter_version}; {'--quick, ' if args.quick else ''}{elapsed:.0f} s."
+        f"cassetter {cassetter_version}, orjson {_version('orjson')}; {'--quick, ' if args.quick else ''}{elapsed:.0f} s; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end."
     )
     missed = [r for r in rows if r.ok is False]
     if missed:

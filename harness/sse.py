@@ -1,24 +1,42 @@
 """Server-sent events, byte for byte.
 
 A recorded SSE body is stored one event per entry, readable in review: the event name, the data
-parsed as JSON where it is JSON, comments, id and retry. :func:`parse` keeps an entry's exact
-original text under ``raw`` only when :func:`render` would not give the bytes back (an unusual
-spacing, a JSON document not in compact form, a stream cut mid-event), so the stored stream always
-re-renders to the original bytes and the common case costs nothing extra on disk.
+parsed as JSON where it is JSON, comments, id and retry. An event whose JSON the server did not
+write compactly says how it was written: ``"style"`` (one of :data:`STYLES`: ``"padded"`` is
+``json.dumps``'s ``", "`` and ``": "``, ``-ascii`` its ``\\uXXXX`` escapes) and ``"pad"`` (the
+number of spaces before the closing brace, as recent Anthropic streams send). :func:`parse` keeps
+an entry's exact original text under ``raw`` only when :func:`render` would not give the bytes back
+in any of those forms (an unusual spacing, fields in an unusual order, a stream cut mid-event), so
+the stored stream always re-renders to the original bytes and costs nothing extra on disk.
+
+The style is per event, not per stream: code that rewrites or scrubs one event (the redactor, the
+fuzzer, a merge) renders it from its own fields alone.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
-from harness.jsonutil import compact
+from harness.jsonutil import compact, compact_parts, encoder
 
 Event = dict[str, Any]
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _FIELD_ORDER = ("comments", "event", "id", "retry", "data", "text")
+
+#: How a server may write an event's JSON data, by the name an entry stores under ``"style"``; an entry
+#: without one is ``compact``. Tried in this order: the first that gives the bytes back is stored.
+STYLES: dict[str, Callable[[Any], str]] = {
+    "compact": compact,
+    "padded": encoder(separators=(", ", ": ")),
+    "padded-ascii": encoder(separators=(", ", ": "), ensure_ascii=True),
+    "compact-ascii": encoder(ensure_ascii=True),
+}
+#: Spaces before the closing brace (or bracket) of an event's data, at the end of its block.
+_PAD = {eol: re.compile(rf"( +)[}}\]]{re.escape(eol * 2)}\Z") for eol in ("\n", "\r\n")}
 
 
 def _not_json(name: str) -> Any:
@@ -101,12 +119,38 @@ def parse(body: bytes) -> tuple[list[Event], str]:
         ordered = {k: entry[k] for k in _FIELD_ORDER if k in entry}
         ordered.update((k, v) for k, v in entry.items() if k not in ordered)
         if bom or render_entry(ordered, eol) != exact:
-            ordered["raw"] = bom + exact
-            bom = ""
+            styled = None if bom else _styled(ordered, exact, eol)
+            if styled is None:
+                ordered["raw"] = bom + exact
+                bom = ""
+            else:
+                ordered = styled
         entries.append(ordered)
     if bom:  # a body of a byte order mark alone
         entries.append({"raw": bom})
     return entries, eol
+
+
+def _styled(entry: Event, exact: str, eol: str) -> Event | None:
+    """``entry`` with the ``style`` (and ``pad``) that render it to ``exact``, or None if none does."""
+    if "data" not in entry:
+        return None  # only JSON data has a style
+    found = _PAD[eol].search(exact) if eol in _PAD else None
+    pad = {"pad": len(found.group(1))} if found is not None and isinstance(entry["data"], (dict, list)) else {}
+    for name in STYLES:
+        if name == "compact" and not pad:
+            continue  # tried already
+        candidate = {**entry, "style": name, **pad} if name != "compact" else {**entry, **pad}
+        if render_entry(candidate, eol) == exact:
+            return candidate
+    return None
+
+
+def _data(entry: Event) -> str:
+    """An entry's JSON data as text, in its style."""
+    text = STYLES[entry.get("style", "compact")](entry["data"])
+    pad = entry.get("pad")
+    return f"{text[:-1]}{' ' * pad}{text[-1]}" if pad else text
 
 
 def render_entry(entry: Event, eol: str = "\n") -> str:
@@ -124,7 +168,7 @@ def render_entry(entry: Event, eol: str = "\n") -> str:
     for name, value in entry.get("fields", ()):
         out.append(f"{name}: {value}{eol}")
     if "data" in entry:
-        out.append(f"data: {_encode_json(entry['data'])}{eol}")
+        out.append(f"data: {_data(entry)}{eol}")
     elif "text" in entry:
         out.extend(f"data: {line}{eol}" for line in str(entry["text"]).split("\n"))
     out.append(eol)
@@ -133,16 +177,25 @@ def render_entry(entry: Event, eol: str = "\n") -> str:
 
 def render(entries: list[Event], eol: str = "\n") -> bytes:
     """The exact bytes of a stored stream (the same as joining :func:`render_entry` of each entry)."""
-    encode = _encode_json
+    parts = compact_parts
+    styles = STYLES
+    end = eol + eol
     out: list[str] = []
-    append = out.append
+    append, extend = out.append, out.extend
     for entry in entries:
-        # The two shapes nearly every event of a model stream has, inline; anything else in full.
+        # The shapes nearly every event of a model stream has, inline (the encoder's pieces joined once, at
+        # the end); anything else in full.
         size = len(entry)
         if size == 2 and "data" in entry and "event" in entry:
-            append(f"event: {entry['event']}{eol}data: {encode(entry['data'])}{eol}{eol}")
+            append(f"event: {entry['event']}{eol}data: ")
+            extend(parts(entry["data"], 0))
+            append(end)
         elif size == 1 and "data" in entry:
-            append(f"data: {encode(entry['data'])}{eol}{eol}")
+            append("data: ")
+            extend(parts(entry["data"], 0))
+            append(end)
+        elif size == 3 and "style" in entry and "event" in entry and "data" in entry:
+            append(f"event: {entry['event']}{eol}data: {styles[entry['style']](entry['data'])}{end}")
         else:
             append(render_entry(entry, eol))
     return "".join(out).encode("utf-8")

@@ -51,11 +51,12 @@ def read_headers(d: Any, where: str) -> dict[str, str]:
     return headers
 
 
-_EVENT_KEYS = ("comments", "event", "id", "retry", "data", "text", "fields", "raw")
-_EVENT_STRINGS = ("event", "id", "retry", "text", "raw")
+_EVENT_KEYS = ("comments", "event", "id", "retry", "data", "text", "fields", "style", "pad", "raw")
+_EVENT_STRINGS = ("event", "id", "retry", "text", "style", "raw")
 #: Fields written on one line each: a line break in one would start another field, or another event.
 _ONE_LINE_FIELDS = ("event", "id", "retry")
 _SIMPLE_KEYS = frozenset(_EVENT_KEYS) - {"comments", "fields"}
+_STYLE_NAMES = frozenset(sse.STYLES)
 _SSE_FIELD_NAMES = frozenset({"data", "event", "id", "retry"})
 
 
@@ -83,6 +84,7 @@ def check_events(events: list[Any], where: str) -> set[str]:
             )
             and not any(_breaks(_joined(events, k)) for k in _ONE_LINE_FIELDS if k in keys)
             and not ("text" in keys and "\r" in _joined(events, "text"))
+            and (("style" not in keys and "pad" not in keys) or _styles_ok(events))
         ):
             return keys
     keys = set()
@@ -102,6 +104,7 @@ def check_events(events: list[Any], where: str) -> set[str]:
                 raise Bad(f"{w}.{key}", f"has a line break (CR or LF), which would split the event: {event[key]!r:.60}")
         if "\r" in event.get("text", ""):
             raise Bad(f"{w}.text", "has a CR: lines of text data are split on LF only")
+        _check_style(event, w)
         comments = event.get("comments", [])
         if not (isinstance(comments, list) and all(isinstance(c, str) for c in comments)):
             raise Bad(f"{w}.comments", f"expected a list of strings, got {comments!r:.40}")
@@ -117,6 +120,35 @@ def check_events(events: list[Any], where: str) -> set[str]:
             if not name or ":" in name or name in _SSE_FIELD_NAMES or _breaks(name) or _breaks(value):
                 raise Bad(f"{w}.fields", f"[{name!r:.30}, {value!r:.30}] is not an unknown field on one line")
     return keys
+
+
+def _styles_ok(events: list[dict[str, Any]]) -> bool:
+    """Every ``style`` a known one on an event with data, every ``pad`` a count >= 1 on data in braces."""
+    styled = [e for e in events if "style" in e]
+    if not (
+        set(map(operator.itemgetter("style"), styled)) <= _STYLE_NAMES
+        and all(map(operator.contains, styled, itertools.repeat("data")))
+    ):
+        return False
+    pads = [(e["pad"], e.get("data")) for e in events if "pad" in e]
+    return all(type(n) is int and n > 0 and isinstance(data, (dict, list)) for n, data in pads)
+
+
+def _check_style(event: dict[str, Any], where: str) -> None:
+    style = event.get("style")
+    if style is not None:
+        if style not in _STYLE_NAMES:
+            raise Bad(f"{where}.style", f"unknown style {style!r:.30} (known: {', '.join(sse.STYLES)})")
+        if "data" not in event:
+            raise Bad(f"{where}.style", "a style is how JSON data is written, and this event has no data")
+    if "pad" in event:
+        pad, data = event["pad"], event.get("data")
+        if type(pad) is not int or pad < 1:
+            raise Bad(f"{where}.pad", f"expected a number of spaces >= 1 before the data's closing brace, got {pad!r:.30}")
+        if not isinstance(data, (dict, list)):
+            raise Bad(
+                f"{where}.pad", f"only JSON data in braces or brackets can be padded, got {type(data).__name__} {data!r:.30}"
+            )
 
 
 def check_stream(body: Body, headers: dict[str, str], broken: bool, where: str, keys: set[str]) -> None:

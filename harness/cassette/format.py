@@ -32,14 +32,18 @@ from __future__ import annotations
 
 import json
 import operator
-import os
-import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from harness import sse
 from harness.cassette.checks import Bad, check_stream, chunks_ok, get, read_body, read_headers
+from harness.cassette.decode import document
+
+# The file readers live in files.py; read here as the format module's own (session, lint and tests call them so).
+from harness.cassette.files import not_a_file as not_a_file
+from harness.cassette.files import read_bytes as read_bytes
+from harness.cassette.files import read_text as read_text
 from harness.cassette.model import (
     HttpInteraction,
     Interaction,
@@ -51,7 +55,11 @@ from harness.cassette.model import (
 )
 from harness.errors import CassetteFormatError
 
-VERSION = 1
+VERSION = 2
+#: The versions this harness reads. Version 2 is version 1 with stream events that say the style of their
+#: JSON (``style``, ``pad``): a file is written as version 2 only when one does, so an older harness asks
+#: to be upgraded instead of failing on a field it does not know, and every other file stays as it was.
+READS = (1, 2)
 FORMAT_KEY = "harness_cassette"
 # Optional: the versions of the model SDKs imported when the cassette was recorded (``harness drift``).
 SDK_KEY = "sdk"
@@ -243,69 +251,6 @@ KINDS: dict[str, tuple[Reader, Writer]] = {
 }
 
 
-def _not_utf8(path: Path | str, data: bytes, exc: UnicodeDecodeError) -> CassetteFormatError:
-    line = data.count(b"\n", 0, exc.start) + 1
-    return CassetteFormatError(path, f"not UTF-8 text (byte {exc.start}, line {line}: {data[exc.start : exc.start + 4]!r})")
-
-
-_NOT_A_FILE = (
-    (stat.S_ISDIR, "a folder"),
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-)
-
-
-def not_a_file(mode: int) -> str | None:
-    """What a file of ``st_mode`` ``mode`` is when it is not a regular file (a cassette must be one)."""
-    if stat.S_ISREG(mode):
-        return None
-    for test, what in _NOT_A_FILE:
-        if test(mode):
-            return f"is {what}, not a cassette file"
-    return "is not a regular file, so not a cassette file"
-
-
-def read_bytes(path: Path | str) -> bytes:
-    """A cassette file's bytes. Something other than a regular file at the path (a folder, a FIFO
-    that would block a reader for ever, a device) is a :class:`CassetteFormatError` saying what it
-    is; it is opened without blocking and never read. ``OSError`` is left to the caller."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    try:
-        problem = not_a_file(os.fstat(fd).st_mode)
-    except BaseException:
-        os.close(fd)
-        raise
-    if problem is not None:
-        os.close(fd)
-        raise CassetteFormatError(path, problem, hint="Remove it: harness writes the cassette file at this path.")
-    with os.fdopen(fd, "rb") as fh:
-        return fh.read()
-
-
-def read_text(path: Path) -> str:
-    """A cassette file's text. A file that is not UTF-8 is a :class:`CassetteFormatError` naming the
-    file, the byte and its line, and so is a path that is not a regular file (:func:`read_bytes`);
-    ``OSError`` (``FileNotFoundError``...) is left to the caller."""
-    data = read_bytes(path)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _not_utf8(path, data, exc) from None
-
-
-def _decoder() -> tuple[Callable[[str], Any], list[str]]:
-    """A JSON decoder that notes NaN and Infinity (Python reads them; JSON has no such values)."""
-    seen: list[str] = []
-
-    def constant(name: str) -> float:
-        seen.append(name)
-        return float(name)
-
-    return json.JSONDecoder(parse_constant=constant).decode, seen
-
-
 def _first_not_finite(items: list[Any]) -> tuple[str, str] | None:
     """Where a stored stream event's data holds NaN or Infinity: rendered, it is not JSON."""
     for n, item in enumerate(items):
@@ -335,41 +280,21 @@ def _read_sdk(doc: dict[str, Any]) -> dict[str, str] | None:
 
 def loads_with_sdk(text: str | bytes, path: Path | str) -> tuple[list[Interaction], dict[str, str] | None]:
     """:func:`loads`, and the SDK versions recorded in the file (None when it has none)."""
-    if isinstance(text, bytes):
-        data = text
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise _not_utf8(path, data, exc) from None
-    # A UTF-8 byte order mark (what some Windows editors add on save) says nothing JSON needs: dropped.
-    text = text.removeprefix("\ufeff")
-    if not text.strip():
-        raise CassetteFormatError(path, "the file is empty", hint="Delete it and record again (--record-mode=once).")
-    decode, constants = _decoder()
-    try:
-        doc = decode(text)
-    except json.JSONDecodeError as exc:
-        problem = f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        # harness writes a closing brace last: a file that ends elsewhere was cut short.
-        if exc.pos >= len(text.rstrip()) - 1 or not text.rstrip().endswith("}"):
-            problem += " (the file looks truncated)"
-        raise CassetteFormatError(path, problem) from None
-    except RecursionError:
-        raise CassetteFormatError(path, "not a cassette: JSON nested too deeply to read") from None
-    except ValueError as exc:  # e.g. an integer longer than Python converts
-        raise CassetteFormatError(path, f"not valid JSON: {exc}") from None
+    doc, constants = document(text, path)
     if not isinstance(doc, dict) or FORMAT_KEY not in doc:
         hint = ""
         if isinstance(doc, dict) and "interactions" in doc and "version" in doc:
             hint = "It looks like a vcrpy cassette: convert it with `harness import-vcr`."
         raise CassetteFormatError(path, f"not a harness cassette (no {FORMAT_KEY!r} key)", hint=hint)
     version = doc[FORMAT_KEY]
-    if version != VERSION:
+    if version not in READS or isinstance(version, bool):
         if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
             hint = "It was written by a newer harness: upgrade harness (pip install -U harness)."
         else:
             hint = "Re-record it with this harness (--record-mode=all)."
-        raise CassetteFormatError(path, f"format version {version!r} is not supported (this harness reads {VERSION})", hint=hint)
+        raise CassetteFormatError(
+            path, f"format version {version!r} is not supported (this harness reads {' and '.join(map(str, READS))})", hint=hint
+        )
     try:
         items = get(doc, "interactions", list, "$")
         out = []
@@ -459,10 +384,16 @@ def _escape_lone(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def _styled(item: Interaction) -> bool:
+    """Whether an interaction's stream has an event that says its JSON style (what version 2 adds)."""
+    bodies = [getattr(getattr(item, side, None), "body", None) for side in ("request", "response")]
+    return any(b.kind == "sse" and any("style" in e or "pad" in e for e in b.value) for b in bodies if b is not None)
+
+
 def dumps(interactions: Sequence[Interaction], sdk: dict[str, str] | None = None) -> str:
     """The file's text: the same interactions always give the same text. ``sdk``: the versions of the
     model SDKs the recording ran with (``{"anthropic": "2.16.0"}``), written before the interactions."""
-    doc: dict[str, Any] = {FORMAT_KEY: VERSION}
+    doc: dict[str, Any] = {FORMAT_KEY: VERSION if any(map(_styled, interactions)) else 1}
     if sdk:
         doc[SDK_KEY] = dict(sorted(sdk.items()))
     doc["interactions"] = [KINDS[i.kind][1](i) for i in interactions]

@@ -198,10 +198,13 @@ def plain(entry: Entry) -> dict[str, Any] | None:
 
 
 def tail_entry(entry: Entry, data: dict[str, Any]) -> Entry:
+    """The second half of a split ``entry``: its event name and the JSON style of its stream."""
     out: Entry = {}
     if "event" in entry:
         out["event"] = entry["event"]
     out["data"] = data
+    if "style" in entry:
+        out["style"] = entry["style"]
     return out
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from harness.cassette import format as fmt
 from harness.config import Settings
 from harness.session import Session
@@ -408,3 +410,37 @@ def test_import_vcr_counts_what_it_converted_and_refused_by_reason(tmp_path, cap
         "(keys: request_sample, response_sample)",
     ]
     assert out.splitlines()[-1] == "harness import-vcr: 2 converted, 2 refused (1 not a vcrpy cassette, 1 not valid YAML)"
+
+
+@pytest.mark.parametrize("scenario", ["padded", "brace-pad"])
+def test_import_vcr_of_a_padded_stream_keeps_no_second_copy_of_its_text(model_server, tmp_path, capsys, scenario):
+    import httpx2
+    import vcr
+
+    from tests.conftest import NetworkGuard
+
+    # Given a vcrpy cassette of a stream whose JSON the server padded, as the Anthropic API does
+    yaml_path = tmp_path / "vcr" / "test_padded.yaml"
+    body = {"model": "m", "max_tokens": 20, "stream": True, "messages": [{"role": "user", "content": "Grüße aus Köln"}]}
+    headers = {"x-api-key": KEY, "x-fake-scenario": scenario}
+    with vcr.VCR().use_cassette(str(yaml_path)), httpx2.Client() as client:
+        live = client.post(f"{model_server.url}/v1/messages", json=body, headers=headers).content
+    assert b'"type": "ping"' in live and (b'", "' in live or b"  }" in live)
+
+    # When it is imported
+    code, _, _ = run(capsys, "import-vcr", str(yaml_path), "-o", str(tmp_path / "cassettes"))
+    target = tmp_path / "cassettes" / "test_padded.json"
+    assert code == 0
+
+    # Then its events are stored once each (no "raw"), and they replay as the server sent them
+    (item,) = fmt.load(target)
+    assert item.response.body.kind == "sse" and not any("raw" in e for e in item.response.body.value)
+    assert '"raw"' not in target.read_text(encoding="utf-8")
+    session = Session(Settings(record_mode="none"), target, "tests/test_padded.py::test_x")
+    session.start()
+    try:
+        with NetworkGuard(), httpx2.Client() as client:
+            assert client.post("http://127.0.0.1:9/v1/messages", json=body, headers=headers).content == live
+    finally:
+        session.stop()
+    session.check()

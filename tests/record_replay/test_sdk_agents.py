@@ -46,7 +46,9 @@ def test_cassette_is_reviewable_and_byte_exact(agents, model_server, monkeypatch
 
     # JSON request bodies are structured; the SSE answer is one event per line, data parsed as JSON.
     doc = load_cassette(files["test_gzip_crlf_comments"])
-    assert doc["harness_cassette"] == 1
+    # Version 2: the API's ping is written padded ({"type": "ping"}), and that event says so ("style").
+    assert doc["harness_cassette"] == 2
+    assert next(e for e in doc["interactions"][0]["response"]["body"]["sse"] if e.get("event") == "ping")["style"] == "padded"
     (interaction,) = doc["interactions"]
     assert interaction["request"]["body"]["json"]["messages"] == [{"role": "user", "content": "What is the weather in Paris?"}]
     body = interaction["response"]["body"]

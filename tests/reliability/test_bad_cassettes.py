@@ -40,12 +40,15 @@ BAD: dict[str, tuple[bytes, list[str]]] = {
     ),
     "version_0": (
         _edited(lambda d: d.update(harness_cassette=0)).encode(),
-        ["  format version 0 is not supported (this harness reads 1)", "  Re-record it with this harness (--record-mode=all)."],
+        [
+            "  format version 0 is not supported (this harness reads 1 and 2)",
+            "  Re-record it with this harness (--record-mode=all).",
+        ],
     ),
     "version_99": (
         _edited(lambda d: d.update(harness_cassette=99)).encode(),
         [
-            "  format version 99 is not supported (this harness reads 1)",
+            "  format version 99 is not supported (this harness reads 1 and 2)",
             "  It was written by a newer harness: upgrade harness (pip install -U harness).",
         ],
     ),
@@ -64,8 +67,27 @@ BAD: dict[str, tuple[bytes, list[str]]] = {
     "sse_unknown_field": (
         _edited(lambda d: _sse(d)[0].update(evnt="delta")).encode(),
         [
-            "  interactions[1].response.body.sse[0]: unknown field 'evnt' (an event has comments, event, id, retry, data, text, fields, raw)"
+            "  interactions[1].response.body.sse[0]: unknown field 'evnt' (an event has comments, event, id, retry, data, text, fields, style, pad, raw)"
         ],
+    ),
+    "sse_unknown_style": (
+        _edited(lambda d: (_no_chunks(d), _sse(d)[0].update(style="spaced"))).encode(),
+        [
+            "  interactions[1].response.body.sse[0].style: unknown style 'spaced' (known: compact, padded, padded-ascii, "
+            "compact-ascii)"
+        ],
+    ),
+    "sse_style_without_data": (
+        _edited(lambda d: (_no_chunks(d), _sse(d)[2].pop("data"), _sse(d)[2].update(style="padded"))).encode(),
+        ["  interactions[1].response.body.sse[2].style: a style is how JSON data is written, and this event has no data"],
+    ),
+    "sse_bad_pad": (
+        _edited(lambda d: (_no_chunks(d), _sse(d)[0].update(pad=0))).encode(),
+        ["  interactions[1].response.body.sse[0].pad: expected a number of spaces >= 1 before the data's closing brace, got 0"],
+    ),
+    "sse_pad_on_a_string": (
+        _edited(lambda d: (_no_chunks(d), _sse(d)[0].update(data="x", pad=2))).encode(),
+        ["  interactions[1].response.body.sse[0].pad: only JSON data in braces or brackets can be padded, got str 'x'"],
     ),
     "sse_bad_comments": (
         _edited(lambda d: _sse(d)[2].update(comments=5)).encode(),

@@ -13,6 +13,10 @@ A *scenario* is chosen per request with the ``x-fake-scenario`` header (set thro
 ``comments``       an SSE comment line (``: ping``) before every event
 ``error-event``    an ``error`` event (overloaded) in the middle of the stream, then the stream ends
 ``drop-after=N``   close the connection after N SSE events (a truncated stream)
+``padded``         SSE data JSON written with ``json.dumps``'s defaults (``", "``, ``": "``, ``\\uXXXX`` escapes),
+                   as older Anthropic streams are
+``brace-pad``      compact SSE data JSON with a run of spaces (0-15, varying by event) before its closing brace,
+                   as recent Anthropic streams are
 ``tag=X``          ignored: makes the header (and so the ``fail-times`` count) unique to one test run
 """
 
@@ -47,6 +51,17 @@ class Scenario:
     comments: bool = False
     error_event: bool = False
     drop_after: int | None = None
+    padded: bool = False
+    brace_pad: bool = False
+
+    def dumps(self, data: Any, n: int = 0) -> str:
+        """SSE data ``data`` (the stream's ``n``-th event) as this scenario's server writes it."""
+        if self.padded:
+            return json.dumps(data)
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        if self.brace_pad and text[-1:] in ("}", "]"):
+            text = text[:-1] + " " * (n * 7 % 16) + text[-1]
+        return text
 
     @classmethod
     def parse(cls, request: Request) -> Scenario:
@@ -74,6 +89,10 @@ class Scenario:
                 s.error_event = True
             elif name == "drop-after":
                 s.drop_after = int(value)
+            elif name == "padded":
+                s.padded = True
+            elif name == "brace-pad":
+                s.brace_pad = True
             elif name == "tag":
                 pass  # only makes the header unique, so fail-times counts afresh
             else:
@@ -134,9 +153,10 @@ def sse_response(
 ) -> StreamingResponse:
     """Stream ``(event name, data)`` pairs, one network write per event.
 
-    ``data`` that is not a ``str`` is JSON-encoded compactly, as the real APIs do.
+    ``data`` that is not a ``str`` is JSON-encoded compactly, as the real APIs do (or as the scenario says:
+    ``padded``, ``brace-pad``).
     """
-    items = [(name, d if isinstance(d, str) else json.dumps(d, separators=(",", ":"), ensure_ascii=False)) for name, d in events]
+    items = [(name, d if isinstance(d, str) else scenario.dumps(d, n)) for n, (name, d) in enumerate(events)]
     hdrs = {"cache-control": "no-cache", **(headers or {})}
     if scenario.gzip:
         hdrs["content-encoding"] = "gzip"

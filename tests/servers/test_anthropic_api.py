@@ -346,6 +346,26 @@ def test_crlf_and_comments_on_the_wire(server: ModelServer) -> None:
     assert raw.startswith(b": ping\r\nevent: message_start\r\ndata: {") and b"\r\n\r\n" in raw and b"\n\n" not in raw
 
 
+@pytest.mark.parametrize("scenario", ["padded", "brace-pad"])
+def test_padded_json_on_the_wire(server: ModelServer, scenario: str) -> None:
+    # padded: json.dumps's defaults, as older Anthropic streams; brace-pad: spaces before the closing brace, as recent ones.
+    raw = httpx2.post(
+        f"{server.url}/v1/messages",
+        json={"model": MODEL, "max_tokens": 5, "messages": [{"role": "user", "content": UNICODE}], "stream": True},
+        headers={"x-api-key": "k", "x-fake-scenario": scenario},
+    ).content
+    datas = [line[6:] for line in raw.decode().splitlines() if line.startswith("data: ")]
+    if scenario == "padded":
+        assert all(d == json.dumps(json.loads(d)) for d in datas) and "\\u00e9" in raw.decode()
+    else:
+        assert any(d.endswith(" }") for d in datas)
+        compact = [json.dumps(json.loads(d), separators=(",", ":"), ensure_ascii=False) for d in datas]
+        assert all(c == d[:-1].rstrip(" ") + d[-1] for c, d in zip(compact, datas) if d != '{"type": "ping"}')
+    with Anthropic(base_url=server.url, api_key="k", default_headers={"x-fake-scenario": scenario}) as c:
+        with c.messages.stream(model=MODEL, max_tokens=50, messages=[{"role": "user", "content": UNICODE}]) as stream:
+            assert stream.get_final_message().content[0].text == f"You said: {UNICODE}"
+
+
 def test_error_event_raises(server: ModelServer) -> None:
     with Anthropic(base_url=server.url, api_key="k", default_headers={"x-fake-scenario": "error-event"}) as c:
         seen = []

@@ -66,3 +66,15 @@ def test_chunks_that_do_not_add_up_say_where_by_how_much_and_how_to_fix_it() -> 
     assert "interactions[0].response.chunks" in message
     assert "POST /v1/messages is 9 bytes, 4 bytes longer than its chunks (5)" in message
     assert 'remove its "chunks" list' in message and "--record-mode=all" in message
+
+
+def test_a_cassette_whose_events_have_a_style_is_format_version_2_and_others_stay_1() -> None:
+    # An older harness (it reads version 1 only) then says to upgrade, instead of "unknown field 'style'".
+    padded = _stream(b'event: ping\ndata: {"type": "ping"}\n\nevent: x\ndata: {"a":1   }\n\n')
+    brace = _stream(b'event: x\ndata: {"a":1   }\n\n')
+    compact = _stream(b'event: x\ndata: {"a":1}\n\n')
+    assert [(e.get("style"), e.get("pad")) for e in padded.response.body.value] == [("padded", None), (None, 3)]  # type: ignore[union-attr]
+    for items, version in (([compact], 1), ([compact, padded], 2), ([brace], 2), ([ToolInteraction("t", {}, "r", None)], 1)):
+        text = cassette_format.dumps(items)
+        assert json.loads(text)["harness_cassette"] == version
+        assert cassette_format.loads(text, "x.json") == items

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from harness import sse
 from harness.cassette.model import Body, HttpInteraction, Request, Response
 from harness.fuzz.resplit import resplit
 from harness.fuzz.stream import Recorded
@@ -25,17 +26,23 @@ def _padded_stream() -> bytes:
     return "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events).encode()
 
 
-def _recorded() -> Recorded:
+def _recorded(old: bool = False) -> Recorded:
     data = _padded_stream()
     body = Body.from_bytes(data, "text/event-stream")
-    assert all("raw" in e for e in body.value)  # not compact: kept as exact text
+    assert not any("raw" in e for e in body.value)  # not compact: kept with its style, not as exact text
+    assert {e.get("style") for e in body.value} == {"padded"}
+    if old:  # as harness stored such a stream before events had a style: each event's exact text
+        events = [{**{k: v for k, v in e.items() if k != "style"}, "raw": sse.render_entry(e)} for e in body.value]
+        body = Body("sse", events)
+        assert body.bytes() == data
     request = Request("POST", "http://127.0.0.1/v1/messages", {}, Body("json", {"model": "m", "stream": True}))
     response = Response(200, {"content-type": "text/event-stream"}, body)
     return Recorded(0, HttpInteraction(request, response))
 
 
-def test_a_padded_stream_is_resplit_in_its_own_style() -> None:
-    rec = _recorded()
+@pytest.mark.parametrize("old", [False, True])
+def test_a_padded_stream_is_resplit_in_its_own_style(old: bool) -> None:
+    rec = _recorded(old)
     variant = resplit(rec, [("explode", 0, None, 4)])
     out = variant.interaction.response.body.bytes().decode()
     assert out != _padded_stream().decode()  # it did vary

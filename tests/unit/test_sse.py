@@ -209,3 +209,87 @@ def test_a_stream_cut_inside_a_utf8_character_is_kept_byte_for_byte() -> None:
     body = Body.from_bytes(cut, "text/event-stream")
     assert body.kind == "base64"
     assert body.bytes() == cut
+
+
+# -- the padding style of an event: a padded stream is stored without a second copy of its text -------------
+
+PADDED_EVENTS: list[tuple[str, Any]] = [
+    ("message_start", {"type": "message_start", "message": {"id": "msg_1", "content": [], "stop_reason": None}}),
+    ("ping", {"type": "ping"}),
+    ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "café 東京"}}),
+    ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+    ("message_stop", {"type": "message_stop"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("dumps", "styles"),
+    [
+        # Python's json.dumps defaults: ", " and ": ", non-ASCII as \\u escapes (an event with none is "padded").
+        ({}, ["padded", "padded", "padded-ascii", "padded", "padded"]),
+        ({"ensure_ascii": False}, ["padded"] * 5),
+        ({"separators": (",", ":")}, [None, None, "compact-ascii", None, None]),
+    ],
+)
+def test_a_padded_stream_is_stored_with_its_style_and_no_raw(dumps: dict[str, Any], styles: list[str | None]) -> None:
+    import json
+
+    body = "".join(f"event: {name}\ndata: {json.dumps(data, **dumps)}\n\n" for name, data in PADDED_EVENTS).encode()
+    parsed, eol = sse.parse(body)
+    assert not any("raw" in e for e in parsed)
+    assert [e.get("style") for e in parsed] == styles
+    assert [e["data"] for e in parsed] == [data for _, data in PADDED_EVENTS]
+    assert sse.render(parsed, eol) == body
+    assert "".join(sse.render_entry(e, eol) for e in parsed).encode() == body
+    assert sum(sse.entry_sizes(parsed, eol)) == len(body)
+
+
+def test_a_compact_stream_with_one_padded_event_marks_that_event_only() -> None:
+    # The real Anthropic API encodes every event compactly but its ping.
+    body = b'event: ping\ndata: {"type": "ping"}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n'
+    parsed, eol = sse.parse(body)
+    assert parsed == [
+        {"event": "ping", "data": {"type": "ping"}, "style": "padded"},
+        {"event": "message_stop", "data": {"type": "message_stop"}},
+    ]
+    assert sse.render(parsed, eol) == body
+
+
+def test_spaces_before_the_last_brace_are_kept_as_a_count() -> None:
+    # Recent Anthropic streams pad each event's JSON with a run of spaces before its closing brace.
+    body = (
+        b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" is"}         }\n\n'
+        b'event: content_block_stop\ndata: {"type":"content_block_stop","index":0    }\n\n'
+        b'event: ping\ndata: {"type": "ping"}\n\n'
+        b'data: {"a": [1, 2]  }\n\n'
+    )
+    parsed, eol = sse.parse(body)
+    assert [(e.get("style"), e.get("pad")) for e in parsed] == [(None, 9), (None, 4), ("padded", None), ("padded", 2)]
+    assert not any("raw" in e for e in parsed)
+    assert sse.render(parsed, eol) == body
+    assert sum(sse.entry_sizes(parsed, eol)) == len(body)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'data: {"a":1,  "b":2}\n\n',  # spaces elsewhere than before the last brace
+        'data: {"a" : 1}\n\n',  # a space before a colon
+        'data: { "a":1}\n\n',  # a space after the opening brace
+    ],
+)
+def test_text_no_style_renders_back_keeps_raw(text: str) -> None:
+    parsed, eol = sse.parse(b"data: 0\n\n" + text.encode())
+    assert parsed[1]["raw"] == text and "style" not in parsed[1] and "pad" not in parsed[1]
+    assert sse.render(parsed, eol) == b"data: 0\n\n" + text.encode()
+
+
+def test_render_entry_renders_data_in_the_events_style() -> None:
+    data = {"a": [1, "é"], "b": None}
+    assert sse.render_entry({"data": data}) == 'data: {"a":[1,"é"],"b":null}\n\n'
+    assert sse.render_entry({"data": data, "style": "padded"}) == 'data: {"a": [1, "é"], "b": null}\n\n'
+    assert sse.render_entry({"data": data, "style": "padded-ascii"}) == 'data: {"a": [1, "\\u00e9"], "b": null}\n\n'
+    assert sse.render_entry({"data": data, "style": "compact-ascii"}) == 'data: {"a":[1,"\\u00e9"],"b":null}\n\n'
+    assert (
+        sse.render_entry({"event": "e", "data": data, "pad": 3}, "\r\n") == 'event: e\r\ndata: {"a":[1,"é"],"b":null   }\r\n\r\n'
+    )

@@ -8,6 +8,7 @@ and stops it after. The seams never see the session: they find the running
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,7 @@ class Session:
         finally:
             active.deactivate(self.ledger)
             self.ledger.finish_pending()
+            _hold_generic_models()
             if self.recording and not (failed and not self.cassette.recorded):
                 self.save()
 
@@ -166,3 +168,25 @@ def sdk_versions() -> dict[str, str]:
             except PackageNotFoundError:
                 continue
     return out
+
+
+#: pydantic's parametrized generic models (``ParsedChatCompletion[T]``, ...) kept alive, at most this many.
+_HELD_MAX = 4096
+_held: set[Any] = set()
+
+
+def _hold_generic_models() -> None:
+    """Keep the generic models the SDKs parametrized during the test alive for the next tests.
+
+    pydantic caches ``Model[T]`` only weakly, and such a class lives in a reference cycle: a test's
+    allocations (a cassette parsed at set-up is thousands of objects) set off the garbage collector,
+    which drops it, and the SDK's next call builds it again (about 2 ms for openai's parsed chat
+    completion, on every such call). There are a few dozen of them per SDK."""
+    generics = sys.modules.get("pydantic._internal._generics")
+    cache = getattr(generics, "_GENERIC_TYPES_CACHE", None)
+    if cache is None or len(_held) >= _HELD_MAX:
+        return
+    try:
+        _held.update(list(cache.values())[: _HELD_MAX - len(_held)])
+    except (TypeError, RuntimeError):  # another pydantic's cache shape; changed while copied
+        return

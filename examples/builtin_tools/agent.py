@@ -45,3 +45,23 @@ def look(client: anthropic.Anthropic, actions: Path) -> str:
         **MODEL, tools=[Screen(actions)], messages=[{"role": "user", "content": "What is on the screen?"}]
     )
     return str(runner.until_done().content[-1].text)
+
+
+COUNT = "echo ran >> runs.txt && wc -l < runs.txt"
+
+
+async def count_runs(client: anthropic.AsyncAnthropic, workdir: Path) -> str:
+    """The agent toolset's ``bash`` (a real shell, in ``workdir``) runs ``COUNT`` once; the last answer.
+    The toolset's members are async function tools: the async runner only."""
+    from anthropic.lib.tools._beta_functions import aclose_runnable_tool
+    from anthropic.lib.tools.agent_toolset import AgentToolContext, beta_agent_toolset_20260401
+
+    tools = [t for t in beta_agent_toolset_20260401(AgentToolContext(workdir=str(workdir))) if t.name == "bash"]
+    runner = client.beta.messages.tool_runner(
+        **MODEL, tools=tools, messages=[{"role": "user", "content": f'Count the runs: "{COUNT}"'}]
+    )
+    try:
+        return str((await runner.until_done()).content[-1].text)
+    finally:
+        for tool in tools:
+            await aclose_runnable_tool(tool)  # the messages runner leaves the shell to its caller

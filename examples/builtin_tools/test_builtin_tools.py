@@ -3,6 +3,8 @@ the loop completes, and the tools' side effects (a memory file, a screen action)
 
 from __future__ import annotations
 
+import asyncio
+
 import anthropic
 import pytest
 
@@ -30,3 +32,15 @@ def test_the_toolset_takes_no_screenshot_on_replay(cassette, model_url, tmp_path
     assert [i.kind for i in cassette.interactions] == ["http", "tool", "http"]
     done = actions.read_text(encoding="utf-8").splitlines() if actions.exists() else []
     assert done == ([] if cassette.mode == "none" else ["screenshot"])
+
+
+@pytest.mark.cassette
+def test_the_bash_tool_runs_no_command_on_replay(cassette, model_url, tmp_path):
+    async def main():
+        async with anthropic.AsyncAnthropic(api_key=KEY, base_url=model_url) as client:
+            return await agent.count_runs(client, tmp_path)
+
+    assert asyncio.run(main()) == "Result: 1"
+    assert [i.kind for i in cassette.interactions] == ["http", "tool", "http"]
+    runs = (tmp_path / "runs.txt").read_text(encoding="utf-8").splitlines() if (tmp_path / "runs.txt").exists() else []
+    assert runs == ([] if cassette.mode == "none" else ["ran"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +51,17 @@ def align(a: list[Any], b: list[Any]) -> list[tuple[int | None, int | None]]:
 _CONTEXT = 40
 
 
+def affixes(a: Sequence[Any], b: Sequence[Any]) -> tuple[int, int]:
+    """How many items ``a`` and ``b`` share at their start, then at their end (not overlapping)."""
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    return start, end
+
+
 def _text_change(label: str, a: str, b: str) -> list[str]:
     """A changed string: on one line when short; lines changed, as a unified diff, when it has lines;
     otherwise the part that changed, with some text either side (a long value never hides its change
@@ -62,12 +73,7 @@ def _text_change(label: str, a: str, b: str) -> list[str]:
 
         lines = list(difflib.unified_diff(a.split("\n"), b.split("\n"), lineterm="", n=1))[2:]
         return [f"{label}:"] + [f"  {clip(line, 300)}" for line in lines]
-    start = 0
-    while start < min(len(a), len(b)) and a[start] == b[start]:
-        start += 1
-    end = 0
-    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
-        end += 1
+    start, end = affixes(a, b)
 
     def window(text: str) -> str:
         lo, hi = max(0, start - _CONTEXT), len(text) - max(0, end - _CONTEXT)

@@ -19,7 +19,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from harness.cli.diff import DiffOptions, align, pair_changes
+from harness.cli.diff import DiffOptions, affixes, align, pair_changes
 from harness.cli.html import page, write
 from harness.cli.load import title
 from harness.cli.show import ShowOptions, render
@@ -56,12 +56,7 @@ _EXACT_CELLS = 100_000
 
 def _opcodes(x: list[str], y: list[str]) -> list[tuple[str, int, int, int, int]]:
     """difflib's opcodes from ``x`` to ``y``, in bounded time."""
-    lo = 0
-    while lo < min(len(x), len(y)) and x[lo] == y[lo]:
-        lo += 1
-    hi = 0
-    while hi < min(len(x), len(y)) - lo and x[-1 - hi] == y[-1 - hi]:
-        hi += 1
+    lo, hi = affixes(x, y)
     mid_x, mid_y = x[lo : len(x) - hi], y[lo : len(y) - hi]
     exact = len(mid_x) * len(mid_y) <= _EXACT_CELLS
     out = [("equal", 0, lo, 0, lo)] if lo else []

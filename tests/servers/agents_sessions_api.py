@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.servers.base import queue_stream
 
 Json = dict[str, Any]
 EPOCH = 1767225600  # 2026-01-01T00:00:00Z
@@ -226,21 +227,7 @@ def create_app(tool: str = "get_weather", tool_arguments: Json | None = None) ->
         if request.method == "POST":
             body = json.loads(await request.body())
             return session.receive(body.get("events") or []) or Response(status_code=202)
-        queue: asyncio.Queue[Json | None] = asyncio.Queue()
-        session.streams.append(queue)
-
-        async def body() -> AsyncIterator[bytes]:
-            try:
-                while True:
-                    event = await queue.get()
-                    if event is None:
-                        return
-                    data = json.dumps(event, separators=(",", ":"))
-                    yield f"event: {event['type']}\ndata: {data}\n\n".encode()
-            finally:
-                session.streams.remove(queue)
-
-        return StreamingResponse(body(), media_type="text/event-stream", headers={"cache-control": "no-cache"})
+        return queue_stream(session.streams)
 
     routes = [
         Route("/v1/agents/sessions/{session_id}", retrieve, methods=["GET"]),

@@ -182,6 +182,26 @@ def sse_response(
     return StreamingResponse(body(), media_type="text/event-stream", headers=hdrs)
 
 
+def queue_stream(streams: list[asyncio.Queue[Any]]) -> StreamingResponse:
+    """A long-lived SSE stream fed by a queue it adds to ``streams`` (removed when the client leaves): each
+    event put on it is sent as ``event: <type>`` with compact JSON data; ``None`` ends the stream."""
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    streams.append(queue)
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            while True:
+                event = await queue.get()
+                if event is None:
+                    return
+                data = json.dumps(event, separators=(",", ":"))
+                yield f"event: {event['type']}\ndata: {data}\n\n".encode()
+        finally:
+            streams.remove(queue)
+
+    return StreamingResponse(body(), media_type="text/event-stream", headers={"cache-control": "no-cache"})
+
+
 @dataclass
 class ServerThread:
     """Run an ASGI app with uvicorn on 127.0.0.1 and a free port, in a daemon thread."""

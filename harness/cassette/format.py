@@ -289,7 +289,7 @@ def loads_with_sdk(text: str | bytes, path: Path | str) -> tuple[list[Interactio
     version = doc[FORMAT_KEY]
     if version not in READS or isinstance(version, bool):
         if isinstance(version, int) and not isinstance(version, bool) and version > VERSION:
-            hint = "It was written by a newer harness: upgrade harness (pip install -U harness)."
+            hint = "It was written by a newer harness: upgrade harness (pip install -U pytest-agent-harness: the package index name of harness)."
         else:
             hint = "Re-record it with this harness (--record-mode=all)."
         raise CassetteFormatError(

@@ -201,7 +201,7 @@ def test_lint_reports_truncated_and_future_files_and_orphans(project, capsys):
     assert lines[0].endswith("(the file looks truncated)")
     assert lines[1:] == [
         "cassettes/tests/test_agent/test_future.json:2: old or unknown format: format version 99 is not supported (this harness reads 1 and 2); "
-        "it was written by a newer harness: upgrade harness (pip install -U harness)",
+        "it was written by a newer harness: upgrade harness (pip install -U pytest-agent-harness: the package index name of harness)",
         "cassettes/tests/test_gone/test_y.json:1: orphaned: its test module tests/test_gone.py does not exist",
         "harness lint: 4 cassettes, 1 snapshot file checked: 1 unreadable file, 1 old/unknown format, 1 orphaned cassette (warning)",
         "  (orphaned = the test module file is missing; cassettes shared by name through the marker may be false alarms)",

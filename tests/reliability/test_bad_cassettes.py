@@ -49,7 +49,7 @@ BAD: dict[str, tuple[bytes, list[str]]] = {
         _edited(lambda d: d.update(harness_cassette=99)).encode(),
         [
             "  format version 99 is not supported (this harness reads 1 and 2)",
-            "  It was written by a newer harness: upgrade harness (pip install -U harness).",
+            "  It was written by a newer harness: upgrade harness (pip install -U pytest-agent-harness: the package index name of harness).",
         ],
     ),
     "not_utf8": (_valid_text().replace('"hi"', '"h\udcffi"').encode("utf-8", "surrogateescape"), ["  not UTF-8 text*"]),

@@ -11,8 +11,10 @@ standard path: a cheap test that may send a file there for nothing, never one th
 from __future__ import annotations
 
 import codecs
+import gc
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ try:
 except ImportError:  # the optional extra is not installed
     orjson = None
 
-__all__ = ["document", "fast"]
+__all__ = ["document", "fast", "no_cycle_collection"]
 
 #: Digits to "0", letters and "_" to "a", anything else to a space: a number of 20 digits or more is then
 #: a space and 20 zeros (C speed).
@@ -47,6 +49,25 @@ def fast(text: str | bytes) -> Any | None:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
         return None
+
+
+@contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """The cyclic garbage collector held off while a cassette is read.
+
+    A parsed cassette is dicts, lists and strings: no cycles, nothing for the collector to find. But a
+    10,000-event stream is some 40,000 new containers, all alive until the end, and in a test process
+    (the SDKs imported, some 230,000 objects) they set off full collections as they are made: measured,
+    orjson's parse of that file took 15 ms with the collector on and 8 ms with it off, a whole read
+    52 against 46 ms, and 104 against 51 ms on a busy machine. Collections resume at the end (the next
+    one then finds the new objects as it would have). A collector the caller had disabled stays so."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _decoder() -> tuple[Callable[[str], Any], list[str]]:

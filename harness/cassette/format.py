@@ -38,7 +38,7 @@ from typing import Any
 
 from harness import sse
 from harness.cassette.checks import Bad, check_stream, chunks_ok, get, read_body, read_headers
-from harness.cassette.decode import document
+from harness.cassette.decode import document, no_cycle_collection
 
 # The file readers live in files.py; read here as the format module's own (session, lint and tests call them so).
 from harness.cassette.files import not_a_file as not_a_file
@@ -280,6 +280,11 @@ def _read_sdk(doc: dict[str, Any]) -> dict[str, str] | None:
 
 def loads_with_sdk(text: str | bytes, path: Path | str) -> tuple[list[Interaction], dict[str, str] | None]:
     """:func:`loads`, and the SDK versions recorded in the file (None when it has none)."""
+    with no_cycle_collection():
+        return _loads_with_sdk(text, path)
+
+
+def _loads_with_sdk(text: str | bytes, path: Path | str) -> tuple[list[Interaction], dict[str, str] | None]:
     doc, constants = document(text, path)
     if not isinstance(doc, dict) or FORMAT_KEY not in doc:
         hint = ""

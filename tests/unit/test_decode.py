@@ -61,3 +61,36 @@ def test_without_orjson_the_same_interactions_load(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(decode, "orjson", None)
     assert decode.fast("{}") is None
     assert [fmt.loads(p.read_bytes(), p) for p in CASSETTES] == fast
+
+
+def test_reading_a_cassette_holds_the_collector_off_and_leaves_it_as_it_was(tmp_path: Path) -> None:
+    import gc
+
+    seen: list[bool] = []
+    real = fmt._loads_with_sdk
+
+    def spy(text: str | bytes, path: Path | str) -> object:
+        seen.append(gc.isenabled())
+        return real(text, path)
+
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(_valid_text(), encoding="utf-8")
+    bad.write_text(_valid_text()[:-40], encoding="utf-8")
+    fmt._loads_with_sdk = spy  # type: ignore[assignment]
+    try:
+        assert gc.isenabled()
+        assert fmt.load(good)
+        with pytest.raises(fmt.CassetteFormatError):
+            fmt.load(bad)
+        # Given a caller that turned the collector off itself, it stays off
+        gc.disable()
+        try:
+            assert fmt.load(good)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+    finally:
+        fmt._loads_with_sdk = real  # type: ignore[assignment]
+    # Then every read ran with the collector off, and it came back on after a good file and a bad one
+    assert seen == [False, False, False]
+    assert gc.isenabled()

@@ -4,6 +4,11 @@ Timed: from the file on disk to interactions ready to answer a request. For harn
 ``harness.cassette.format.load`` (read, parse, check, and render each stream once to its bytes);
 for vcrpy its filesystem persister with its YAML serializer (libyaml's loader when PyYAML has it);
 for cassetter its ``Cassette(...).load()``.
+
+For the stream, the floors of harness's own way are timed in the same rounds (the row's note): reading
+the file's bytes, parsing them with ``json`` and with orjson (where installed), rendering the parsed
+events to the wire's bytes (``harness.sse.render``), and splitting the file into lines and slicing each
+(what a reader that takes each event's wire text from its line would do, per event).
 """
 
 from __future__ import annotations
@@ -46,6 +51,28 @@ def loaders(paths: dict[str, Path], count: int) -> dict[str, Callable[[], Any]]:
     return out
 
 
+def floors(path: Path) -> dict[str, Callable[[], Any]]:
+    """The parts of loading a stream's cassette, each alone (see the module's doc)."""
+    import json
+
+    from harness import sse
+
+    data = path.read_bytes()
+    events = [i["response"]["body"]["sse"] for i in json.loads(data)["interactions"] if "sse" in i["response"]["body"]]
+    out: dict[str, Callable[[], Any]] = {
+        "floor: read": path.read_bytes,
+        "floor: parse (json)": lambda: json.loads(data),
+        "floor: render": lambda: [sse.render(e) for e in events],
+        "floor: split + slice lines": lambda: [line[12:-2] for line in data.split(b"\n")],
+    }
+    try:
+        import orjson
+    except ImportError:  # the `fast` extra is not installed
+        return out
+    out["floor: parse (orjson)"] = lambda: orjson.loads(data)
+    return out
+
+
 def libyaml() -> bool:
     import yaml
 
@@ -68,8 +95,12 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[Row]:
         ]
         for case, name, exchanges in sets:
             paths = streams.write_all(Path(tmp), name, exchanges)
-            t = interleaved(loaders(paths, len(exchanges)), 5 if quick else 15)
+            cases = loaders(paths, len(exchanges))
+            if name == "stream-10k":
+                cases.update(floors(paths["harness"]))
+            t = interleaved(cases, 5 if quick else 15)
             samples = dict(last_samples)
+            parts = {k.removeprefix("floor: "): t.pop(k) for k in list(t) if k.startswith("floor: ")}
             row = Row("load", case, "vcrpy", t["vcrpy"], dict(t))
             row.ratios = {"vcrpy / harness": paired_ratio("vcrpy", "harness", samples)}
             if "cassetter" in t:
@@ -78,6 +109,8 @@ def run(quick: bool = False, log: Callable[[str], None] = print) -> list[Row]:
             row.ok = row.ratios["vcrpy / harness"] >= 5 and row.ratios.get("cassetter / harness", 1) >= 1
             size = paths["harness"].stat().st_size
             row.note = f"harness file {size / 1e6:.2f} MB; libyaml: {'yes' if libyaml() else 'NO'}"
+            if parts:
+                row.note += "; its parts alone: " + ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in parts.items())
             log(f"  load {case}: " + ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in t.items()))
             rows.append(row)
     return rows

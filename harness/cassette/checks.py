@@ -124,13 +124,14 @@ def check_events(events: list[Any], where: str) -> set[str]:
 
 def _styles_ok(events: list[dict[str, Any]]) -> bool:
     """Every ``style`` a known one on an event with data, every ``pad`` a count >= 1 on data in braces."""
-    styled = [e for e in events if "style" in e]
+    styled = list(itertools.compress(events, map(operator.contains, events, itertools.repeat("style"))))
     if not (
         set(map(operator.itemgetter("style"), styled)) <= _STYLE_NAMES
         and all(map(operator.contains, styled, itertools.repeat("data")))
     ):
         return False
-    pads = [(e["pad"], e.get("data")) for e in events if "pad" in e]
+    padded = itertools.compress(events, map(operator.contains, events, itertools.repeat("pad")))
+    pads = [(e["pad"], e.get("data")) for e in padded]
     return all(type(n) is int and n > 0 and isinstance(data, (dict, list)) for n, data in pads)
 
 

@@ -24,9 +24,11 @@ scalars = (
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.sampled_from([1e-7, 1e-05, 1.5e-9, 1e16, 1e22, 5e-324, -0.0, 1e-4, 123456789.125])
     | st.text()
-    | st.sampled_from([SEPARATOR, "e-1", "\x00", "\u2028\x7f\x1f\b\f\n\r\t\"\\/", "é😀", "\ud800"])
+    | st.sampled_from([SEPARATOR, "e-1", "\x00", '\u2028\x7f\x1f\b\f\n\r\t"\\/', "é😀", "\ud800"])
 )
-data = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4), max_leaves=12)
+data = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4), max_leaves=12
+)
 names = st.text(alphabet=st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)), max_size=12)
 
 
@@ -43,7 +45,10 @@ def entries(draw: Any) -> dict[str, Any]:
     if shape == "padded":
         return {"event": draw(names), "data": draw(st.dictionaries(st.text(max_size=4), data, max_size=3)), "pad": 2}
     if shape == "text":
-        return {"event": draw(names), "text": draw(st.text(alphabet=st.characters(blacklist_characters="\r", blacklist_categories=("Cs",))))}
+        return {
+            "event": draw(names),
+            "text": draw(st.text(alphabet=st.characters(blacklist_characters="\r", blacklist_categories=("Cs",)))),
+        }
     return {"comments": ["ping"], "data": value}
 
 

@@ -240,15 +240,16 @@ def _render_at_once(entries: list[Event], eol: str) -> bytes | None:
     loading such a cassette); orjson writes the whole list of data in about 1.5 ms and the events are
     joined at C speed. Only entries of the commonest shape (``data``, with or without ``event``, in the
     default compact style) take their text from it; any other entry is rendered alone, as before.
-    orjson writes compact JSON with non-ASCII as is, like :func:`harness.jsonutil.compact`, except where
-    ``_SHORT_EXPONENT`` looks; it refuses integers beyond 64 bits and lone surrogates (None then)."""
+    orjson writes compact JSON with non-ASCII as is, like :func:`harness.jsonutil.compact`, except for the
+    floats ``_SMALL_DECIMAL`` and ``_SHORT_EXPONENT`` find; it refuses integers beyond 64 bits and lone
+    surrogates (None then)."""
     n = len(entries)
     datas: list[Any] = [_SEPARATOR] * (2 * n - 1)
-    datas[::2] = map(dict.get, entries, itertools.repeat("data"), itertools.repeat(None))
     try:
+        datas[::2] = map(dict.get, entries, itertools.repeat("data"), itertools.repeat(None))
         text = orjson.dumps(datas, option=_REFUSE)
-    except TypeError:  # orjson.JSONEncodeError is a TypeError: a value orjson does not write as json does
-        return None
+    except TypeError:  # an entry that is not a dict, or a value orjson does not write as json does
+        return None  # (orjson.JSONEncodeError is a TypeError)
     if _SMALL_DECIMAL in text or _SHORT_EXPONENT.search(text) is not None:
         return None
     pieces = text[1:-1].split(_SEPARATOR_JSON)

@@ -111,3 +111,23 @@ def test_where_orjson_would_differ_the_plain_render_runs(value: Any) -> None:
 def test_the_separator_as_a_value_in_an_object_is_written_at_once() -> None:
     stream = [{"event": "e", "data": {"v": SEPARATOR}}] * 20
     assert sse._render_at_once(stream, "\n") == plain(stream, "\n")
+
+
+def test_every_float_orjson_writes_differently_is_caught() -> None:
+    # Given floats of every magnitude (random bit patterns, and decimals scaled by 10 ** -330 .. 10 ** 308)
+    import random
+    import struct
+
+    rng = random.Random(7)
+    floats = [struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0] for _ in range(20_000)]
+    floats += [rng.uniform(-1, 1) * 10 ** rng.randint(-330, 308) for _ in range(20_000)]
+    differ = 0
+    for x in floats:
+        if x != x or x in (float("inf"), float("-inf")):
+            continue
+        written = orjson.dumps(x)
+        if written != json.dumps(x).encode():
+            differ += 1
+            # Then where orjson's text differs from the standard library's, the render sees it
+            assert sse._SMALL_DECIMAL in written or sse._SHORT_EXPONENT.search(written), (x, written)
+    assert differ > 100

@@ -243,25 +243,25 @@ def _render_at_once(entries: list[Event], eol: str) -> bytes | None:
     orjson writes compact JSON with non-ASCII as is, like :func:`harness.jsonutil.compact`, except for the
     floats ``_SMALL_DECIMAL`` and ``_SHORT_EXPONENT`` find; it refuses integers beyond 64 bits and lone
     surrogates (None then)."""
+    repeat = itertools.repeat
     n = len(entries)
     datas: list[Any] = [_SEPARATOR] * (2 * n - 1)
     try:
-        datas[::2] = map(dict.get, entries, itertools.repeat("data"), itertools.repeat(None))
+        datas[::2] = map(dict.get, entries, repeat("data"), repeat(None))
         text = orjson.dumps(datas, option=_REFUSE)
-    except TypeError:  # an entry that is not a dict, or a value orjson does not write as json does
-        return None  # (orjson.JSONEncodeError is a TypeError)
-    if _SMALL_DECIMAL in text or _SHORT_EXPONENT.search(text) is not None:
-        return None
-    pieces = text[1:-1].split(_SEPARATOR_JSON)
-    if len(pieces) != n:
-        return None
-    names = list(map(dict.get, entries, itertools.repeat("event"), itertools.repeat(_MISSING)))
-    heads = {name: ("data: " if name is _MISSING else f"event: {name}{eol}data: ").encode("utf-8") for name in set(names)}
+        if _SMALL_DECIMAL in text or _SHORT_EXPONENT.search(text) is not None:
+            return None
+        pieces = text[1:-1].split(_SEPARATOR_JSON)
+        if len(pieces) != n:
+            return None
+        names = list(map(dict.get, entries, repeat("event"), repeat(_MISSING)))
+        heads = {name: ("data: " if name is _MISSING else f"event: {name}{eol}data: ").encode("utf-8") for name in set(names)}
+    except TypeError:  # an entry that is not a dict, a value orjson does not write as json does (orjson's
+        return None  # JSONEncodeError is a TypeError), an event name that is not a string
     end = (eol + eol).encode("utf-8")
-    out = list(itertools.chain.from_iterable(zip(map(heads.__getitem__, names), pieces, itertools.repeat(end))))
+    out = list(itertools.chain.from_iterable(zip(map(heads.__getitem__, names), pieces, repeat(end))))
     # An entry of another shape (no data, a style, comments, ...): its keys are not ``data`` and, where it
     # has one, ``event`` (found at C speed: a Python test per entry would cost as much as the writing)
-    repeat = itertools.repeat
     keys = map(operator.add, map(operator.contains, entries, repeat("event")), repeat(1))
     simple = map(operator.and_, map(operator.contains, entries, repeat("data")), map(operator.eq, map(len, entries), keys))
     for i in itertools.compress(itertools.count(), map(operator.not_, simple)):

@@ -131,3 +131,11 @@ def test_every_float_orjson_writes_differently_is_caught() -> None:
             # Then where orjson's text differs from the standard library's, the render sees it
             assert sse._SMALL_DECIMAL in written or sse._SHORT_EXPONENT.search(written), (x, written)
     assert differ > 100
+
+
+def test_entries_the_loader_would_refuse_take_the_plain_render() -> None:
+    # (a hand-built stream: the loader refuses an event name that is not a string, the fuzzer never makes one)
+    stream: list[Any] = [{"event": ["x"], "data": {"v": i}} for i in range(20)]
+    assert sse._render_at_once(stream, "\n") is None
+    assert sse.render(stream) == plain(stream, "\n")
+    assert sse._render_at_once([*stream[:19], ["not", "a", "dict"]], "\n") is None

@@ -37,17 +37,29 @@ def _response(rid: str, status: str, output: list[dict[str, Any]]) -> dict[str, 
             "parallel_tool_calls": True, "tool_choice": "auto", "tools": []}  # fmt: skip
 
 
+def _numbered(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each event of a response with its ``sequence_number`` (from 0 per response), as the API sends it."""
+    return [{**frame, "sequence_number": n} for n, frame in enumerate(frames)]
+
+
 def _call_events(rid: str) -> list[dict[str, Any]]:
     item = {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "get_weather", "arguments": '{"city":"Paris"}', "status": "completed"}  # fmt: skip
-    return [
-        {"type": "response.created", "response": _response(rid, "in_progress", [])},
-        {"type": "response.output_item.added", "output_index": 0, "item": {**item, "arguments": "", "status": "in_progress"}},
-        {"type": "response.function_call_arguments.delta", "output_index": 0, "item_id": "fc_1", "delta": '{"city":'},
-        {"type": "response.function_call_arguments.delta", "output_index": 0, "item_id": "fc_1", "delta": '"Paris"}'},
-        {"type": "response.function_call_arguments.done", "output_index": 0, "item_id": "fc_1", "arguments": '{"city":"Paris"}'},
-        {"type": "response.output_item.done", "output_index": 0, "item": item},
-        {"type": "response.completed", "response": _response(rid, "completed", [item])},
-    ]
+    return _numbered(
+        [
+            {"type": "response.created", "response": _response(rid, "in_progress", [])},
+            {"type": "response.output_item.added", "output_index": 0, "item": {**item, "arguments": "", "status": "in_progress"}},
+            {"type": "response.function_call_arguments.delta", "output_index": 0, "item_id": "fc_1", "delta": '{"city":'},
+            {"type": "response.function_call_arguments.delta", "output_index": 0, "item_id": "fc_1", "delta": '"Paris"}'},
+            {
+                "type": "response.function_call_arguments.done",
+                "output_index": 0,
+                "item_id": "fc_1",
+                "arguments": '{"city":"Paris"}',
+            },
+            {"type": "response.output_item.done", "output_index": 0, "item": item},
+            {"type": "response.completed", "response": _response(rid, "completed", [item])},
+        ]
+    )
 
 
 def _text_events(rid: str, text: str) -> list[dict[str, Any]]:
@@ -55,16 +67,16 @@ def _text_events(rid: str, text: str) -> list[dict[str, Any]]:
     words[-1] = words[-1].rstrip()
     msg = {"type": "message", "id": "msg_1", "role": "assistant", "status": "completed",
            "content": [{"type": "output_text", "text": text, "annotations": []}]}  # fmt: skip
-    return [
-        {"type": "response.created", "response": _response(rid, "in_progress", [])},
-        *(
-            {"type": "response.output_text.delta", "output_index": 0, "content_index": 0, "item_id": "msg_1", "delta": w}
-            for w in words
-        ),
-        {"type": "response.output_text.done", "output_index": 0, "content_index": 0, "item_id": "msg_1", "text": text},
-        {"type": "response.output_item.done", "output_index": 0, "item": msg},
-        {"type": "response.completed", "response": _response(rid, "completed", [msg])},
-    ]
+    at = {"output_index": 0, "content_index": 0, "item_id": "msg_1", "logprobs": []}
+    return _numbered(
+        [
+            {"type": "response.created", "response": _response(rid, "in_progress", [])},
+            *({"type": "response.output_text.delta", **at, "delta": w} for w in words),
+            {"type": "response.output_text.done", **at, "text": text},
+            {"type": "response.output_item.done", "output_index": 0, "item": msg},
+            {"type": "response.completed", "response": _response(rid, "completed", [msg])},
+        ]
+    )
 
 
 class ResponsesWsServer:
@@ -81,7 +93,7 @@ class ResponsesWsServer:
         return f"http://127.0.0.1:{self._server.socket.getsockname()[1]}"
 
     def _realtime(self, ws: ServerConnection) -> None:
-        ws.send(json.dumps({"type": "session.created", "event_id": "ev_0", "session": {"id": "sess_1", "type": "realtime"}}))
+        ws.send(json.dumps({"type": "session.created", "event_id": "ev_0", "session": {"type": "realtime"}}))
         for raw in ws:
             if json.loads(raw).get("type") != "response.create":
                 continue
@@ -114,11 +126,11 @@ class ResponsesWsServer:
                 return
             inputs = event.get("input")
             if inputs == "crash":  # the server fails mid-response: its close code says why
-                ws.send(json.dumps({"type": "response.created", "response": _response(rid, "in_progress", [])}))
+                ws.send(json.dumps(_call_events(rid)[0]))
                 ws.close(1011, "internal error")
                 return
             if inputs == "drop":  # the connection is lost mid-response: no close frame at all
-                ws.send(json.dumps({"type": "response.created", "response": _response(rid, "in_progress", [])}))
+                ws.send(json.dumps(_call_events(rid)[0]))
                 ws.socket.shutdown(socket.SHUT_RDWR)
                 return
             outputs = (

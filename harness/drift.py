@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.cassette import format as cassette_format
-from harness.cassette.model import HttpInteraction
+from harness.cassette.model import HttpInteraction, WebSocketInteraction
 
 # Which SDK models read which API: (path suffix, provider, module, JSON body model, stream event union,
 # event discriminator, stream event types the SDK skips on purpose). Beta Anthropic calls use the beta models.
@@ -30,6 +30,11 @@ _APIS: tuple[tuple[str, str, str, str, str, str, frozenset[str]], ...] = (
     ("/responses", "openai-responses", "openai.types.responses", "Response", "ResponseStreamEvent", "type", frozenset()),
 )
 _BETA = ("anthropic.types.beta", "BetaMessage", "BetaRawMessageStreamEvent")
+# WebSocket sessions: (path suffix, module, the union of the events the server sends, by ``type``).
+_SOCKETS = (
+    ("/responses", "openai.types.responses", "ResponsesServerEvent"),
+    ("/realtime", "openai.types.realtime", "RealtimeServerEvent"),
+)
 _ASSISTANTS = ("openai.types.beta.threads", "Run", "openai.types.beta", "AssistantStreamEvent")
 
 
@@ -253,6 +258,30 @@ def check_interaction(n: int, item: HttpInteraction, drift: Drift) -> None:
                 drift.findings.append(Finding(n, where, p.removeprefix("data.") if tag == "event" else p, why))
 
 
+def check_websocket(n: int, item: WebSocketInteraction, drift: Drift) -> None:
+    """The server's JSON frames of a Responses or Realtime WebSocket session, each parsed with the
+    event union the SDK reads them with (``client.responses.connect()``, ``client.realtime.connect()``)."""
+    route = item.name.rstrip("/")
+    api = next(((module, union) for suffix, module, union in _SOCKETS if route.endswith(suffix)), None)
+    if api is None:
+        return
+    events = MODELS.union(*api, "type")
+    for k, frame in enumerate(item.frames):
+        data = frame.get("json")
+        if frame.get("from") != "server" or not isinstance(data, dict):
+            continue
+        drift.events += 1
+        where = f"frame {k}"
+        if events is None:
+            drift.findings.append(Finding(n, where, "$", "the SDK that models it is not installed"))
+            return
+        model = events.get(str(data.get("type")))
+        if model is None:
+            drift.findings.append(Finding(n, where, "type", f"event type {data.get('type')!r} is not modelled by the SDK"))
+            continue
+        drift.findings += [Finding(n, where, p, why) for p, why in parse(model, data)]
+
+
 def check_file(path: Path) -> Drift:
     """The drift of one cassette; an unreadable file raises :class:`harness.errors.CassetteFormatError`."""
     interactions, sdk = cassette_format.load_with_sdk(path)
@@ -260,6 +289,8 @@ def check_file(path: Path) -> Drift:
     for n, item in enumerate(interactions):
         if isinstance(item, HttpInteraction):
             check_interaction(n, item, drift)
+        elif isinstance(item, WebSocketInteraction):
+            check_websocket(n, item, drift)
     return drift
 
 

@@ -180,3 +180,54 @@ def test_a_save_that_recorded_nothing_keeps_the_files_versions(recorded, tmp_pat
     session.stop()
     # Then the file still says which SDK recorded it
     assert json.loads(path.read_text(encoding="utf-8"))["sdk"] == {"anthropic": "2.0.0"}
+
+
+WS_CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "examples" / "openai_agents_ws" / "test_openai_agents_ws"
+
+
+def test_drift_checks_websocket_server_frames(tmp_path, capsys):
+    # Given the openai-agents example's Responses WebSocket session, recorded through the real SDK
+    src = WS_CASSETTES / "test_function_tool_over_the_websocket.json"
+    doc = json.loads(src.read_text(encoding="utf-8"))
+    (ws,) = [i for i in doc["interactions"] if i["kind"] == "websocket"]
+    server = [f for f in ws["frames"] if f["from"] == "server" and "json" in f]
+    # When drift checks it as recorded: every server frame is parsed with openai's ResponsesServerEvent
+    code, out, _ = run(capsys, "drift", str(src))
+    assert code == 0, out
+    assert f"0 bodies, {len(server)} events checked" in out.splitlines()[-1]
+    # When a server frame carries a field the SDK does not model, and another a type it does not know
+    n = ws["frames"].index(server[0])
+    server[0]["json"]["response"]["foo"] = 1
+    server[1]["json"]["type"] = "response.teleported"
+    altered_ws = tmp_path / "ws.json"
+    altered_ws.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    code, out, _ = run(capsys, "drift", str(altered_ws))
+    # Then both are findings, named by frame
+    assert code == 1, out
+    k = doc["interactions"].index(ws)
+    assert f"  #{k} frame {n} response.foo: not modelled by the SDK (dropped)" in out.splitlines()
+    assert (
+        f"  #{k} frame {ws['frames'].index(server[1])} type: event type 'response.teleported' is not modelled by the SDK"
+        in out.splitlines()
+    )
+
+
+def test_drift_checks_realtime_frames(tmp_path, capsys):
+    from harness.cassette import format as fmt
+    from harness.cassette.model import WebSocketInteraction
+
+    delta = {"type": "response.output_text.delta", "event_id": "e1", "response_id": "r1", "item_id": "i1",
+             "output_index": 0, "content_index": 0, "delta": "Hi"}  # fmt: skip
+    frames = [
+        {"from": "client", "ms": 1.0, "json": {"type": "response.create"}},
+        {"from": "server", "ms": 2.0, "json": delta},
+        {"from": "server", "ms": 3.0, "json": {**delta, "extra": True}},
+    ]
+    path = tmp_path / "realtime.json"
+    path.write_text(
+        fmt.dumps([WebSocketInteraction("wss://api.openai.com/v1/realtime?model=gpt-realtime", {}, frames)]), encoding="utf-8"
+    )
+    code, out, _ = run(capsys, "drift", str(path))
+    assert code == 1, out
+    assert "  #0 frame 2 extra: not modelled by the SDK (dropped)" in out.splitlines()
+    assert "0 bodies, 2 events checked" in out.splitlines()[-1]

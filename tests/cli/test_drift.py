@@ -231,3 +231,33 @@ def test_drift_checks_realtime_frames(tmp_path, capsys):
     assert code == 1, out
     assert "  #0 frame 2 extra: not modelled by the SDK (dropped)" in out.splitlines()
     assert "0 bodies, 2 events checked" in out.splitlines()[-1]
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "cassettes" / "examples"
+
+
+def test_drift_checks_session_event_streams(tmp_path, capsys):
+    # Given a managed-agents session (anthropic SessionToolRunner) and an openai beta agents session, recorded
+    managed = next((EXAMPLES / "managed_sessions").rglob("*.json"))
+    agents = sorted((EXAMPLES / "openai_agent_sessions").rglob("*.json"))
+    # When drift checks them: each stream's events parse with the SDK's session event union (their
+    # date-times, strings in JSON, read as JSON carries them), nothing dropped
+    for path in [managed, *agents]:
+        code, out, _ = run(capsys, "drift", str(path))
+        assert code == 0, out
+        assert " 0 events checked" not in out.splitlines()[-1], out
+    # When a managed-agents event carries a field the SDK does not model
+    doc = json.loads(managed.read_text(encoding="utf-8"))
+    n, item = next(
+        (n, i)
+        for n, i in enumerate(doc["interactions"])
+        if i["kind"] == "http" and i["request"]["url"].endswith("/events/stream")
+    )
+    item["response"].pop("chunks", None)
+    item["response"]["body"]["sse"][0]["data"]["foo"] = 1
+    path = tmp_path / "session.json"
+    path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    code, out, _ = run(capsys, "drift", str(path))
+    # Then it is a finding
+    assert code == 1, out
+    assert f"  #{n} event 0 foo: not modelled by the SDK (dropped)" in out.splitlines()

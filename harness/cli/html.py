@@ -12,11 +12,10 @@ it out. Everything from the cassette is escaped: a cassette is untrusted input. 
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from harness.cassette.store import atomic_write
 from harness.cli.show import ShowOptions, render
 from harness.cli.style import Style, ms, obj
 
@@ -122,16 +121,8 @@ def timeline(path: Path, items: list[Any]) -> str:
 
 
 def write(text: str, output: str | None) -> None:
-    """The page to ``output`` atomically (a temporary file renamed into place), or to stdout."""
+    """The page to ``output`` (whole or not at all, its folder made, readable as any report), or to stdout."""
     if output is None:
         print(text, end="")
         return
-    target = Path(output)
-    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(Path(output), text)

@@ -21,6 +21,26 @@ def test_show_html_is_self_contained_escaped_and_lists_every_interaction(recorde
     assert list(tmp_path.iterdir()) == [out_file]  # no temporary file left behind
 
 
+def test_html_pages_are_written_as_any_report_is_into_a_folder_made_for_them(recorded, tmp_path, capsys):
+    import os
+
+    # Given the usual umask and an output folder that does not exist yet
+    old = os.umask(0o022)
+    try:
+        # When show --html and diff --html write their pages there
+        shown, diffed = tmp_path / "reports" / "run.html", tmp_path / "reports" / "diff" / "change.html"
+        assert run(capsys, "show", "--html", str(recorded["Paris"]), "-o", str(shown))[0] == 0
+        diff = run(capsys, "diff", "--html", str(recorded["Paris"]), str(recorded["Lyon"]), "-o", str(diffed))
+        assert diff[0] == 1  # they differ
+    finally:
+        os.umask(old)
+    # Then each is a page others can read (a CI artifact, a shared folder), not a private temporary file
+    for page in (shown, diffed):
+        assert page.read_text(encoding="utf-8").lower().startswith("<!doctype html>")
+        assert page.stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["change.html", "run.html"]
+
+
 def test_show_html_escapes_a_script_in_a_tool_result(tmp_path, capsys):
     path = write(tmp_path / "evil.json", [ToolInteraction("lookup", {"q": "<b>x</b>"}, "<script>alert(1)</script>")])
     code, out, _ = run(capsys, "show", "--html", str(path))
